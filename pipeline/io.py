@@ -1,0 +1,87 @@
+"""Writing results so that the same inputs give the same bytes, and a failed
+run leaves the previous results in place."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+# Floats in tables are rounded so that the last bits of BLAS arithmetic, which
+# can differ between machines, never reach the committed bytes.
+FLOAT_FORMAT = "%.6g"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str = FLOAT_FORMAT) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format=float_format)
+    return path
+
+
+def write_json(obj: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return path
+
+
+def write_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
+    lines = [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
+    return write_text("\n".join(lines) + "\n", path)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@contextlib.contextmanager
+def staged_directory(target: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield an empty folder beside `target`; on success it replaces `target`.
+
+    Entries of the old `target` named in `keep` (e.g. benchmark output that a
+    study run does not produce) are carried over. If the body raises, the
+    staging folder is deleted and `target` is left exactly as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.staging-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for name in keep:
+        old = target / name
+        if old.exists() and not (staging / name).exists():
+            shutil.copytree(old, staging / name) if old.is_dir() else shutil.copy2(old, staging / name)
+    previous = target.with_name(f"{target.name}.previous-{os.getpid()}")
+    if target.exists():
+        os.replace(target, previous)
+    os.replace(staging, target)
+    shutil.rmtree(previous, ignore_errors=True)

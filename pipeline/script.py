@@ -1,0 +1,36 @@
+"""Script normalisation: OpenCC traditional → simplified, with the original script recorded."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def make_converter(config: str = "t2s"):
+    """A fresh OpenCC converter (the study uses t2s: traditional to simplified)."""
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def _han(text: str) -> list[str]:
+    return [c for c in text if unicodedata.name(c, "").startswith("CJK UNIFIED")]
+
+
+def traditional_share(text: str, converter) -> float:
+    """Share of Han characters that t2s changes: ~0 for simplified text, ~0.3+ for traditional."""
+    han = "".join(_han(text))
+    if not han:
+        return 0.0
+    converted = converter.convert(han)
+    if len(converted) != len(han):  # phrase conversions can change length; compare per character
+        converted = "".join(converter.convert(c) for c in han)
+    return sum(a != b for a, b in zip(han, converted)) / len(han)
+
+
+def detect_script(text: str, converter, threshold: float = 0.05) -> str:
+    """'traditional' or 'simplified', by how much of the text t2s would change."""
+    return "traditional" if traditional_share(text, converter) >= threshold else "simplified"
+
+
+def to_simplified(text: str, converter) -> str:
+    return converter.convert(text)
