@@ -199,17 +199,24 @@ def default_rules(patterns: list[BoilerplatePattern], garble_rule: Rule | None) 
     return rules
 
 
-def clean_text(text: str, rules: list[Rule]) -> tuple[str, list[dict]]:
-    """Run the rules in order; return the cleaned text and the audit rows.
+def clean_text(text: str, rules: list[Rule], max_passes: int = 5) -> tuple[str, list[dict]]:
+    """Run the rules in order, and again until a pass changes nothing.
 
-    Each row's `step` is the rule's position in the order, and its start/end
-    are offsets into the text that rule received.
+    Removing one piece of chrome can expose another (a layout bar trailing a
+    site name leaves the bare site name), so the rules are repeated to a fixed
+    point; that makes cleaning idempotent. Each audit row's `step` numbers the
+    rule application (pass × rules + position), and its start/end are offsets
+    into the text that application received.
     """
     audit: list[dict] = []
-    for step, rule in enumerate(rules, start=1):
-        text, rows = apply_edits(text, rule(text))
-        for row in rows:
-            row["step"] = step
-        audit.extend(rows)
-    # Newline at the end so the cleaned file is a proper text file.
-    return text, audit
+    for pass_index in range(max_passes):
+        changed = False
+        for position, rule in enumerate(rules, start=1):
+            text, rows = apply_edits(text, rule(text))
+            for row in rows:
+                row["step"] = pass_index * len(rules) + position
+            audit.extend(rows)
+            changed = changed or bool(rows)
+        if not changed:
+            return text, audit
+    raise ValueError(f"cleaning did not settle after {max_passes} passes; a rule keeps undoing another")
