@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    # jieba logs every dictionary load at DEBUG through its own handler; keep only its warnings.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     paths = Paths.at(args.root) if args.root else Paths.at()
     params_file = (args.params or paths.params).resolve()
     try:

@@ -85,6 +85,90 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
         log.info("clean: %d changes logged", sum(len(d.audit) for d in state.documents))
 
 
+@dataclass
+class Segmentation:
+    """Everything the segmentation stage hands on."""
+    lexicon: pd.DataFrame
+    units: list[dict]
+    words_by_place: dict[str, list[str]]
+    text_by_place: dict[str, str]
+    countable_by_place: dict[str, list[str]]
+    doc_counts: dict[str, dict[str, int]]
+
+
+def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
+    """Cut every article into units and tokens with the lexicon-aware tokenizer."""
+    from pipeline import lexicon as lex_mod
+    from pipeline import segment as seg_mod
+    from pipeline.units import make_units
+
+    seg_params, unit_params = state.params["segment"], state.params["units"]
+    with _Timer(state, "segment"):
+        lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
+        tokenizer = seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache,
+                                            seg_params["lexicon_freq"])
+        plain_tokenizer = seg_mod.build_plain_tokenizer(paths.jieba_cache)
+        general = seg_mod.general_stopwords()
+        stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
+        rules = seg_mod.make_filter_rules(
+            lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
+            lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
+            seg_params["exclude_tags"])
+        units: list[dict] = []
+        words_by_place: dict[str, list[str]] = {}
+        text_by_place: dict[str, str] = {}
+        countable_by_place: dict[str, list[str]] = {}
+        doc_counts: dict[str, dict[str, int]] = {}
+        for d in _progress(state.documents, "segment"):
+            place = d.doc.place
+            pieces = make_units(d.text, unit_params["max_chars"], unit_params.get("min_chars", 0))
+            doc_tokens = 0
+            for number, piece in enumerate(pieces, start=1):
+                pairs = seg_mod.segment(piece, tokenizer, seg_params["hmm"])
+                countable = seg_mod.countable_tokens(pairs, rules)
+                doc_tokens += len(countable)
+                # Units are joined by a line break, which no lexicon term spans.
+                if place in text_by_place:
+                    text_by_place[place] += "\n"
+                    words_by_place[place].append("\n")
+                text_by_place[place] = text_by_place.get(place, "") + piece
+                words_by_place.setdefault(place, []).extend(w for w, _ in pairs)
+                countable_by_place.setdefault(place, []).extend(countable)
+                units.append({"unit_id": f"{d.doc.doc_id}-{number:04d}", "doc_id": d.doc.doc_id, "place": place,
+                              "text": piece, "tokens": seg_mod.filter_tokens(pairs, rules),
+                              "plain_tokens": seg_mod.plain_tokens(piece, plain_tokenizer, general)})
+            doc_counts[d.doc.doc_id] = {"units": len(pieces), "tokens": doc_tokens}
+        log.info("segment: %d units, %d tokens in the vocabularies", len(units), sum(len(u["tokens"]) for u in units))
+    return Segmentation(lexicon, units, words_by_place, text_by_place, countable_by_place, doc_counts)
+
+
+def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
+    from pipeline import lexicon as lex_mod
+
+    io.write_jsonl(seg.units, out.units_jsonl)
+    coverage = lex_mod.lexicon_coverage(seg.text_by_place, seg.words_by_place, seg.lexicon)
+    io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
+    io.write_csv(lex_mod.lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
+
+
+def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
+    from pipeline import emphases
+    from pipeline import figures_emphases as figures
+    from pipeline.lexicon import category_map
+
+    params = state.params["emphases"]
+    with _Timer(state, "emphases"):
+        em = emphases.compute_emphases(seg.units, category_map(seg.lexicon), params)
+        table = emphases.emphases_table(em, params["top_n"])
+        io.write_csv(table, out.tables / "place_terms.csv")
+        io.write_csv(emphases.methods_agreement(table, params["agreement_top"]), out.tables / "methods_agreement.csv")
+        io.write_csv(emphases.place_summary(em), out.tables / "place_summary.csv")
+        io.write_csv(emphases.term_statistics(em), out.tables / "term_statistics.csv")
+        figures.plot_top_logodds(table, out.figures / "place_terms_logodds.png", top=params["figure_top"])
+        figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
+                                    out.figures / "place_terms_heatmap.png")
+
+
 def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
     rows = [{"doc_id": d.doc.doc_id, **row} for d in documents for row in d.audit]
     columns = ["doc_id", "step", "rule", "start", "end", "before", "after", "note"]
@@ -142,7 +226,10 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
         out = paths.with_results(staging)
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
-        io.write_csv(documents_table(state.documents, state.extras.get("doc_counts")), out.tables / "documents.csv")
+        seg = stage_segment(paths, state)
+        write_segment_outputs(out, seg)
+        io.write_csv(documents_table(state.documents, seg.doc_counts), out.tables / "documents.csv")
+        stage_emphases(out, state, seg)
         io.write_json(run_manifest(paths, out, params, params_file), out.run_manifest)
     log.info("results written to %s", target)
     return state

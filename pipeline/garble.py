@@ -1,0 +1,407 @@
+"""Garbled spans: text decoded from GBK bytes one byte out of step.
+
+When a GBK byte stream loses a byte, every later two-byte character is read
+from the second byte of one character and the first byte of the next, which
+yields a run of improbable characters (rare Hanzi, kana, ASCII letters glued
+into Hanzi) until an ASCII byte puts the reader back in step. Article 003
+prints 現象!肮ぷ魅藛T辦事 where the original said 現象。“工作人員辦事: encoded
+back to GBK (the site later folded the full-width ！ to `!`) the span is
+a3a1 b0b9 a4d7 f7c8 cb86 54, and with the lost lead byte a1 put back it reads
+。“工作人員.
+
+The rule, which knows nothing of where the spans are:
+1. find runs of suspicious characters: Hanzi improbable under the character
+   model, or fairly rare ones that form no dictionary word with either
+   neighbour; foreign scripts and symbols (GBK's kana, Cyrillic and symbol
+   rows); Latin letters glued to Hanzi (trail bytes 0x40-0x7E read alone);
+2. around each run, try every extent within reach: re-encode it to GBK (each
+   printable ASCII character either as itself or as the full-width form the
+   site folded to ASCII), drop the orphan first byte or put back a lost lead
+   byte that completes a punctuation mark, keep or drop an orphan last byte
+   (the decoder drops a lead byte whose partner is invalid and reads on in
+   step), and decode strictly;
+3. score each reading against the printed text: per character, log10
+   probability above a threshold (foreign characters at the model's floor;
+   fairly rare characters earn credit only inside a word), plus a bonus for
+   every adjacent pair, with one character of context on each side, that
+   occurs inside a dictionary word;
+4. the best reading confirms the span as garbled when it gains enough. It
+   replaces the span when it is clean (every character probable, no foreign
+   ones), probable on average and forms words; otherwise the span is removed,
+   because bytes were lost inside it (the decoder dropped invalid pairs) and
+   the re-aligned text, though valid, is not what was written.
+Stray pinyin fragments glued to a confirmed span (`?shù)` in 001, left when a
+reading's character was lost) are removed with it.
+
+What a single character can hide is out of reach: a lone rare character is
+never removed on its own (it is as likely a place name such as 歙), and one or
+two misread characters that happen to be ordinary ones are not detected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from dataclasses import dataclass
+
+from pipeline.charmodel import CharModel, is_foreign, is_han
+from pipeline.edits import Edit
+
+CODEC = "gbk"
+# GBK's punctuation row (lead byte 0xA1). A lost lead byte is put back only
+# when it completes a punctuation mark, and only when that mark is a likelier
+# owner of the orphan byte than all Hanzi that end in it together (the mark's
+# rate in the article against the model's mass of those Hanzi). A guessed
+# Hanzi would put a word in the text that the article never had; a guessed
+# mark changes no token.
+_PUNCT_LEAD = 0xA1
+_LATIN_EXTRA = range(0x00C0, 0x0250)  # accented Latin letters, as in pinyin readings
+
+
+@dataclass(frozen=True)
+class GarbleSettings:
+    char_logp_threshold: float
+    isolated_logp_threshold: float
+    pair_bonus: float
+    cover_bonus: float
+    min_gain: float
+    repair_min_mean_logp: float
+    repair_min_pair_share: float
+    max_grow: int
+    run_gap: int
+    max_span: int
+
+    @classmethod
+    def from_params(cls, params: dict) -> "GarbleSettings":
+        return cls(
+            char_logp_threshold=float(params["char_logp_threshold"]),
+            isolated_logp_threshold=float(params["isolated_logp_threshold"]),
+            pair_bonus=float(params["pair_bonus"]),
+            cover_bonus=float(params["cover_bonus"]),
+            min_gain=float(params["min_gain"]),
+            repair_min_mean_logp=float(params["repair_min_mean_logp"]),
+            repair_min_pair_share=float(params["repair_min_pair_share"]),
+            max_grow=int(params["max_grow"]),
+            run_gap=int(params["run_gap"]),
+            max_span=int(params["max_span"]),
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One re-alignment of text[start:end]."""
+    start: int
+    end: int
+    text: str
+    gain: float
+    how: str
+    covered: int = 0  # non-ASCII printed characters the reading replaces
+
+
+def _is_symbol(ch: str) -> bool:
+    """A non-ASCII symbol or number sign (∝ ⒒ ⅲ ■), not Chinese punctuation."""
+    return not ch.isascii() and not is_han(ch) and unicodedata.category(ch)[0] in "SN"
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return (ch.isascii() and ch.isalpha()) or ord(ch) in _LATIN_EXTRA
+
+
+def _encodable(ch: str) -> bool:
+    # The ideographic space is GBK a1a1, so it turns up inside misread runs.
+    if ch.isspace() and ch != "\u3000":
+        return False
+    try:
+        ch.encode(CODEC)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Scorer:
+    def __init__(self, model: CharModel, settings: GarbleSettings):
+        self.model = model
+        self.tau = settings.char_logp_threshold
+        self.bonus = settings.pair_bonus
+        self.isolated_tau = settings.isolated_logp_threshold
+        self.bad = model.floor - self.tau
+        self._cache: dict[str, float] = {}
+        self.restorable: set[int] = set()
+
+    def learn_punctuation(self, text: str) -> None:
+        """Trail bytes whose lost lead byte is put back, given this article's punctuation."""
+        self.restorable = set()
+        if not text:
+            return
+        for trail in range(0xA1, 0xFF):
+            mark = _decode(bytes([_PUNCT_LEAD, trail]))
+            if mark is None or not unicodedata.category(mark).startswith("P"):
+                continue
+            rate = text.count(mark) / len(text)
+            if rate > self._hanzi_mass(trail):
+                self.restorable.add(trail)
+
+    def _hanzi_mass(self, trail: int) -> float:
+        mass = 0.0
+        for lead in range(0x81, 0xFF):
+            ch = _decode(bytes([lead, trail]))
+            if ch is not None and is_han(ch):
+                mass += 10 ** self.model.logp(ch)
+        return mass
+
+    def char(self, ch: str) -> float:
+        value = self._cache.get(ch)
+        if value is None:
+            if is_han(ch):
+                value = self.model.logp(ch) - self.tau
+            elif is_foreign(ch):
+                value = self.bad
+            else:  # Latin letters, punctuation, digits, symbols: no evidence either way
+                value = 0.0
+            self._cache[ch] = value
+        return value
+
+    def suspicious(self, text: str, i: int) -> bool:
+        ch = text[i]
+        if is_han(ch):
+            logp = self.model.logp(ch)
+            if logp < self.tau:
+                return True
+            # Out of step, GB2312 text also yields ordinary characters, but
+            # they do not form words with their neighbours.
+            return logp < self.isolated_tau and not (
+                (i > 0 and self.model.pair_known(text[i - 1], ch))
+                or (i + 1 < len(text) and self.model.pair_known(ch, text[i + 1])))
+        if is_foreign(ch) or _is_symbol(ch):
+            return True  # GBK's symbol rows (∝ ⒒ ⅲ) come up when bytes are read out of step
+        if _is_latin_letter(ch):
+            # A letter glued to a Hanzi: a trail byte in 0x40-0x7E read on its own.
+            return (i > 0 and is_han(text[i - 1])) or (i + 1 < len(text) and is_han(text[i + 1]))
+        return False
+
+    def clean(self, text: str) -> bool:
+        """Every character probable; no foreign script, symbol or Latin letter."""
+        return all(self.char(ch) >= 0.0 and not _is_latin_letter(ch) and not _is_symbol(ch) for ch in text)
+
+    def score(self, left: str, body: str, right: str) -> float:
+        """Characters of `body`, plus a bonus per word pair in left+body+right.
+
+        A character below `isolated_logp_threshold` earns its positive score
+        only inside a word (a known pair with a neighbour): text read out of
+        step is full of such characters standing alone.
+        """
+        joined = left + body + right
+        known = [is_han(a) and is_han(b) and self.model.pair_known(a, b) for a, b in zip(joined, joined[1:])]
+        value = 0.0
+        offset = len(left)
+        for i, ch in enumerate(body):
+            q = self.char(ch)
+            if q > 0 and self.model.logp(ch) < self.isolated_tau:
+                j = offset + i
+                if not ((j > 0 and known[j - 1]) or (j < len(known) and known[j])):
+                    q = 0.0
+            value += q
+        return value + self.bonus * sum(known)
+
+
+def _byte_variants(span: str) -> list[tuple[bytes, str]]:
+    """GBK bytes of the span, each printable ASCII character as itself or full-width.
+
+    The site folded full-width forms (！ ，Ｒ １) to ASCII, so the bytes that
+    were read may have been either.
+    """
+    # Digits are left alone: an ASCII digit ends a misaligned run (no GBK
+    # trail byte is below 0x40), and reading them as full-width only invents text.
+    marks = [i for i, ch in enumerate(span) if 0x21 <= ord(ch) <= 0x7E and not ch.isdigit()]
+    if len(marks) > 3:  # keep the search small: all as printed, or all full-width
+        choices = [(), tuple(marks)]
+    else:
+        choices = [c for n in range(len(marks) + 1) for c in itertools.combinations(marks, n)]
+    variants = []
+    for widen in choices:
+        chars = [chr(ord(ch) + 0xFEE0) if i in widen else ch for i, ch in enumerate(span)]
+        try:
+            variants.append(("".join(chars).encode(CODEC), "ASCII read as full-width" if widen else ""))
+        except UnicodeEncodeError:
+            continue
+    return variants
+
+
+def _decode(data: bytes) -> str | None:
+    try:
+        return data.decode(CODEC)
+    except UnicodeDecodeError:
+        return None
+
+
+def _realignments(data: bytes, restorable: set[int]) -> list[tuple[str, str]]:
+    """Readings of the span's bytes one byte back in step.
+
+    `restorable`: trail bytes for which the lost lead byte is put back.
+    """
+    if data[0] < 0x80:  # an ASCII byte is a whole character, never half of one
+        return []
+    heads = [(data[1:], "dropped orphan first byte")]
+    if data[0] in restorable:
+        restored = _decode(bytes([_PUNCT_LEAD, data[0]]))
+        heads.append((bytes([_PUNCT_LEAD]) + data, f"restored lead byte a1 ({restored})"))
+    out = []
+    for body, how in heads:
+        # The decoder drops a lead byte whose partner is not a valid trail byte
+        # (ASCII below 0x40, or a pair GBK does not define) and reads on in
+        # step from there, so the span may end with half a character.
+        tails = [(body, how)]
+        if body:
+            tails.append((body[:-1], how + ", dropped orphan last byte"))
+        for candidate, label in tails:
+            text = _decode(candidate)
+            if text is not None:
+                out.append((text, label))
+    return out
+
+
+def _fold_fullwidth(text: str) -> str:
+    """Full-width ASCII forms to ASCII, as the site did to the rest of the article."""
+    return "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)
+
+
+def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in range(len(text)):
+        if not scorer.suspicious(text, i):
+            continue
+        if runs and i - runs[-1][1] <= gap and "\n" not in text[runs[-1][1]:i]:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
+                  settings: GarbleSettings) -> Reading | None:
+    a, b = run
+    # The stretch the span may cover: encodable, no whitespace.
+    lo = a
+    while lo > lower and _encodable(text[lo - 1]):
+        lo -= 1
+    hi = b
+    while hi < len(text) and _encodable(text[hi]):
+        hi += 1
+    if not all(_encodable(ch) for ch in text[a:b]):
+        return None
+    # Any stretch that overlaps the run and reaches at most `max_grow`
+    # characters beyond it; and the end where an ASCII byte below 0x40 would
+    # have put the decoder back in step.
+    starts = range(max(lo, a - settings.max_grow), b)
+    ends = set(range(a + 1, min(hi, b + settings.max_grow) + 1))
+    for e in range(b, hi + 1):
+        if e == hi or (text[e].isascii() and ord(text[e]) < 0x40):
+            ends.add(e)
+            break
+    best: Reading | None = None  # the extent chosen
+    strongest: Reading | None = None  # the highest gain, which confirms the span
+    for s in starts:
+        left = text[s - 1] if s > 0 else ""
+        for e in sorted(ends):
+            if e - s > settings.max_span or e <= s:
+                continue
+            span = text[s:e]
+            right = text[e] if e < len(text) else ""
+            printed = scorer.score(left, span, right)
+            for data, width in _byte_variants(span):
+                only_noise = all(is_foreign(ch) or _is_symbol(ch) for ch in span)
+                for reading, how in _realignments(data, scorer.restorable):
+                    reading = _fold_fullwidth(reading)
+                    if not reading and not only_noise:
+                        # Deleting text outright is no re-alignment: a lone rare
+                        # Hanzi is as likely a real name as a garbled one.
+                        continue
+                    gain = scorer.score(left, reading, right) - printed
+                    label = how + (f", {width}" if width else "")
+                    candidate = _trimmed(Reading(s, e, reading, gain, label), span)
+                    if strongest is None or _better(candidate, strongest, 0.0):
+                        strongest = candidate
+                    if candidate.gain >= settings.min_gain and (
+                            best is None or _better(candidate, best, settings.cover_bonus)):
+                        best = candidate
+    return best or strongest
+
+
+def _trimmed(reading: Reading, span: str) -> Reading:
+    """The reading with what it shares with the printed span at either end left out.
+
+    Once an ASCII byte has put the decoder back in step, the text after it
+    reads the same either way; the edit covers only what changes.
+    """
+    text = reading.text
+    head = 0
+    while head < min(len(span), len(text)) and span[head] == text[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(span), len(text)) - head and span[-1 - tail] == text[-1 - tail]:
+        tail += 1
+    covered = sum(not ch.isascii() for ch in span[head:len(span) - tail])
+    return Reading(reading.start + head, reading.end - tail, text[head:len(text) - tail], reading.gain,
+                   reading.how, covered)
+
+
+def _better(x: Reading, y: Reading, cover_bonus: float) -> bool:
+    # Higher gain, with a bonus per printed character the reading replaces: a
+    # character next to a garbled run is itself most likely garbled, and one
+    # left behind survives into the study. On a tie, the longer span
+    # (punctuation next to a garbled run was read out of step with it), then
+    # the longer reading.
+    def key(r: Reading) -> tuple:
+        return round(r.gain + cover_bonus * r.covered, 9), r.end - r.start, len(r.text)
+    return key(x) > key(y)
+
+
+def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int, int]:
+    """Grow a confirmed span over glued Latin fragments with Hanzi beyond them."""
+    def fragment(i: int, step: int) -> int:
+        j = i
+        while 0 <= j + (step if step < 0 else 0) < len(text):
+            ch = text[j - 1] if step < 0 else text[j]
+            if ch.isspace() or ch.isdigit() or not (ch.isascii() or _is_latin_letter(ch)) or is_han(ch):
+                break
+            j += step
+        return j
+
+    new_start = fragment(start, -1)
+    if new_start < start and new_start > lower and is_han(text[new_start - 1]) \
+            and any(_is_latin_letter(ch) for ch in text[new_start:start]):
+        start = new_start
+    new_end = fragment(end, 1)
+    if new_end > end and new_end < len(text) and is_han(text[new_end]) \
+            and any(_is_latin_letter(ch) for ch in text[end:new_end]):
+        end = new_end
+    return start, end
+
+
+def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
+    """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
+    settings = GarbleSettings.from_params(params)
+    scorer = _Scorer(model, settings)
+    scorer.learn_punctuation(text)
+    edits: list[Edit] = []
+    lower = 0
+    for run in _seed_runs(text, scorer, settings.run_gap):
+        if run[1] <= lower:
+            continue
+        run = (max(run[0], lower), run[1])
+        best = _best_reading(text, run, lower, scorer, settings)
+        if best is None or best.gain < settings.min_gain:
+            continue
+        mean = model.mean_logp(best.text)
+        share = model.pair_share(best.text)
+        repair = (scorer.clean(best.text) and mean >= settings.repair_min_mean_logp
+                  and share is not None and share >= settings.repair_min_pair_share)
+        start, end = _absorb_fragments(text, best.start, best.end, lower)
+        detail = (f"re-aligned reading {best.text!r} ({best.how}): gain {best.gain:.2f}, "
+                  f"mean log10 p {mean:.2f}, word pairs {'-' if share is None else f'{share:.2f}'}")
+        if repair:
+            edits.append(Edit(start, end, best.text, "garble_repair", detail))
+        else:
+            edits.append(Edit(start, end, "", "garble_remove", "not a clean reading; " + detail))
+        lower = end
+    return edits

@@ -1,0 +1,412 @@
+"""Word segmentation that never splits a governance-lexicon term.
+
+Strategy. jieba alone cannot guarantee that a lexicon term comes out whole:
+its regular expressions cut text into blocks before the dictionary is
+consulted (at spaces, '·' and other punctuation; the POS tagger also at '%'
+and '-'; in jieba 0.42 '+' and digits stay inside a block), its route search
+weighs a term against the words around it (智慧/社区建设 beats 智慧社区/建设),
+and its HMM re-groups single characters. Raising a term's frequency makes it
+likely to win, not certain. So segmentation here runs in two steps:
+
+1. the lexicon search (`TermMatcher`: where terms overlap, the longest wins)
+   finds every term and variant in the text; each match becomes one token,
+   tagged `LEXICON_TAG`;
+2. only the stretches between matches go to jieba's POS tagger.
+
+This keeps 15分钟生活圈 and 互联网+政务服务 whole without placeholders (which
+jieba could itself split or tag), and the words of every stretch concatenate
+back to the text, so every token has a position and survival can be checked
+occurrence by occurrence (`pipeline.lexicon.lexicon_coverage`). The lexicon
+terms are also added to the tokenizer with `add_word` so that anyone cutting
+with the tokenizer directly gets the same terms whenever jieba's blocks allow.
+
+Adding words raises jieba's total frequency, which makes every multi-word
+route dearer and so changes how text that contains no lexicon term is cut
+(on this corpus 11 tokens, for better and worse: 初心 fused, but 共/建成/县
+became 共建/成县). `build_tokenizer` therefore restores the total after adding
+the terms: the stretches between terms are segmented exactly as jieba's
+default dictionary segments them, and the study's segmentation differs from
+the plain-jieba baseline by the lexicon alone.
+
+Each tokenizer is a dedicated `jieba.Tokenizer` (never the global `jieba.dt`),
+whose prefix-dictionary cache lives in the folder the caller gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import jieba
+import jieba.posseg
+import pandas as pd
+
+from pipeline.lexicon import (TermMatcher, canonical_map, fold_width, occurrence_survival)
+
+LEXICON_TAG = "lex"
+CACHE_FILE_NAME = "jieba.cache"
+# Tags of jieba's dictionary for place names (ns) and person names (nr, nrt
+# transliterated, nrfg full names); the runner may pass its own.
+DEFAULT_EXCLUDED_TAGS = frozenset({"ns", "nr", "nrt", "nrfg"})
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NUMERALS = "0-9零〇一二两三四五六七八九十百千万亿几"
+# A number, alone or with an ordinal prefix and one measure word: 2021,
+# 99.2, 十年, 第三批, 三级, 四届. Lexicon terms (一站式, 两委, 六事) are matched
+# before this test and never reach it.
+_MEASURES = "个批届轮级类家名人次项年条期处件支张元户岗篇部位天号份座所"
+_NUMBER = re.compile(rf"^第?[{_NUMERALS}.．%％]+[{_MEASURES}]?$")
+
+
+class StudyTokenizer(jieba.Tokenizer):
+    """A dedicated jieba tokenizer with an optional lexicon matcher.
+
+    `matcher` is None for plain jieba (the ablation baseline). The POS tagger
+    over this tokenizer is built on first use and kept with it, because
+    building one reads jieba's whole dictionary of tags.
+    """
+
+    def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None):
+        super().__init__()
+        cache_dir = Path(cache_dir)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = str(cache_dir)
+        self.cache_file = CACHE_FILE_NAME
+        self.matcher = matcher
+        self._pos: jieba.posseg.POSTokenizer | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.tmp_dir) / self.cache_file
+
+    @property
+    def pos(self) -> jieba.posseg.POSTokenizer:
+        if self._pos is None:
+            self.check_initialized()
+            self._pos = jieba.posseg.POSTokenizer(self)
+        return self._pos
+
+
+def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> StudyTokenizer:
+    """A dedicated tokenizer that keeps every string of `terms` whole.
+
+    `terms` are the lexicon's terms and variants (`lexicon_strings`). Each is
+    added to jieba with frequency `term_freq` and tag `LEXICON_TAG`; jieba's
+    total is then restored (see the module docstring). The prefix-dictionary
+    cache is written to `cache_dir/jieba.cache`.
+    """
+    terms = sorted({fold_width(t) for t in terms if t})
+    if term_freq < 1:
+        raise ValueError("term_freq must be a positive frequency")
+    tokenizer = StudyTokenizer(cache_dir, TermMatcher(terms))
+    tokenizer.initialize()
+    base_total = tokenizer.total
+    for term in terms:
+        tokenizer.add_word(term, freq=term_freq, tag=LEXICON_TAG)
+    tokenizer.total = base_total
+    return tokenizer
+
+
+def build_plain_tokenizer(cache_dir: Path) -> StudyTokenizer:
+    """jieba's default dictionary in a dedicated tokenizer, with no lexicon."""
+    tokenizer = StudyTokenizer(cache_dir)
+    tokenizer.initialize()
+    return tokenizer
+
+
+def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[tuple[str, str]]:
+    """(word, POS tag) pairs covering `text`: their words concatenate to `text`.
+
+    With a `StudyTokenizer` that has a lexicon, lexicon matches come out as
+    single words tagged `LEXICON_TAG` and only the text between them is cut
+    by jieba's POS tagger; `hmm` switches jieba's HMM for unknown words.
+    """
+    pos = tokenizer.pos if isinstance(tokenizer, StudyTokenizer) else jieba.posseg.POSTokenizer(tokenizer)
+    matcher = getattr(tokenizer, "matcher", None)
+    pairs: list[tuple[str, str]] = []
+    cursor = 0
+    for start, end, _string in (matcher.find(text) if matcher is not None else ()):
+        if start > cursor:
+            pairs.extend((p.word, p.flag) for p in pos.cut(text[cursor:start], HMM=hmm))
+        pairs.append((text[start:end], LEXICON_TAG))
+        cursor = end
+    if cursor < len(text):
+        pairs.extend((p.word, p.flag) for p in pos.cut(text[cursor:], HMM=hmm))
+    return pairs
+
+
+def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
+    """jieba's own cut of the whole text, without the lexicon pre-split (for measurement)."""
+    return tokenizer.lcut(text, HMM=hmm)
+
+
+# ---------------------------------------------------------------- filtering
+
+
+def general_stopwords() -> frozenset[str]:
+    """The maintained general Chinese stopword list (stopwords-iso), width-folded."""
+    import stopwordsiso
+
+    return frozenset(fold_width(w) for w in stopwordsiso.stopwords("zh"))
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """What `filter_tokens` keeps.
+
+    canonical: lexicon string -> canonical term (lexicon tokens are always kept);
+    stopwords: general and domain stopwords; single_char_whitelist: one-character
+    words kept; excluded_words: toponyms, persons and roles that the tags miss;
+    keep_words: words kept although their tag is excluded (or is a numeral tag);
+    excluded_tags: jieba tags of place and person names.
+    """
+
+    canonical: Mapping[str, str]
+    stopwords: frozenset[str]
+    single_char_whitelist: frozenset[str]
+    excluded_words: frozenset[str]
+    keep_words: frozenset[str]
+    excluded_tags: frozenset[str] = DEFAULT_EXCLUDED_TAGS
+
+
+def make_filter_rules(lexicon: pd.DataFrame, stopwords: Iterable[str], single_char_whitelist: Iterable[str],
+                      exclusions: Mapping[str, Iterable[str]],
+                      excluded_tags: Iterable[str] = DEFAULT_EXCLUDED_TAGS) -> FilterRules:
+    """Assemble `FilterRules` from the loaded lexicon and word lists.
+
+    `exclusions` is `load_sectioned_wordlist(vocab_exclusions, ("exclude", "keep"))`.
+    """
+    return FilterRules(canonical=canonical_map(lexicon),
+                       stopwords=frozenset(fold_width(w) for w in stopwords),
+                       single_char_whitelist=frozenset(single_char_whitelist),
+                       excluded_words=frozenset(exclusions.get("exclude", ())),
+                       keep_words=frozenset(exclusions.get("keep", ())),
+                       excluded_tags=frozenset(excluded_tags))
+
+
+def is_punctuation(word: str) -> bool:
+    """No letter, digit or CJK character: punctuation, symbols, whitespace."""
+    return not any(ch.isalnum() for ch in word)
+
+
+def is_number(word: str) -> bool:
+    """Digits, Chinese numerals, or a numeral with one measure word."""
+    if _NUMBER.match(word):
+        return True
+    # Mixed digit-letter codes (3A, 5A, 1+10) carry no Chinese word.
+    return not _CJK.search(word) and any(ch.isdigit() for ch in word)
+
+
+def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:
+    if is_punctuation(word) or is_number(word):
+        return False
+    # jieba tags numerals with measure words as m (一批, 首批, 余万元); a few
+    # m-tagged words carry meaning here (一线, 多元, 多方) and are kept by name.
+    return tag != "m" or word in keep_words
+
+
+def countable_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
+    """The tokens that count towards a place's total: no punctuation or numbers.
+
+    Variants are mapped to canonical terms; stopwords, one-character words and
+    excluded toponyms/persons/roles are still in (they are part of the total).
+    """
+    tokens = []
+    for word, tag in pairs:
+        word = fold_width(word.strip())
+        if not word:
+            continue
+        if tag == LEXICON_TAG or word in rules.canonical:
+            tokens.append(rules.canonical.get(word, word))
+        elif _countable(word, tag, rules.keep_words):
+            tokens.append(word)
+    return tokens
+
+
+def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
+    """Content tokens for the emphasis and topic vocabularies.
+
+    Lexicon terms are always kept, as their canonical form. Everything else is
+    dropped when it is punctuation or a number, one character long (unless
+    whitelisted), a stopword, an excluded word, or tagged as a place or person
+    name (unless listed under keep).
+    """
+    tokens = []
+    for word, tag in pairs:
+        word = fold_width(word.strip())
+        if not word:
+            continue
+        if tag == LEXICON_TAG or word in rules.canonical:
+            tokens.append(rules.canonical.get(word, word))
+            continue
+        if not _countable(word, tag, rules.keep_words):
+            continue
+        if len(word) == 1 and word not in rules.single_char_whitelist:
+            continue
+        if word in rules.stopwords or word in rules.excluded_words:
+            continue
+        if tag in rules.excluded_tags and word not in rules.keep_words:
+            continue
+        tokens.append(word)
+    return tokens
+
+
+def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str] | frozenset[str],
+                 hmm: bool = True) -> list[str]:
+    """The ablation baseline: plain jieba, package stopwords, no one-character words, no numbers.
+
+    Uses jieba's own cut (its default HMM setting unless told otherwise) on a
+    tokenizer without lexicon, e.g. `build_plain_tokenizer`.
+    """
+    stop = stopwords if isinstance(stopwords, frozenset) else frozenset(stopwords)
+    tokens = []
+    for word in tokenizer.lcut(text, HMM=hmm):
+        word = fold_width(word.strip())
+        if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stop:
+            continue
+        tokens.append(word)
+    return tokens
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def term_split_table(texts: Mapping[str, str], lexicon: pd.DataFrame,
+                     words_of: Callable[[str], Sequence[str]]) -> pd.DataFrame:
+    """Per lexicon term: occurrences in `texts` and how many a segmenter splits.
+
+    `words_of(text)` returns an unfiltered segmentation of the text (words
+    that concatenate to it). Rows for terms that occur, sorted by split
+    (most first), then term.
+    """
+    canonical = canonical_map(lexicon)
+    matcher = TermMatcher(canonical)
+    occurrences: Counter = Counter()
+    split: Counter = Counter()
+    for key in sorted(texts):
+        text = texts[key]
+        for term, _s, _e, whole in occurrence_survival(text, list(words_of(text)), matcher, canonical):
+            occurrences[term] += 1
+            split[term] += int(not whole)
+    rows = [{"term": t, "occurrences": occurrences[t], "split": split[t]} for t in occurrences]
+    frame = pd.DataFrame(rows, columns=["term", "occurrences", "split"])
+    frame["_order"] = -frame["split"]
+    return frame.sort_values(["_order", "term"], kind="mergesort").drop(columns="_order").reset_index(drop=True)
+
+
+def out_of_dictionary(pairs: Sequence[tuple[str, str]], tokenizer: jieba.Tokenizer) -> Counter:
+    """Multi-character Chinese words that are in neither jieba's dictionary nor the lexicon.
+
+    With the HMM off, jieba never produces such words; with it on, these are
+    its guesses, which the study reads to decide whether the HMM helps.
+    """
+    found: Counter = Counter()
+    for word, tag in pairs:
+        if tag == LEXICON_TAG or len(word) < 2 or not _CJK.search(word):
+            continue
+        if not tokenizer.FREQ.get(word):
+            found[word] += 1
+    return found
+
+
+def hmm_measurement(texts: Mapping[str, str], tokenizer: StudyTokenizer, lexicon: pd.DataFrame) -> pd.DataFrame:
+    """Compare HMM off and on: lexicon survival and out-of-dictionary words.
+
+    One row per setting with: tokens (all words), oov_tokens / oov_types
+    (words guessed outside the dictionary), split_presplit (lexicon
+    occurrences split with the lexicon pre-split, as the study segments) and
+    split_jieba_only (split when the text goes to jieba whole, relying on
+    add_word alone), and oov_examples (the most frequent guesses).
+    """
+    rows = []
+    for hmm in (False, True):
+        oov: Counter = Counter()
+        tokens = 0
+        for key in sorted(texts):
+            pairs = segment(texts[key], tokenizer, hmm)
+            tokens += len(pairs)
+            oov.update(out_of_dictionary(pairs, tokenizer))
+        ours = term_split_table(texts, lexicon, lambda t, h=hmm: [w for w, _ in segment(t, tokenizer, h)])
+        alone = term_split_table(texts, lexicon, lambda t, h=hmm: jieba_words(t, tokenizer, h))
+        rows.append({"hmm": hmm, "tokens": tokens, "oov_tokens": sum(oov.values()), "oov_types": len(oov),
+                     "occurrences": int(ours["occurrences"].sum()),
+                     "split_presplit": int(ours["split"].sum()), "split_jieba_only": int(alone["split"].sum()),
+                     "oov_examples": " ".join(w for w, _ in top_tokens([list(oov.elements())], 40))})
+    return pd.DataFrame(rows)
+
+
+def top_tokens(token_lists: Iterable[Sequence[str]], n: int) -> list[tuple[str, int]]:
+    """The n most frequent tokens over several lists; ties broken by the token."""
+    counts: Counter = Counter()
+    for tokens in token_lists:
+        counts.update(tokens)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+
+
+def segmenter_comparison(texts: Mapping[str, str], lexicon: pd.DataFrame, tokenizer: StudyTokenizer,
+                         plain: jieba.Tokenizer, hmm: bool) -> pd.DataFrame:
+    """Lexicon occurrences split by plain jieba (HMM on, its default, and off) and by ours.
+
+    One row per segmenter: occurrences, split, terms (that occur), terms_split.
+    """
+    segmenters = {
+        "plain jieba (HMM on)": lambda t: jieba_words(t, plain, True),
+        "plain jieba (HMM off)": lambda t: jieba_words(t, plain, False),
+        "jieba + add_word only": lambda t: jieba_words(t, tokenizer, hmm),
+        "lexicon pre-split (study)": lambda t: [w for w, _ in segment(t, tokenizer, hmm)],
+    }
+    rows = []
+    for name, words_of in segmenters.items():
+        table = term_split_table(texts, lexicon, words_of)
+        rows.append({"segmenter": name, "occurrences": int(table["occurrences"].sum()),
+                     "split": int(table["split"].sum()), "terms": len(table),
+                     "terms_split": int((table["split"] > 0).sum())})
+    return pd.DataFrame(rows)
+
+
+def vocabulary_top(texts: Mapping[str, str], tokenizer: StudyTokenizer, rules: FilterRules, hmm: bool,
+                   n: int = 20) -> pd.DataFrame:
+    """The n most frequent tokens before stopwording (countable tokens) and after (filtered tokens)."""
+    pairs = {key: segment(texts[key], tokenizer, hmm) for key in sorted(texts)}
+    before = top_tokens([countable_tokens(p, rules) for p in pairs.values()], n)
+    after = top_tokens([filter_tokens(p, rules) for p in pairs.values()], n)
+    rows = []
+    for rank in range(max(len(before), len(after))):
+        b = before[rank] if rank < len(before) else ("", 0)
+        a = after[rank] if rank < len(after) else ("", 0)
+        rows.append({"rank": rank + 1, "before": b[0], "before_count": b[1], "after": a[0], "after_count": a[1]})
+    return pd.DataFrame(rows)
+
+
+def boundary_conflicts(texts: Mapping[str, str], tokenizer: StudyTokenizer, plain: jieba.Tokenizer,
+                       context: int = 6) -> pd.DataFrame:
+    """Lexicon matches whose edges fall inside a word of plain jieba (HMM off).
+
+    These are the places where forcing a term overrides jieba's own word
+    boundaries: sometimes rightly (市政社互动 → 市 | 政社互动), sometimes not
+    (a short term inside an unrelated word). The table is for review when
+    terms are added. Columns key, term, start, end, context, jieba (plain
+    jieba's words around the match, '/'-joined); sorted by key and start.
+    """
+    rows = []
+    for key in sorted(texts):
+        text = texts[key]
+        words = plain.lcut(text, HMM=False)
+        edges = {0}
+        spans = []
+        position = 0
+        for word in words:
+            spans.append((position, position + len(word), word))
+            position += len(word)
+            edges.add(position)
+        for start, end, string in tokenizer.matcher.find(text):
+            if start in edges and end in edges:
+                continue
+            around = [w for s, e, w in spans if e > start - 2 and s < end + 2]
+            rows.append({"key": key, "term": string, "start": start, "end": end,
+                         "context": text[max(0, start - context):end + context].replace("\n", " "),
+                         "jieba": "/".join(w.strip() or " " for w in around)})
+    return pd.DataFrame(rows, columns=["key", "term", "start", "end", "context", "jieba"])

@@ -1,0 +1,88 @@
+"""Text units for topic modelling: paragraphs, or windows of whole sentences.
+
+A paragraph is a line of the cleaned text. A paragraph longer than
+`max_chars` is cut into windows of consecutive whole sentences, each at most
+`max_chars` long, except that a single sentence longer than that is a unit on
+its own (a sentence is never cut). Windows are balanced: a long paragraph is
+divided into about equal parts rather than filled greedily, so no unit is a
+short leftover tail. The Suzhou article, scraped as one line, becomes
+sentence windows in this way.
+
+Units are whitespace-stripped pieces of the text in order: joined together
+they give the text back, apart from whitespace. Headings shorter than
+`min_chars` are joined to the paragraph they introduce.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# A sentence ends after 。！？!?；; together with any closing quotes or
+# brackets that follow (…。” belongs to the sentence it closes), or at an
+# ellipsis.
+_SENTENCE_END = re.compile(r"(?:[。！？!?；;]+|……)[”’」』）)》〉\]】\"']*")
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of a paragraph, punctuation kept; whitespace-only pieces dropped."""
+    sentences = []
+    cursor = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        sentences.append(paragraph[cursor:match.end()])
+        cursor = match.end()
+    sentences.append(paragraph[cursor:])
+    return [s.strip() for s in sentences if s.strip()]
+
+
+def _windows(sentences: list[str], max_chars: int) -> list[str]:
+    total = sum(len(s) for s in sentences)
+    # Aim for equal parts; the cap of max_chars still holds for each window.
+    target = total / max(1, math.ceil(total / max_chars))
+    windows: list[str] = []
+    current = ""
+    for sentence in sentences:
+        if current and (len(current) + len(sentence) > max_chars
+                        or len(current) + len(sentence) / 2 > target):
+            windows.append(current)
+            current = ""
+        current += sentence
+    if current:
+        windows.append(current)
+    return windows
+
+
+def make_units(text: str, max_chars: int, min_chars: int = 0) -> list[str]:
+    """Paragraphs of `text`, long ones cut into windows of whole sentences.
+
+    Every unit is at most `max_chars` characters unless it is a single
+    sentence longer than that. Empty lines give no unit. A line shorter than
+    `min_chars` (a heading such as 构建群众自治圈) is not a unit of its own: it
+    opens the paragraph that follows it, as one more sentence of it, so that
+    the heading is modelled with the text it introduces. Short lines at the
+    very end form one last unit.
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    units: list[str] = []
+    pending: list[str] = []
+    for line in text.splitlines():
+        paragraph = line.strip()
+        if not paragraph:
+            continue
+        if len(paragraph) < min_chars:
+            # The line break is kept so that the heading's last word and the
+            # paragraph's first word cannot fuse into one token.
+            pieces = split_sentences(paragraph)
+            pieces[-1] += "\n"
+            pending.extend(pieces)
+            continue
+        sentences = pending + split_sentences(paragraph)
+        pending = []
+        if sum(len(s) for s in sentences) <= max_chars:
+            units.append("".join(sentences))
+        else:
+            units.extend(_windows(sentences, max_chars))
+    if pending:
+        units.extend(_windows(pending, max_chars))
+    return [unit.strip() for unit in units]
