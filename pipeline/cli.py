@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run every stage and replace results/ atomically")
     run.add_argument("--results", type=Path, default=None, help="write here instead of results/")
+    run.add_argument("--force", action="store_true", help="run even when results/ is up to date")
+    run.add_argument("--no-cache", action="store_true", help="recompute every stage instead of reusing build/cache/")
     check = commands.add_parser("check", help="regenerate into a temporary folder and compare with results/")
     check.add_argument("--keep", action="store_true", help="keep the temporary folder for inspection")
     commands.add_parser("bench", help="time every stage on 10x, 100x and 1000x corpora")
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     # jieba logs every dictionary load at DEBUG through its own handler; keep only its warnings.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("gensim").setLevel(logging.WARNING)
     paths = Paths.at(args.root) if args.root else Paths.at()
     params_file = (args.params or paths.params).resolve()
     try:
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         params = load_params(params_file)
         if args.command == "run":
             from pipeline.runner import run_study
-            run_study(paths, params, params_file, args.results)
+            run_study(paths, params, params_file, args.results, use_cache=not args.no_cache, force=args.force)
         elif args.command == "check":
             from pipeline.check import check_results
             return check_results(paths, params, params_file, keep=args.keep)

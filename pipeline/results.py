@@ -23,12 +23,16 @@ def results_dir() -> Path:
     return Path(override) if override else Paths.at().results
 
 
-def load_table(name: str) -> pd.DataFrame:
-    """A table from results/tables/ by its name without .csv (e.g. 'documents')."""
-    path = results_dir() / "tables" / f"{name}.csv"
+def read_table(path: Path) -> pd.DataFrame:
+    """A results table as written: empty cells are missing, no other string is."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found; run `make results` first")
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def load_table(name: str) -> pd.DataFrame:
+    """A table from results/tables/ by its name without .csv (e.g. 'documents')."""
+    return read_table(results_dir() / "tables" / f"{name}.csv")
 
 
 def load_manifest() -> dict:

@@ -8,6 +8,9 @@ things go (through pipeline.config.Paths).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +21,7 @@ from tqdm import tqdm
 
 from pipeline import clean as clean_stage
 from pipeline import ingest, io, provenance, script
+from pipeline.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.config import Paths
 
 log = logging.getLogger("pipeline")
@@ -39,6 +43,18 @@ class StudyState:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    cache: StageCache = field(default_factory=lambda: StageCache(Path("."), enabled=False))
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory so far of this process and of its finished workers, in MB."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # ru_maxrss is in KiB on Linux
 
 
 class _Timer:
@@ -52,6 +68,7 @@ class _Timer:
 
     def __exit__(self, *exc):
         self.state.timings[self.name] = time.perf_counter() - self.start
+        self.state.peak_rss_mb[self.name] = peak_rss_mb()
         if exc[0] is None:
             log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
 
@@ -63,7 +80,17 @@ def _progress(items, description: str):
 # ------------------------------------------------------------------ stages ---
 
 def stage_corpus(paths: Paths, state: StudyState) -> None:
-    """Ingest, clean and simplify every article."""
+    """Ingest, clean and simplify every article (cached by the raw files, patterns and parameters)."""
+    params = state.params
+    raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
+    key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
+                          patterns=files_digest([paths.lexicon / "boilerplate.yaml"], paths.root),
+                          params=[params["ingest"], params["clean"]])
+    state.keys["corpus"] = key
+    state.documents = state.cache.get_or_compute(key, lambda: _ingest_and_clean(paths, state))
+
+
+def _ingest_and_clean(paths: Paths, state: StudyState) -> list[CleanDocument]:
     from pipeline.charmodel import CharModel
     from pipeline.garble import garble_edits
 
@@ -74,15 +101,17 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
         docs = ingest.load_documents(paths.raw, paths.manifest_csv, params["ingest"]["codecs"],
                                      model.mean_logp, params["ingest"]["min_cjk_share"])
         log.info("ingest: read %d articles listed in %s", len(docs), paths.manifest_csv.name)
+    documents = []
     with _Timer(state, "clean"):
         patterns = clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml")
         garble_params = params["clean"]["garble"]
         rules = clean_stage.default_rules(patterns, lambda text: garble_edits(text, model, garble_params))
         for doc in _progress(docs, "clean"):
             text, audit = clean_stage.clean_text(doc.text, rules)
-            state.documents.append(CleanDocument(doc, script.detect_script(text, converter),
-                                                 script.to_simplified(text, converter), audit))
-        log.info("clean: %d changes logged", sum(len(d.audit) for d in state.documents))
+            documents.append(CleanDocument(doc, script.detect_script(text, converter),
+                                           script.to_simplified(text, converter), audit))
+        log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
+    return documents
 
 
 @dataclass
@@ -96,50 +125,123 @@ class Segmentation:
     doc_counts: dict[str, dict[str, int]]
 
 
-def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
-    """Cut every article into units and tokens with the lexicon-aware tokenizer."""
+@dataclass
+class Segmenter:
+    """What segmenting one article needs; built once per process."""
+    tokenizer: Any
+    plain_tokenizer: Any
+    general_stopwords: frozenset
+    rules: Any
+    hmm: bool
+    max_chars: int
+    min_chars: int
+
+
+def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmenter:
     from pipeline import lexicon as lex_mod
+    from pipeline import segment as seg_mod
+
+    seg_params, unit_params = params["segment"], params["units"]
+    general = seg_mod.general_stopwords()
+    stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
+    rules = seg_mod.make_filter_rules(
+        lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
+        lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
+        seg_params["exclude_tags"])
+    return Segmenter(
+        tokenizer=seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"]),
+        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache),
+        general_stopwords=general, rules=rules, hmm=seg_params["hmm"],
+        max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
+
+
+def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
+    """Units, their tokens, and the words and countable tokens of one article."""
     from pipeline import segment as seg_mod
     from pipeline.units import make_units
 
-    seg_params, unit_params = state.params["segment"], state.params["units"]
+    units, words, countable = [], [], []
+    for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
+        pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm)
+        if words:
+            words.append("\n")  # units are joined by a line break, which no lexicon term spans
+        words.extend(w for w, _ in pairs)
+        countable.extend(seg_mod.countable_tokens(pairs, segmenter.rules))
+        units.append({"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
+                      "tokens": seg_mod.filter_tokens(pairs, segmenter.rules),
+                      "plain_tokens": seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)})
+    return {"units": units, "words": words, "countable": countable}
+
+
+_WORKER_SEGMENTER: Segmenter | None = None
+
+
+def _init_segment_worker(paths: Paths, params: dict, lexicon: pd.DataFrame) -> None:
+    global _WORKER_SEGMENTER
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    _WORKER_SEGMENTER = build_segmenter(paths, params, lexicon)
+
+
+def _segment_in_worker(job: tuple[str, str, str]) -> dict:
+    return segment_article(*job, _WORKER_SEGMENTER)
+
+
+def segment_articles(paths: Paths, params: dict, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
+                     processes: int) -> list[dict]:
+    """Segment (doc_id, place, text) jobs, in worker processes when asked; output in job order."""
+    if processes <= 1 or len(jobs) < 2:
+        segmenter = build_segmenter(paths, params, lexicon)
+        return [segment_article(*job, segmenter) for job in _progress(jobs, "segment")]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, initializer=_init_segment_worker, initargs=(paths, params, lexicon)) as pool:
+        # map keeps job order, so the result does not depend on which worker finishes first
+        chunk = max(1, len(jobs) // (processes * 8))
+        return list(_progress(pool.map(_segment_in_worker, jobs, chunksize=chunk), "segment"))
+
+
+def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
+    """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
+    lexicon_files = [p for p in paths.lexicon.rglob("*") if p.is_file() and p.name != "boilerplate.yaml"]
+    key = state.cache.key("segment", corpus=state.keys.get("corpus"),
+                          lexicon=files_digest(lexicon_files, paths.root),
+                          params=[state.params["segment"], state.params["units"]])
+    state.keys["segment"] = key
+    return state.cache.get_or_compute(key, lambda: _segment_corpus(paths, state))
+
+
+def _segment_corpus(paths: Paths, state: StudyState) -> Segmentation:
+    from pipeline import lexicon as lex_mod
+
     with _Timer(state, "segment"):
         lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
-        tokenizer = seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache,
-                                            seg_params["lexicon_freq"])
-        plain_tokenizer = seg_mod.build_plain_tokenizer(paths.jieba_cache)
-        general = seg_mod.general_stopwords()
-        stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
-        rules = seg_mod.make_filter_rules(
-            lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
-            lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
-            seg_params["exclude_tags"])
+        jobs = [(d.doc.doc_id, d.doc.place, d.text) for d in state.documents]
+        done = segment_articles(paths, state.params, lexicon, jobs, state.params["segment"].get("processes", 1))
         units: list[dict] = []
         words_by_place: dict[str, list[str]] = {}
         text_by_place: dict[str, str] = {}
         countable_by_place: dict[str, list[str]] = {}
         doc_counts: dict[str, dict[str, int]] = {}
-        for d in _progress(state.documents, "segment"):
-            place = d.doc.place
-            pieces = make_units(d.text, unit_params["max_chars"], unit_params.get("min_chars", 0))
-            doc_tokens = 0
-            for number, piece in enumerate(pieces, start=1):
-                pairs = seg_mod.segment(piece, tokenizer, seg_params["hmm"])
-                countable = seg_mod.countable_tokens(pairs, rules)
-                doc_tokens += len(countable)
-                # Units are joined by a line break, which no lexicon term spans.
-                if place in text_by_place:
-                    text_by_place[place] += "\n"
-                    words_by_place[place].append("\n")
-                text_by_place[place] = text_by_place.get(place, "") + piece
-                words_by_place.setdefault(place, []).extend(w for w, _ in pairs)
-                countable_by_place.setdefault(place, []).extend(countable)
-                units.append({"unit_id": f"{d.doc.doc_id}-{number:04d}", "doc_id": d.doc.doc_id, "place": place,
-                              "text": piece, "tokens": seg_mod.filter_tokens(pairs, rules),
-                              "plain_tokens": seg_mod.plain_tokens(piece, plain_tokenizer, general)})
-            doc_counts[d.doc.doc_id] = {"units": len(pieces), "tokens": doc_tokens}
+        for (doc_id, place, _), article in zip(jobs, done):
+            units.extend(article["units"])
+            article_text = "\n".join(u["text"] for u in article["units"])
+            if place in text_by_place:  # a second article of the same place
+                text_by_place[place] += "\n"
+                words_by_place[place].append("\n")
+            text_by_place[place] = text_by_place.get(place, "") + article_text
+            words_by_place.setdefault(place, []).extend(article["words"])
+            countable_by_place.setdefault(place, []).extend(article["countable"])
+            doc_counts[doc_id] = {"units": len(article["units"]), "tokens": len(article["countable"])}
         log.info("segment: %d units, %d tokens in the vocabularies", len(units), sum(len(u["tokens"]) for u in units))
     return Segmentation(lexicon, units, words_by_place, text_by_place, countable_by_place, doc_counts)
+
+
+def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
+    from pipeline import figures_corpus
+    from pipeline.results import read_table
+
+    figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
+    figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
@@ -157,8 +259,13 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
     from pipeline.lexicon import category_map
 
     params = state.params["emphases"]
-    with _Timer(state, "emphases"):
-        em = emphases.compute_emphases(seg.units, category_map(seg.lexicon), params)
+
+    def compute():
+        with _Timer(state, "emphases"):
+            return emphases.compute_emphases(seg.units, category_map(seg.lexicon), params)
+
+    em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
+    with _Timer(state, "emphases_output"):
         table = emphases.emphases_table(em, params["top_n"])
         io.write_csv(table, out.tables / "place_terms.csv")
         io.write_csv(emphases.methods_agreement(table, params["agreement_top"]), out.tables / "methods_agreement.csv")
@@ -167,6 +274,67 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
         figures.plot_top_logodds(table, out.figures / "place_terms_logodds.png", top=params["figure_top"])
         figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
                                     out.figures / "place_terms_heatmap.png")
+
+
+THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
+                "nmf_match", "ablation", "k_selection_plain")
+
+
+def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
+    from pipeline import themes
+    from pipeline.lexicon import category_map
+
+    params = state.params["themes"]
+    labels = themes.load_topic_labels(paths.lexicon / "topic_labels.csv")
+
+    def compute():
+        with _Timer(state, "themes"):
+            return themes.run_themes(seg.units, category_map(seg.lexicon), params, labels)
+
+    found = state.cache.get_or_compute(
+        state.cache.key("themes", segment=state.keys.get("segment"), params=params, labels=labels), compute)
+    with _Timer(state, "themes_output"):
+        for name in THEME_TABLES:
+            if name in found:
+                io.write_csv(found[name], out.tables / f"{name}.csv")
+        state.extras["themes"] = found["summary"]
+        themes.write_ldavis_html(found["ldavis_inputs"], out.results / "lda.html",
+                                 title=f"LDA topics (K = {found['chosen_k']})",
+                                 note="Topic numbers match results/tables/topics.csv.",
+                                 terms=params["ldavis_terms"])
+        _theme_figures(out, found, params)
+
+
+def _theme_figures(out: Paths, found: dict, params: dict) -> None:
+    from pipeline import figures_themes
+
+    figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
+
+
+def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path) -> list[Path]:
+    """Execute the notebooks against the new results and export the HTML report."""
+    from pipeline.report import build_report
+
+    sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
+    if not state.params["report"]["execute_notebooks"] or not sources:
+        return []
+    key = state.cache.key("report", results=files_digest([p for p in out.results.rglob("*") if p.is_file()], out.results),
+                          notebooks=files_digest(sources, paths.root))
+
+    def compute() -> dict[str, bytes]:
+        with _Timer(state, "report"):
+            scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
+            try:
+                written = build_report(sources, scratch, out.results, scratch / "report.html")
+                return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    produced = state.cache.get_or_compute(key, compute)
+    notebooks_out.mkdir(parents=True, exist_ok=True)
+    for name, data in produced.items():
+        (out.results / name if name == "report.html" else notebooks_out / name).write_bytes(data)
+    return [notebooks_out / name for name in produced if name != "report.html"]
 
 
 def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
@@ -196,7 +364,7 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
 
 # ----------------------------------------------------------------- the run ---
 
-def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path) -> dict:
+def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
     inputs += sorted(p for p in paths.lexicon.rglob("*") if p.is_file())
@@ -214,22 +382,70 @@ def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path) -> d
         "packages": provenance.package_versions(),
         "git": provenance.git_state(paths.root),
         "seeds": provenance.collect_seeds(params),
+        "summary": summary,
+        "fingerprint": run_fingerprint(paths, params, provenance.package_versions()),
         "python": "3.11",
     }
 
 
-def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path | None = None) -> StudyState:
-    """Run every stage and swap the new results in only if all of them succeed."""
+def up_to_date(paths: Paths, params: dict, target: Path) -> bool:
+    """True when target/manifest.json records this run's fingerprint and every output is intact."""
+    import json
+
+    manifest_path = target / "manifest.json"
+    if not manifest_path.exists():
+        return False
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return False
+    if manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
+        return False
+    outputs = manifest.get("outputs", {})
+    return all((target / name).exists() and io.sha256_file(target / name) == digest for name, digest in outputs.items())
+
+
+def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path | None = None,
+              notebooks_dir: Path | None = None, use_cache: bool = True, force: bool = True) -> StudyState:
+    """Run every stage and swap the new results in only if all of them succeed.
+
+    Executed notebooks go to `notebooks_dir` (default: the project's
+    notebooks/), each replaced only after the whole run has succeeded. With
+    `use_cache`, stages whose dependencies are unchanged are read from
+    build/cache/; without `force`, a run whose fingerprint matches the
+    results' manifest does nothing.
+    """
     target = Path(results_dir) if results_dir else paths.results
-    state = StudyState(params=params)
+    notebooks_target = Path(notebooks_dir) if notebooks_dir else paths.notebooks
+    state = StudyState(params=params, cache=StageCache(paths.build / "cache", enabled=use_cache))
+    if not force and up_to_date(paths, params, target):
+        log.info("results in %s are up to date with the code, inputs and parameters; nothing to do", target)
+        return state
+    executed_dir = Path(tempfile.mkdtemp(prefix="study-notebooks-"))
+    try:
+        _run_into_staging(paths, state, params_file, target, executed_dir)
+        notebooks_target.mkdir(parents=True, exist_ok=True)
+        for executed in sorted(executed_dir.glob("*.ipynb")):
+            shutil.copyfile(executed, notebooks_target / f".{executed.name}.tmp")
+            os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
+    finally:
+        shutil.rmtree(executed_dir, ignore_errors=True)
+    log.info("results written to %s", target)
+    return state
+
+
+def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
+    params = state.params
     with io.staged_directory(target, keep=("bench",)) as staging:
         out = paths.with_results(staging)
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
         seg = stage_segment(paths, state)
         write_segment_outputs(out, seg)
-        io.write_csv(documents_table(state.documents, seg.doc_counts), out.tables / "documents.csv")
+        documents = documents_table(state.documents, seg.doc_counts)
+        io.write_csv(documents, out.tables / "documents.csv")
+        _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg)
-        io.write_json(run_manifest(paths, out, params, params_file), out.run_manifest)
-    log.info("results written to %s", target)
-    return state
+        stage_themes(paths, out, state, seg)
+        stage_report(paths, out, state, executed_dir)
+        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
