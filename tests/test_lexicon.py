@@ -70,7 +70,8 @@ def test_domain_stopwords_load_with_reasons_and_spare_lexicon_terms(lexicon):
     # Nothing repeats the general list it is applied on top of.
     assert not set(words) & general_stopwords()
     # The words the study means to keep are not stopworded.
-    assert not {"服务", "治理", "管理", "发展", "协商", "参与", "居民"} & set(words)
+    # 发展 alone is listed (the genre's praise word); the policies it names are lexicon terms.
+    assert not {"服务", "治理", "管理", "协商", "参与", "居民"} & set(words)
 
 
 def test_exclusions_load_in_two_sections_and_spare_lexicon_terms(lexicon):
