@@ -378,6 +378,9 @@ def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int,
     return start, end
 
 
+SENTENCE_MARKS = frozenset("。！？；")
+
+
 def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
     """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
     settings = GarbleSettings.from_params(params)
@@ -402,6 +405,9 @@ def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
         if repair:
             edits.append(Edit(start, end, best.text, "garble_repair", detail))
         else:
-            edits.append(Edit(start, end, "", "garble_remove", "not a clean reading; " + detail))
+            # A sentence mark that opens the reading was re-decoded from whole
+            # bytes and is kept, so the sentence boundary survives the removal.
+            kept = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
+            edits.append(Edit(start, end, kept, "garble_remove", "not a clean reading; " + detail))
         lower = end
     return edits

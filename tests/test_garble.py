@@ -80,8 +80,8 @@ def test_no_garbled_character_survives_in_003(results):
     _, cleaned = results["huainan"]
     for ch in "肮ぷ魅藛蓖襞笆濉币詠恚沂泄餐氇勓":
         assert ch not in cleaned, ch
-    # The text around the spans is intact.
-    for kept in ["是社會治理的基本單元真貫徹", "真貫徹落實習近平總書記", "達標率100%", "資金和福彩公益金1000余萬元",
+    # The text around the spans is intact, and a sentence mark opening a removed span is kept.
+    for kept in ["是社會治理的基本單元。真貫徹", "真貫徹落實習近平總書記", "達標率100%", "資金和福彩公益金1000余萬元",
                  "居民辦事越來越省心了", "城鄉社區是人民群眾安居樂業的家園"]:
         assert kept in cleaned
 
