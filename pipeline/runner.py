@@ -249,6 +249,8 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
 
     io.write_jsonl(seg.units, out.units_jsonl)
     coverage = lex_mod.lexicon_coverage(seg.text_by_place, seg.words_by_place, seg.lexicon)
+    coverage.insert(coverage.columns.get_loc("category") + 1, "gloss",
+                    coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
     io.write_csv(lex_mod.lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
 
@@ -447,5 +449,8 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg)
         stage_themes(paths, out, state, seg)
+        # The notebooks read the manifest (parameters, package versions), so it
+        # is written before they run, and again after to list the report.
+        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
         stage_report(paths, out, state, executed_dir)
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
