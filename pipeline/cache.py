@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pipeline.config import Paths
+from pipeline.params import study_params
 
 CODE_DIR = Path(__file__).resolve().parent
 
@@ -71,7 +72,7 @@ def run_fingerprint(paths: Paths, params: dict, packages: dict[str, str]) -> str
         "code": code_digest(),
         "inputs": files_digest(input_files(paths), paths.root),
         "notebooks": notebook_sources_digest(paths.notebooks) if paths.notebooks.exists() else None,
-        "params": params,
+        "params": study_params(params),
         "packages": packages,
     })
 

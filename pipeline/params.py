@@ -25,3 +25,13 @@ def load_params(path: Path) -> dict[str, Any]:
     if missing:
         raise InputError(path, f"lacks the section(s) {', '.join(missing)}; copy them from the project's params.yaml")
     return params
+
+
+# Sections that configure tooling around the study, not the study's results:
+# they are left out of the run manifest and of the run's fingerprint.
+NON_STUDY_SECTIONS = ("bench",)
+
+
+def study_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that can change a result."""
+    return {key: value for key, value in params.items() if key not in NON_STUDY_SECTIONS}

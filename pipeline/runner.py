@@ -23,6 +23,7 @@ from pipeline import clean as clean_stage
 from pipeline import ingest, io, provenance, script
 from pipeline.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.config import Paths
+from pipeline.params import study_params
 
 log = logging.getLogger("pipeline")
 
@@ -376,6 +377,7 @@ def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summ
             return p.resolve().relative_to(paths.root).as_posix()
         except ValueError:
             return p.name
+    params = study_params(params)
     return {
         "parameters": params,
         "parameters_file": rel(params_file),

@@ -883,13 +883,18 @@ def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) 
 
 
 def unit_topics_table(units, theta: np.ndarray) -> pd.DataFrame:
-    k = theta.shape[1]
-    rows = [
-        {"unit_id": u["unit_id"], "doc_id": u["doc_id"], "place": u["place"], "topic": t + 1, "proportion": theta[i, t]}
-        for i, u in enumerate(units)
-        for t in range(k)
-    ]
-    return _round_frame(pd.DataFrame(rows))
+    """Long table of unit-topic proportions: one row per unit and topic, units in input order."""
+    n, k = theta.shape
+    frame = pd.DataFrame(
+        {
+            "unit_id": np.repeat([u["unit_id"] for u in units], k),
+            "doc_id": np.repeat([u["doc_id"] for u in units], k),
+            "place": np.repeat([u["place"] for u in units], k),
+            "topic": np.tile(np.arange(1, k + 1), n),
+            "proportion": np.asarray(theta, dtype=np.float64).reshape(-1),
+        }
+    )
+    return _round_frame(frame)
 
 
 # --------------------------------------------------------------------------
@@ -939,18 +944,19 @@ def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
     """
     import pyLDAvis
 
-    prepared = pyLDAvis.prepare(
-        topic_term_dists=inputs["topic_term_dists"],
-        doc_topic_dists=inputs["doc_topic_dists"],
-        doc_lengths=inputs["doc_lengths"],
-        vocab=inputs["vocab"],
-        term_frequency=inputs["term_frequency"],
-        R=terms or inputs.get("terms", 30),
-        mds=deterministic_pcoa,
-        sort_topics=False,
-        n_jobs=1,
-        start_index=1,
-    )
+    with single_thread_blas():
+        prepared = pyLDAvis.prepare(
+            topic_term_dists=inputs["topic_term_dists"],
+            doc_topic_dists=inputs["doc_topic_dists"],
+            doc_lengths=inputs["doc_lengths"],
+            vocab=inputs["vocab"],
+            term_frequency=inputs["term_frequency"],
+            R=terms or inputs.get("terms", 30),
+            mds=deterministic_pcoa,
+            sort_topics=False,
+            n_jobs=1,
+            start_index=1,
+        )
     return prepared._replace(
         topic_coordinates=_round_frame(prepared.topic_coordinates),
         topic_info=_round_frame(prepared.topic_info),
@@ -1029,6 +1035,18 @@ def run_themes(
     `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
     """
     p = ThemeParams.from_dict(params)
+    # Every product in this process runs on one BLAS thread too (bootstrap,
+    # prevalence, NMF), so the tables do not depend on the machine's cores.
+    with single_thread_blas():
+        return _run_themes(units, term_categories, p, labels_override)
+
+
+def _run_themes(
+    units: Sequence[dict[str, Any]],
+    term_categories: dict[str, str],
+    p: ThemeParams,
+    labels_override: dict[int, str],
+) -> dict[str, Any]:
     segmentations = SEGMENTATIONS if p.ablation else SEGMENTATIONS[:1]
     for s in segmentations:
         _check_units(units, TOKEN_FIELD[s])
