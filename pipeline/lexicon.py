@@ -60,14 +60,7 @@ def load_lexicon(path: Path) -> pd.DataFrame:
     empty variant, a variant that is also a term, or a variant listed twice.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "lexicon file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"is not UTF-8 ({exc}); save it as UTF-8") from None
-    if raw.startswith("\ufeff"):
-        raw = raw[1:]
+    raw = read_utf8(path, "lexicon file")
     reader = csv.reader(io.StringIO(raw, newline=""))
     try:
         header = next(reader)
@@ -167,15 +160,21 @@ def category_map(lexicon: pd.DataFrame) -> dict[str, str]:
     return dict(zip(lexicon["term"], lexicon["category"]))
 
 
+def read_utf8(path: Path, what: str) -> str:
+    """A UTF-8 text file without its byte-order mark; InputError naming the file otherwise."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError(path, f"{what} not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 ({exc}); save it as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
 def _read_entries(path: Path) -> Iterable[tuple[int, str]]:
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "word list not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"is not UTF-8 ({exc})") from None
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    text = read_utf8(path, "word list")
+    for number, line in enumerate(text.splitlines(), start=1):
         entry = line.split("#", 1)[0].strip()
         if entry:
             yield number, fold_width(entry)

@@ -208,22 +208,23 @@ def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:
     return tag != "m" or word in keep_words
 
 
+def _words(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> Iterable[tuple[str, str, str | None]]:
+    """(word, tag, canonical term or None) for every non-empty, width-folded word."""
+    for word, tag in pairs:
+        word = fold_width(word.strip())
+        if word:
+            is_term = tag == LEXICON_TAG or word in rules.canonical
+            yield word, tag, (rules.canonical.get(word, word) if is_term else None)
+
+
 def countable_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
     """The tokens that count towards a place's total: no punctuation or numbers.
 
     Variants are mapped to canonical terms; stopwords, one-character words and
     excluded toponyms/persons/roles are still in (they are part of the total).
     """
-    tokens = []
-    for word, tag in pairs:
-        word = fold_width(word.strip())
-        if not word:
-            continue
-        if tag == LEXICON_TAG or word in rules.canonical:
-            tokens.append(rules.canonical.get(word, word))
-        elif _countable(word, tag, rules.keep_words):
-            tokens.append(word)
-    return tokens
+    return [term or word for word, tag, term in _words(pairs, rules)
+            if term or _countable(word, tag, rules.keep_words)]
 
 
 def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
@@ -235,12 +236,9 @@ def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[
     name (unless listed under keep).
     """
     tokens = []
-    for word, tag in pairs:
-        word = fold_width(word.strip())
-        if not word:
-            continue
-        if tag == LEXICON_TAG or word in rules.canonical:
-            tokens.append(rules.canonical.get(word, word))
+    for word, tag, term in _words(pairs, rules):
+        if term:
+            tokens.append(term)
             continue
         if not _countable(word, tag, rules.keep_words):
             continue
