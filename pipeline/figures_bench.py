@@ -27,7 +27,7 @@ def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: s
     part = table[(table["condition"] == condition) & (table["seconds"] > 0)]
     if part.empty:
         raise ValueError(f"no positive timings of condition {condition!r} to plot")
-    fig, ax = pyplot.subplots(figsize=(8.0, 5.6))
+    fig, ax = pyplot.subplots(figsize=(11.0, 5.8))
     for i, (stage, group) in enumerate(part.groupby("stage", sort=False)):
         group = group.sort_values("units")
         slope = exponents.get(stage, float("nan"))
@@ -50,7 +50,11 @@ def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: s
         ax.annotate(f"{scale}×", (units, 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
                     textcoords="offset points", ha="center", fontsize=8, color="#555555")
     ax.grid(True, which="major", linewidth=0.4, color="#cccccc")
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("Stage time against corpus size (2 cores); legend: fitted growth exponent", fontsize=11)
+    fitted = fits[np.isfinite(fits["exponent"].astype(float))]
+    fitted_on = sorted({int(x) for scales_ in fitted["fit_scales"] for x in str(scales_).split(",") if x})
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              title="stage (growth exponent, fitted on " + ", ".join(f"{s}×" for s in fitted_on) + ")",
+              title_fontsize=8)
+    ax.set_title("Wall time of each study stage against corpus size (2 cores)", fontsize=11)
     fig.tight_layout()
     return save_figure(fig, Path(path))
