@@ -385,7 +385,8 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     timed("raw_jieba_lcut_steady", lambda: [raw.lcut(text) for _, _, text in jobs])
     texts = [u["text"] for article in one for u in article["units"]]
     timed("component_lexicon_pos_cut", lambda: [seg_mod.segment(t, segmenter.tokenizer, segmenter.hmm) for t in texts])
-    timed("component_plain_cut", lambda: [seg_mod.plain_tokens(t, segmenter.plain_tokenizer, segmenter.general_stopwords)
+    plain = segmenter.plain_tokenizer or seg_mod.build_plain_tokenizer(root.jieba_cache)
+    timed("component_plain_cut", lambda: [seg_mod.plain_tokens(t, plain, segmenter.general_stopwords)
                                           for t in texts])
     return {"timings": timings, "identical": bool(identical), "articles": len(jobs),
             "units": len(texts), "chars": sum(len(t) for _, _, t in jobs)}

@@ -40,9 +40,12 @@ two misread characters that happen to be ordinary ones are not detected.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 
 from pipeline.charmodel import CharModel, is_foreign, is_han
 from pipeline.edits import Edit
@@ -118,7 +121,14 @@ def _encodable(ch: str) -> bool:
     return True
 
 
+# Distinct character pairs whose word test is remembered (a few MB).
+_PAIR_CACHE_SIZE = 1 << 18
+
+
 class _Scorer:
+    """Character and pair scores under the model; everything here depends on the
+    model and settings only, so one scorer serves every article of a run."""
+
     def __init__(self, model: CharModel, settings: GarbleSettings):
         self.model = model
         self.tau = settings.char_logp_threshold
@@ -126,20 +136,21 @@ class _Scorer:
         self.isolated_tau = settings.isolated_logp_threshold
         self.bad = model.floor - self.tau
         self._cache: dict[str, float] = {}
-        self.restorable: set[int] = set()
-
-    def learn_punctuation(self, text: str) -> None:
-        """Trail bytes whose lost lead byte is put back, given this article's punctuation."""
-        self.restorable = set()
-        if not text:
-            return
+        self.known_pair = functools.lru_cache(maxsize=_PAIR_CACHE_SIZE)(self._known_pair)
+        # Punctuation marks of GBK's row a1, with the model's mass of all Hanzi
+        # that share the mark's trail byte.
+        self._marks: dict[int, tuple[str, float]] = {}
         for trail in range(0xA1, 0xFF):
             mark = _decode(bytes([_PUNCT_LEAD, trail]))
-            if mark is None or not unicodedata.category(mark).startswith("P"):
-                continue
-            rate = text.count(mark) / len(text)
-            if rate > self._hanzi_mass(trail):
-                self.restorable.add(trail)
+            if mark is not None and unicodedata.category(mark).startswith("P"):
+                self._marks[trail] = (mark, self._hanzi_mass(trail))
+
+    def restorable(self, text: str) -> frozenset[int]:
+        """Trail bytes whose lost lead byte is put back, given this article's punctuation."""
+        if not text:
+            return frozenset()
+        return frozenset(trail for trail, (mark, mass) in self._marks.items()
+                         if text.count(mark) / len(text) > mass)
 
     def _hanzi_mass(self, trail: int) -> float:
         mass = 0.0
@@ -148,6 +159,9 @@ class _Scorer:
             if ch is not None and is_han(ch):
                 mass += 10 ** self.model.logp(ch)
         return mass
+
+    def _known_pair(self, a: str, b: str) -> bool:
+        return is_han(a) and is_han(b) and self.model.pair_known(a, b)
 
     def char(self, ch: str) -> float:
         value = self._cache.get(ch)
@@ -191,7 +205,7 @@ class _Scorer:
         step is full of such characters standing alone.
         """
         joined = left + body + right
-        known = [is_han(a) and is_han(b) and self.model.pair_known(a, b) for a, b in zip(joined, joined[1:])]
+        known = [self.known_pair(a, b) for a, b in zip(joined, joined[1:])]
         value = 0.0
         offset = len(left)
         for i, ch in enumerate(body):
@@ -234,7 +248,7 @@ def _decode(data: bytes) -> str | None:
         return None
 
 
-def _realignments(data: bytes, restorable: set[int]) -> list[tuple[str, str]]:
+def _realignments(data: bytes, restorable: frozenset[int]) -> list[tuple[str, str]]:
     """Readings of the span's bytes one byte back in step.
 
     `restorable`: trail bytes for which the lost lead byte is put back.
@@ -278,7 +292,7 @@ def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
 
 
 def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
-                  settings: GarbleSettings) -> Reading | None:
+                  settings: GarbleSettings, restorable: frozenset[int]) -> Reading | None:
     a, b = run
     # The stretch the span may cover: encodable, no whitespace.
     lo = a
@@ -310,7 +324,7 @@ def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
             printed = scorer.score(left, span, right)
             for data, width in _byte_variants(span):
                 only_noise = all(is_foreign(ch) or _is_symbol(ch) for ch in span)
-                for reading, how in _realignments(data, scorer.restorable):
+                for reading, how in _realignments(data, restorable):
                     reading = _fold_fullwidth(reading)
                     if not reading and not only_noise:
                         # Deleting text outright is no re-alignment: a lone rare
@@ -381,33 +395,79 @@ def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int,
 SENTENCE_MARKS = frozenset("。！？；")
 
 
+class GarbleDetector:
+    """The garble rule for one run: model, settings and scores built once.
+
+    `edits(text)` finds the spans of one text. `article_rule()` gives the rule
+    for one article's cleaning passes: cleaning repeats every rule until
+    nothing changes, and the later passes see the same garbled spans (at
+    shifted offsets, once other rules have removed chrome), so each reading is
+    searched once per article and remembered for its later passes.
+    """
+
+    def __init__(self, model: CharModel, params: dict):
+        self.model = model
+        self.settings = GarbleSettings.from_params(params)
+        self.scorer = _Scorer(model, self.settings)
+
+    def article_rule(self) -> Callable[[str], list[Edit]]:
+        memo: dict[tuple, Reading | None] = {}
+        return lambda text: self.edits(text, memo)
+
+    def edits(self, text: str, memo: dict | None = None) -> list[Edit]:
+        """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
+        settings, model = self.settings, self.model
+        restorable = self.scorer.restorable(text)
+        edits: list[Edit] = []
+        lower = 0
+        for run in _seed_runs(text, self.scorer, settings.run_gap):
+            if run[1] <= lower:
+                continue
+            run = (max(run[0], lower), run[1])
+            best = self._reading_near(text, run, lower, restorable, memo)
+            if best is None or best.gain < settings.min_gain:
+                continue
+            mean = model.mean_logp(best.text)
+            share = model.pair_share(best.text)
+            repair = (self.scorer.clean(best.text) and mean >= settings.repair_min_mean_logp
+                      and share is not None and share >= settings.repair_min_pair_share)
+            start, end = _absorb_fragments(text, best.start, best.end, lower)
+            detail = (f"re-aligned reading {best.text!r} ({best.how}): gain {best.gain:.2f}, "
+                      f"mean log10 p {mean:.2f}, word pairs {'-' if share is None else f'{share:.2f}'}")
+            if repair:
+                edits.append(Edit(start, end, best.text, "garble_repair", detail))
+            else:
+                # A sentence mark that opens the reading was re-decoded from whole
+                # bytes and is kept, so the sentence boundary survives the removal.
+                kept = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
+                edits.append(Edit(start, end, kept, "garble_remove", "not a clean reading; " + detail))
+            lower = end
+        return edits
+
+    def _reading_near(self, text: str, run: tuple[int, int], lower: int, restorable: frozenset[int],
+                      memo: dict | None) -> Reading | None:
+        """`_best_reading` on the stretch of text it can see, remembered in `memo`.
+
+        No span starts before `floor` (the run less `max_grow`, and not before
+        `lower`) or is longer than `max_span`, and scoring looks one character
+        beyond either end; so the reading depends only on that stretch, the
+        run's place in it and the restorable bytes, whatever the offset.
+        """
+        a, b = run
+        floor = max(lower, a - self.settings.max_grow)
+        w0 = max(floor - 1, 0)
+        w1 = min(len(text), b + self.settings.max_span)
+        window = text[w0:w1]
+        key = (window, a - w0, b - w0, floor - w0, restorable)
+        if memo is not None and key in memo:
+            found = memo[key]
+        else:
+            found = _best_reading(window, (a - w0, b - w0), floor - w0, self.scorer, self.settings, restorable)
+            if memo is not None:
+                memo[key] = found
+        return None if found is None else dataclasses.replace(found, start=found.start + w0, end=found.end + w0)
+
+
 def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
     """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
-    settings = GarbleSettings.from_params(params)
-    scorer = _Scorer(model, settings)
-    scorer.learn_punctuation(text)
-    edits: list[Edit] = []
-    lower = 0
-    for run in _seed_runs(text, scorer, settings.run_gap):
-        if run[1] <= lower:
-            continue
-        run = (max(run[0], lower), run[1])
-        best = _best_reading(text, run, lower, scorer, settings)
-        if best is None or best.gain < settings.min_gain:
-            continue
-        mean = model.mean_logp(best.text)
-        share = model.pair_share(best.text)
-        repair = (scorer.clean(best.text) and mean >= settings.repair_min_mean_logp
-                  and share is not None and share >= settings.repair_min_pair_share)
-        start, end = _absorb_fragments(text, best.start, best.end, lower)
-        detail = (f"re-aligned reading {best.text!r} ({best.how}): gain {best.gain:.2f}, "
-                  f"mean log10 p {mean:.2f}, word pairs {'-' if share is None else f'{share:.2f}'}")
-        if repair:
-            edits.append(Edit(start, end, best.text, "garble_repair", detail))
-        else:
-            # A sentence mark that opens the reading was re-decoded from whole
-            # bytes and is kept, so the sentence boundary survives the removal.
-            kept = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
-            edits.append(Edit(start, end, kept, "garble_remove", "not a clean reading; " + detail))
-        lower = end
-    return edits
+    return GarbleDetector(model, params).edits(text)

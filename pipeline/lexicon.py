@@ -331,15 +331,44 @@ def lexicon_coverage(texts_by_place: Mapping[str, str], words_by_place: Mapping[
     """
     canonical = canonical_map(lexicon)
     matcher = TermMatcher(canonical)
+    return coverage_table({place: survival_counts(texts_by_place[place], words_by_place[place], matcher, canonical)
+                           for place in texts_by_place}, lexicon)
+
+
+def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher,
+                    canonical: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+    """Canonical term -> (occurrences in `text`, occurrences kept whole by `words`).
+
+    Counts of texts that no term spans (articles, joined by line breaks) add
+    up to the counts of their concatenation, so a large corpus is covered
+    article by article without keeping its segmentation.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    for term, _start, _end, whole in occurrence_survival(text, words, matcher, canonical):
+        n, kept = found.get(term, (0, 0))
+        found[term] = (n + 1, kept + int(whole))
+    return found
+
+
+def add_survival_counts(total: dict[str, tuple[int, int]], more: Mapping[str, tuple[int, int]]) -> None:
+    """Add `more` (from `survival_counts`) into `total`, in place."""
+    for term, (n, kept) in more.items():
+        n0, kept0 = total.get(term, (0, 0))
+        total[term] = (n0 + n, kept0 + kept)
+
+
+def coverage_table(survival_by_place: Mapping[str, Mapping[str, tuple[int, int]]],
+                   lexicon: pd.DataFrame) -> pd.DataFrame:
+    """The `lexicon_coverage` table from per-place `survival_counts`."""
     occurrences: Counter = Counter()
     intact: Counter = Counter()
     where: dict[str, set[str]] = {}
-    for place in sorted(texts_by_place):
-        for term, _start, _end, whole in occurrence_survival(texts_by_place[place], words_by_place[place],
-                                                              matcher, canonical):
-            occurrences[term] += 1
-            intact[term] += int(whole)
-            where.setdefault(term, set()).add(place)
+    for place in sorted(survival_by_place):
+        for term, (n, kept) in survival_by_place[place].items():
+            if n:
+                occurrences[term] += n
+                intact[term] += kept
+                where.setdefault(term, set()).add(place)
     rows = []
     for term, category in zip(lexicon["term"], lexicon["category"]):
         n = occurrences[term]
@@ -354,11 +383,12 @@ def lexicon_coverage(texts_by_place: Mapping[str, str], words_by_place: Mapping[
             .drop(columns="_order").reset_index(drop=True))
 
 
-def lexicon_profile(tokens_by_place: Mapping[str, Sequence[str]], lexicon: pd.DataFrame,
+def lexicon_profile(tokens_by_place: Mapping[str, Sequence[str] | Counter], lexicon: pd.DataFrame,
                     decimals: int = 2) -> pd.DataFrame:
     """Attention to each governance dimension, per place.
 
-    `tokens_by_place` are a place's countable tokens: the segmentation after
+    `tokens_by_place` are a place's countable tokens (a list, or a Counter of
+    them): the segmentation after
     dropping punctuation, whitespace and numbers, but before stopwords and
     toponym/person/role exclusions are removed (`pipeline.segment.countable_tokens`).
     That token count is the denominator: per_10k = 10,000 x (tokens of the
@@ -372,13 +402,14 @@ def lexicon_profile(tokens_by_place: Mapping[str, Sequence[str]], lexicon: pd.Da
     rows = []
     for place in sorted(tokens_by_place):
         tokens = tokens_by_place[place]
-        total = len(tokens)
+        tally = tokens if isinstance(tokens, Counter) else Counter(tokens)
+        total = sum(tally.values())
         counts: Counter = Counter()
         distinct: dict[str, set[str]] = {}
-        for token in tokens:
+        for token, n in tally.items():
             term = canonical.get(fold_width(token))
             if term is not None:
-                counts[categories[term]] += 1
+                counts[categories[term]] += n
                 distinct.setdefault(categories[term], set()).add(term)
         for category in sorted(set(categories.values())):
             count = counts[category]

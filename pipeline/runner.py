@@ -7,20 +7,22 @@ things go (through pipeline.config.Paths).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline import clean as clean_stage
 from pipeline import ingest, io, provenance, script
+from pipeline.parallel import ordered_map
 from pipeline.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.config import Paths
 from pipeline.params import study_params
@@ -74,10 +76,6 @@ class _Timer:
             log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
 
 
-def _progress(items, description: str):
-    return tqdm(items, desc=description, unit="doc", leave=False, disable=None)
-
-
 # ------------------------------------------------------------------ stages ---
 
 def stage_corpus(paths: Paths, state: StudyState) -> None:
@@ -91,38 +89,67 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
     state.documents = state.cache.get_or_compute(key, lambda: _ingest_and_clean(paths, state))
 
 
-def _ingest_and_clean(paths: Paths, state: StudyState) -> list[CleanDocument]:
-    from pipeline.charmodel import CharModel
-    from pipeline.garble import garble_edits
+@dataclass
+class Cleaner:
+    """What cleaning one article needs; built once per process."""
+    converter: Any
+    model: Any  # pipeline.charmodel.CharModel
+    patterns: list
+    garble: Any  # pipeline.garble.GarbleDetector
 
-    params = state.params
+
+def build_cleaner(paths: Paths, params: dict) -> Cleaner:
+    from pipeline.charmodel import CharModel
+    from pipeline.garble import GarbleDetector
+
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)
+    return Cleaner(converter, model, clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml"),
+                   GarbleDetector(model, params["clean"]["garble"]))
+
+
+def clean_article(text: str, cleaner: Cleaner) -> tuple[str, str, list[dict]]:
+    """(script, cleaned simplified text, audit rows) of one raw article text."""
+    rules = clean_stage.default_rules(cleaner.patterns, cleaner.garble.article_rule())
+    cleaned, audit = clean_stage.clean_text(text, rules)
+    return (script.detect_script(cleaned, cleaner.converter), script.to_simplified(cleaned, cleaner.converter),
+            audit)
+
+
+def _ingest_and_clean(paths: Paths, state: StudyState) -> list[CleanDocument]:
+    params = state.params
+    cleaner = build_cleaner(paths, params)
     with _Timer(state, "ingest"):
         docs = ingest.load_documents(paths.raw, paths.manifest_csv, params["ingest"]["codecs"],
-                                     model.mean_logp, params["ingest"]["min_cjk_share"])
+                                     cleaner.model.mean_logp, params["ingest"]["min_cjk_share"])
         log.info("ingest: read %d articles listed in %s", len(docs), paths.manifest_csv.name)
-    documents = []
     with _Timer(state, "clean"):
-        patterns = clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml")
-        garble_params = params["clean"]["garble"]
-        rules = clean_stage.default_rules(patterns, lambda text: garble_edits(text, model, garble_params))
-        for doc in _progress(docs, "clean"):
-            text, audit = clean_stage.clean_text(doc.text, rules)
-            documents.append(CleanDocument(doc, script.detect_script(text, converter),
-                                           script.to_simplified(text, converter), audit))
+        processes = params["clean"].get("processes", 1)
+        # Workers build their own cleaner; a serial run reuses this one.
+        build, build_args = ((build_cleaner, (paths, params)) if processes > 1 and len(docs) > 1
+                             else (_same, (cleaner,)))
+        cleaned = ordered_map(clean_article, [d.text for d in docs], build, build_args, processes, "clean")
+        documents = [CleanDocument(doc, kind, text, audit) for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
     return documents
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 @dataclass
 class Segmentation:
-    """Everything the segmentation stage hands on."""
+    """Everything the segmentation stage hands on.
+
+    Per place only counts are kept (countable tokens, lexicon survival), not
+    the full segmentation, so that memory grows with the vocabulary rather
+    than with the corpus.
+    """
     lexicon: pd.DataFrame
     units: list[dict]
-    words_by_place: dict[str, list[str]]
-    text_by_place: dict[str, str]
-    countable_by_place: dict[str, list[str]]
+    countable_by_place: dict[str, Counter]
+    survival_by_place: dict[str, dict[str, tuple[int, int]]]
     doc_counts: dict[str, dict[str, int]]
 
 
@@ -130,12 +157,19 @@ class Segmentation:
 class Segmenter:
     """What segmenting one article needs; built once per process."""
     tokenizer: Any
-    plain_tokenizer: Any
+    plain_tokenizer: Any  # None when the themes ablation is off: its tokens are not needed
     general_stopwords: frozenset
     rules: Any
+    classify: Callable[[str, str], tuple[str | None, str | None]]  # segment.classify_word, remembered
+    coverage_matcher: Any
     hmm: bool
     max_chars: int
     min_chars: int
+
+
+# (word, tag) pairs whose classification a segmenter remembers; a corpus's
+# vocabulary of tagged words stays well below this.
+_CLASSIFY_CACHE_SIZE = 1 << 20
 
 
 def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmenter:
@@ -149,56 +183,52 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
         lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
         seg_params["exclude_tags"])
+    ablation = bool(params["themes"].get("ablation", False))
     return Segmenter(
         tokenizer=seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"]),
-        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache),
-        general_stopwords=general, rules=rules, hmm=seg_params["hmm"],
+        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
+        general_stopwords=general, rules=rules,
+        classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
+        coverage_matcher=lex_mod.TermMatcher(rules.canonical), hmm=seg_params["hmm"],
         max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
 
 
 def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
-    """Units, their tokens, and the words and countable tokens of one article."""
+    """Units and their tokens, countable-token counts and lexicon survival of one article.
+
+    Units carry `plain_tokens` (the ablation's plain-jieba baseline) when the
+    segmenter has a plain tokenizer.
+    """
+    from pipeline import lexicon as lex_mod
     from pipeline import segment as seg_mod
     from pipeline.units import make_units
 
-    units, words, countable = [], [], []
+    units, words, countable = [], [], Counter()
     for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
         pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm)
         if words:
             words.append("\n")  # units are joined by a line break, which no lexicon term spans
         words.extend(w for w, _ in pairs)
-        countable.extend(seg_mod.countable_tokens(pairs, segmenter.rules))
-        units.append({"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
-                      "tokens": seg_mod.filter_tokens(pairs, segmenter.rules),
-                      "plain_tokens": seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)})
-    return {"units": units, "words": words, "countable": countable}
+        classified = [segmenter.classify(w, t) for w, t in pairs]
+        countable.update(counted for counted, _ in classified if counted)
+        unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
+                "tokens": [content for _, content in classified if content]}
+        if segmenter.plain_tokenizer is not None:
+            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
+        units.append(unit)
+    survival = lex_mod.survival_counts("\n".join(u["text"] for u in units), words, segmenter.coverage_matcher,
+                                       segmenter.rules.canonical)
+    return {"units": units, "countable": countable, "survival": survival}
 
 
-_WORKER_SEGMENTER: Segmenter | None = None
-
-
-def _init_segment_worker(paths: Paths, params: dict, lexicon: pd.DataFrame) -> None:
-    global _WORKER_SEGMENTER
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    _WORKER_SEGMENTER = build_segmenter(paths, params, lexicon)
-
-
-def _segment_in_worker(job: tuple[str, str, str]) -> dict:
-    return segment_article(*job, _WORKER_SEGMENTER)
+def _segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
+    return segment_article(*job, segmenter)
 
 
 def segment_articles(paths: Paths, params: dict, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
                      processes: int) -> list[dict]:
     """Segment (doc_id, place, text) jobs, in worker processes when asked; output in job order."""
-    if processes <= 1 or len(jobs) < 2:
-        segmenter = build_segmenter(paths, params, lexicon)
-        return [segment_article(*job, segmenter) for job in _progress(jobs, "segment")]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(processes, initializer=_init_segment_worker, initargs=(paths, params, lexicon)) as pool:
-        # map keeps job order, so the result does not depend on which worker finishes first
-        chunk = max(1, len(jobs) // (processes * 8))
-        return list(_progress(pool.map(_segment_in_worker, jobs, chunksize=chunk), "segment"))
+    return ordered_map(_segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment")
 
 
 def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
@@ -206,7 +236,8 @@ def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
     lexicon_files = [p for p in paths.lexicon.rglob("*") if p.is_file() and p.name != "boilerplate.yaml"]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
-                          params=[state.params["segment"], state.params["units"]])
+                          params=[state.params["segment"], state.params["units"]],
+                          ablation=bool(state.params["themes"].get("ablation", False)))
     state.keys["segment"] = key
     return state.cache.get_or_compute(key, lambda: _segment_corpus(paths, state))
 
@@ -219,22 +250,16 @@ def _segment_corpus(paths: Paths, state: StudyState) -> Segmentation:
         jobs = [(d.doc.doc_id, d.doc.place, d.text) for d in state.documents]
         done = segment_articles(paths, state.params, lexicon, jobs, state.params["segment"].get("processes", 1))
         units: list[dict] = []
-        words_by_place: dict[str, list[str]] = {}
-        text_by_place: dict[str, str] = {}
-        countable_by_place: dict[str, list[str]] = {}
+        countable_by_place: dict[str, Counter] = {}
+        survival_by_place: dict[str, dict[str, tuple[int, int]]] = {}
         doc_counts: dict[str, dict[str, int]] = {}
         for (doc_id, place, _), article in zip(jobs, done):
             units.extend(article["units"])
-            article_text = "\n".join(u["text"] for u in article["units"])
-            if place in text_by_place:  # a second article of the same place
-                text_by_place[place] += "\n"
-                words_by_place[place].append("\n")
-            text_by_place[place] = text_by_place.get(place, "") + article_text
-            words_by_place.setdefault(place, []).extend(article["words"])
-            countable_by_place.setdefault(place, []).extend(article["countable"])
-            doc_counts[doc_id] = {"units": len(article["units"]), "tokens": len(article["countable"])}
+            countable_by_place.setdefault(place, Counter()).update(article["countable"])
+            lex_mod.add_survival_counts(survival_by_place.setdefault(place, {}), article["survival"])
+            doc_counts[doc_id] = {"units": len(article["units"]), "tokens": sum(article["countable"].values())}
         log.info("segment: %d units, %d tokens in the vocabularies", len(units), sum(len(u["tokens"]) for u in units))
-    return Segmentation(lexicon, units, words_by_place, text_by_place, countable_by_place, doc_counts)
+    return Segmentation(lexicon, units, countable_by_place, survival_by_place, doc_counts)
 
 
 def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
@@ -249,7 +274,7 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
     from pipeline import lexicon as lex_mod
 
     io.write_jsonl(seg.units, out.units_jsonl)
-    coverage = lex_mod.lexicon_coverage(seg.text_by_place, seg.words_by_place, seg.lexicon)
+    coverage = lex_mod.coverage_table(seg.survival_by_place, seg.lexicon)
     coverage.insert(coverage.columns.get_loc("category") + 1, "gloss",
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")

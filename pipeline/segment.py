@@ -208,48 +208,41 @@ def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:
     return tag != "m" or word in keep_words
 
 
-def _words(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> Iterable[tuple[str, str, str | None]]:
-    """(word, tag, canonical term or None) for every non-empty, width-folded word."""
-    for word, tag in pairs:
-        word = fold_width(word.strip())
-        if word:
-            is_term = tag == LEXICON_TAG or word in rules.canonical
-            yield word, tag, (rules.canonical.get(word, word) if is_term else None)
+def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, str | None]:
+    """(countable token, content token) of one segmented word, None where it is not one.
+
+    Countable tokens make a place's total: no punctuation or numbers; variants
+    mapped to canonical terms; stopwords, one-character words and excluded
+    toponyms/persons/roles still in. Content tokens feed the emphasis and
+    topic vocabularies: lexicon terms always (as their canonical form);
+    anything else only when it is not punctuation or a number, one character
+    long (unless whitelisted), a stopword, an excluded word, or tagged as a
+    place or person name (unless listed under keep). The answer depends on
+    the word and tag alone, so callers may remember it.
+    """
+    word = fold_width(word.strip())
+    if not word:
+        return None, None
+    if tag == LEXICON_TAG or word in rules.canonical:
+        term = rules.canonical.get(word, word)
+        return term, term
+    if not _countable(word, tag, rules.keep_words):
+        return None, None
+    if ((len(word) == 1 and word not in rules.single_char_whitelist)
+            or word in rules.stopwords or word in rules.excluded_words
+            or (tag in rules.excluded_tags and word not in rules.keep_words)):
+        return word, None
+    return word, word
 
 
 def countable_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
-    """The tokens that count towards a place's total: no punctuation or numbers.
-
-    Variants are mapped to canonical terms; stopwords, one-character words and
-    excluded toponyms/persons/roles are still in (they are part of the total).
-    """
-    return [term or word for word, tag, term in _words(pairs, rules)
-            if term or _countable(word, tag, rules.keep_words)]
+    """The tokens that count towards a place's total (see `classify_word`)."""
+    return [counted for counted, _ in (classify_word(w, t, rules) for w, t in pairs) if counted]
 
 
 def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
-    """Content tokens for the emphasis and topic vocabularies.
-
-    Lexicon terms are always kept, as their canonical form. Everything else is
-    dropped when it is punctuation or a number, one character long (unless
-    whitelisted), a stopword, an excluded word, or tagged as a place or person
-    name (unless listed under keep).
-    """
-    tokens = []
-    for word, tag, term in _words(pairs, rules):
-        if term:
-            tokens.append(term)
-            continue
-        if not _countable(word, tag, rules.keep_words):
-            continue
-        if len(word) == 1 and word not in rules.single_char_whitelist:
-            continue
-        if word in rules.stopwords or word in rules.excluded_words:
-            continue
-        if tag in rules.excluded_tags and word not in rules.keep_words:
-            continue
-        tokens.append(word)
-    return tokens
+    """Content tokens for the emphasis and topic vocabularies (see `classify_word`)."""
+    return [content for _, content in (classify_word(w, t, rules) for w, t in pairs) if content]
 
 
 def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str] | frozenset[str],

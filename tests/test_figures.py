@@ -97,6 +97,58 @@ def test_rule_group_is_the_prefix():
     assert figures_corpus.rule_group("whitespace") == "whitespace"
 
 
+def test_cleaning_rows_are_articles_in_manifest_order_up_to_the_limit():
+    rows, note = figures_corpus.cleaning_rows(DOCUMENTS, AUDIT, max_rows=3)
+    assert note == ""
+    assert rows["label"].tolist() == ["苏州市\n(suzhou)", "合肥市\n(hefei)", "淮南市\n(huainan)"]
+    assert rows["changes"].tolist() == [3, 2, 2]
+    assert rows["pinyin"].tolist() == [11, 0, 0] and rows["chrome"].tolist() == [2, 37, 0]
+
+
+# Two more Hefei articles make five articles in three places.
+MORE_HEFEI = pd.DataFrame([
+    {"doc_id": "hefei_2", "place": "合肥市", "chars_raw": 1000, "chars_clean": 900},
+    {"doc_id": "hefei_3", "place": "合肥市", "chars_raw": 500, "chars_clean": 500},
+])
+MORE_AUDIT = pd.DataFrame([
+    {"doc_id": "hefei_2", "step": 3, "rule": "chrome_site_name", "start": 0, "end": 100, "before": "x" * 100,
+     "after": ""},
+])
+
+
+def test_beyond_the_limit_articles_are_summed_by_place():
+    documents = pd.concat([DOCUMENTS, MORE_HEFEI], ignore_index=True)
+    audit = pd.concat([AUDIT, MORE_AUDIT], ignore_index=True)
+    rows, note = figures_corpus.cleaning_rows(documents, audit, max_rows=4)
+    assert note == "5 articles summed by place"
+    assert rows["label"].tolist() == ["苏州市\n(1 articles)", "合肥市\n(3 articles)", "淮南市\n(1 articles)"]
+    hefei = rows.iloc[1]
+    assert (hefei["chars_raw"], hefei["chars_clean"]) == (2244 + 1000 + 500, 2153 + 900 + 500)
+    assert (hefei["changes"], hefei["chrome"]) == (3, 37 + 100)
+    # Every article's numbers are in exactly one row.
+    assert rows["chars_raw"].sum() == documents["chars_raw"].sum()
+
+
+def test_beyond_the_limit_in_places_the_places_that_lost_most_are_kept_in_manifest_order():
+    documents = pd.concat([DOCUMENTS, MORE_HEFEI], ignore_index=True)
+    audit = pd.concat([AUDIT, MORE_AUDIT], ignore_index=True)
+    rows, note = figures_corpus.cleaning_rows(documents, audit, max_rows=2)
+    # lost: 苏州 3012, 合肥 191, 淮南 1530
+    assert [label.split("\n")[0] for label in rows["label"]] == ["苏州市", "淮南市"]
+    assert note == "5 articles summed by place; the 2 places of 3 that lost the most characters"
+
+
+def test_a_large_corpus_draws_one_row_per_place(tmp_path):
+    documents = pd.concat([DOCUMENTS, MORE_HEFEI], ignore_index=True)
+    audit = pd.concat([AUDIT, MORE_AUDIT], ignore_index=True)
+    by_place = figures_corpus.plot_cleaning(documents, audit, tmp_path / "place.png", max_rows=4)
+    by_article = figures_corpus.plot_cleaning(documents, audit, tmp_path / "article.png", max_rows=5)
+    from matplotlib import image
+
+    # Three rows instead of five: a shorter image.
+    assert image.imread(by_place).shape[0] < image.imread(by_article).shape[0]
+
+
 def test_plot_cleaning_writes_the_same_png_twice(tmp_path):
     first = figures_corpus.plot_cleaning(DOCUMENTS, AUDIT, tmp_path / "a" / "cleaning.png")
     second = figures_corpus.plot_cleaning(DOCUMENTS, AUDIT, tmp_path / "b" / "cleaning.png")
