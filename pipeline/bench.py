@@ -55,9 +55,11 @@ process, so this errs high), and the process's resident high-water mark from
 the run manifest); `total` is the whole `run_study` call. The machine's load
 average before and after each task is kept, because other work on a 2-core
 machine slows every stage. Ratios measured in the same run: our segmentation against plain
-`jieba.Tokenizer().lcut` on the same text; segmentation in 2 worker
-processes against 1; the themes stage with 2 processes against 1. Identical
-output is asserted for both parallel runs.
+`jieba.Tokenizer().lcut` on the same text, and segmentation in 2 worker
+processes against 1, at each of `segment_ratio_scales` (loading the
+dictionaries costs the same at every scale, so both ratios grow with the
+corpus); the themes stage with 2 processes against 1 at `themes_ratio_scale`.
+Identical output is asserted for every parallel run.
 
 Everything is written to results/bench/ (or the folder given); the scaled
 project roots are working files under build/bench/.
@@ -118,8 +120,9 @@ def bench_settings(params: dict[str, Any], quick: bool) -> dict[str, Any]:
             if key.startswith("quick_"):
                 settings[key.removeprefix("quick_")] = value
     scales = [int(s) for s in settings["scales"]]
-    if int(settings["ratio_scale"]) not in scales:
-        raise ValueError("bench ratio_scale must be one of the scales")
+    settings["segment_ratio_scales"] = sorted({int(s) for s in settings["segment_ratio_scales"]})
+    if not set(settings["segment_ratio_scales"]) <= set(scales) or int(settings["themes_ratio_scale"]) not in scales:
+        raise ValueError("bench segment_ratio_scales and themes_ratio_scale must be among the scales")
     settings["scales"] = sorted(set(scales))
     return settings
 
@@ -577,19 +580,24 @@ def ratio_row(name: str, scale: int, numerator: str, numerator_s: float, denomin
             "identical": "" if identical is None else bool(identical)}
 
 
-def ratio_table(segment: dict[str, Any], themes: dict[str, Any], scale: int, targets: dict[str, float]) -> pd.DataFrame:
-    t = segment["timings"]
-    rows = [
-        ratio_row("segment_vs_raw_jieba", scale, "raw_jieba_lcut", t["raw_jieba_lcut"], "segment_1_process",
-                  t["segment_1_process"], targets["segment_vs_jieba"], None),
-        ratio_row("segment_vs_raw_jieba_steady", scale, "raw_jieba_lcut_steady", t["raw_jieba_lcut_steady"],
-                  "segment_steady", t["segment_steady"], targets["segment_vs_jieba"], None),
-        ratio_row("segment_2_vs_1_processes", scale, "segment_1_process", t["segment_1_process"],
-                  "segment_2_processes", t["segment_2_processes"], targets["segment_speedup"], segment["identical"]),
-        ratio_row("themes_2_vs_1_processes", scale, "themes_1_process", themes["timings"]["themes_1_process"],
-                  "themes_2_processes", themes["timings"]["themes_2_processes"], targets.get("themes_speedup"),
-                  themes["identical"]),
-    ]
+def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], themes_scale: int,
+                targets: dict[str, float]) -> pd.DataFrame:
+    """Ratio rows: the segmentation ratios at each scale of `segment`, then the themes ratio."""
+    rows = []
+    for scale in sorted(segment):
+        t = segment[scale]["timings"]
+        rows += [
+            ratio_row("segment_vs_raw_jieba", scale, "raw_jieba_lcut", t["raw_jieba_lcut"], "segment_1_process",
+                      t["segment_1_process"], targets["segment_vs_jieba"], None),
+            ratio_row("segment_vs_raw_jieba_steady", scale, "raw_jieba_lcut_steady", t["raw_jieba_lcut_steady"],
+                      "segment_steady", t["segment_steady"], targets["segment_vs_jieba"], None),
+            ratio_row("segment_2_vs_1_processes", scale, "segment_1_process", t["segment_1_process"],
+                      "segment_2_processes", t["segment_2_processes"], targets["segment_speedup"],
+                      segment[scale]["identical"]),
+        ]
+    rows.append(ratio_row("themes_2_vs_1_processes", themes_scale, "themes_1_process",
+                          themes["timings"]["themes_1_process"], "themes_2_processes",
+                          themes["timings"]["themes_2_processes"], targets.get("themes_speedup"), themes["identical"]))
     return pd.DataFrame(rows, columns=RATIO_COLUMNS)
 
 
@@ -666,10 +674,14 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
             if "error" in report:
                 log.warning("bench: scale %dx: no report timing (%s)", scale, report["error"])
 
-    ratio_scale = int(settings["ratio_scale"])
-    log.info("bench: ratios on the %dx corpus", ratio_scale)
-    seg_ratios = run_task("segment_ratios", {"root": str(roots[ratio_scale].root)}, work_dir / "tasks" / "segment_ratios")
-    theme_ratio = run_task("themes_ratio", {"root": str(roots[ratio_scale].root)}, work_dir / "tasks" / "themes_ratio")
+    seg_ratios = {}
+    for scale in settings["segment_ratio_scales"]:
+        log.info("bench: segmentation ratios on the %dx corpus", scale)
+        seg_ratios[scale] = run_task("segment_ratios", {"root": str(roots[scale].root)},
+                                     work_dir / "tasks" / f"segment_ratios_{scale:05d}")
+    themes_scale = int(settings["themes_ratio_scale"])
+    log.info("bench: themes ratio on the %dx corpus", themes_scale)
+    theme_ratio = run_task("themes_ratio", {"root": str(roots[themes_scale].root)}, work_dir / "tasks" / "themes_ratio")
 
     study_themes: dict[int, dict[str, Any]] = {}
     for scale in [int(s) for s in settings.get("study_themes_scales", [])]:
@@ -679,7 +691,7 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
                                        work_dir / "tasks" / f"study_themes_{scale:05d}")
 
     write_outputs(work_dir, out_dir, params, quick)
-    assert seg_ratios["identical"], "segmentation in 2 processes gave different tokens than in 1"
+    assert all(r["identical"] for r in seg_ratios.values()), "segmentation in 2 processes gave different tokens than in 1"
     assert theme_ratio["identical"], f"themes in 2 processes differ from 1 in {theme_ratio['differing']}"
     return json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
 
@@ -706,8 +718,8 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
                 measured[scale]["stages"][REPORT] = {"seconds": reports[scale]["seconds"],
                                                      "peak_rss_mb": reports[scale]["peak_rss_mb"],
                                                      "maxrss_mb": float("nan")}
-    ratio_scale = int(settings["ratio_scale"])
-    seg_ratios = _read_result(tasks / "segment_ratios" / "segment_ratios.result.json")
+    seg_ratios = {int(s): _read_result(tasks / f"segment_ratios_{int(s):05d}" / "segment_ratios.result.json")
+                  for s in settings["segment_ratio_scales"]}
     theme_ratio = _read_result(tasks / "themes_ratio" / "themes_ratio.result.json")
     study_themes = {int(s): _read_result(tasks / f"study_themes_{int(s):05d}" / "study_themes.result.json")
                     for s in settings.get("study_themes_scales", [])}
@@ -719,7 +731,7 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
                    "maxrss_mb": float("nan")} for s, r in study_themes.items()]
     if study_rows:
         table = pd.concat([table, pd.DataFrame(study_rows, columns=BENCH_CSV_COLUMNS)], ignore_index=True)
-    ratios = ratio_table(seg_ratios, theme_ratio, ratio_scale, settings["targets"])
+    ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"])
     fits = fit_rows(table)
     summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, study_themes, measured, settings,
                        "quick" if quick else "full")
@@ -777,10 +789,12 @@ def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_
             "meets_memory_target": bool(peak_mb <= targets["peak_gb"] * 1024),
             "targets": {"minutes": targets["minutes_largest"], "peak_gb": targets["peak_gb"]},
         },
-        "ratios": {r.ratio: {"value": r.value, "target": r.target, "meets_target": r.meets_target,
-                             "identical": r.identical} for r in ratios.itertuples()},
-        "segment_timings": {k: round(v, 3) for k, v in seg_ratios["timings"].items()},
-        "ratio_load_average": {"segment": seg_ratios.get("load_average"), "themes": theme_ratio.get("load_average")},
+        "ratios": {f"{r.ratio} at {r.scale}x": {"value": r.value, "target": r.target, "meets_target": r.meets_target,
+                                                "identical": r.identical} for r in ratios.itertuples()},
+        "segment_timings": {f"{scale}x": {k: round(v, 3) for k, v in r["timings"].items()}
+                            for scale, r in sorted(seg_ratios.items())},
+        "ratio_load_average": {"segment": {f"{scale}x": r.get("load_average") for scale, r in sorted(seg_ratios.items())},
+                               "themes": theme_ratio.get("load_average")},
         "themes_parallel_tables_compared": theme_ratio["tables"],
     }
     if study_themes:

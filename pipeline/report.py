@@ -8,9 +8,12 @@ yields no diff.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import os
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import nbformat
 
@@ -34,28 +37,34 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:
-    """Execute `source` with results read from `results_dir`; write it to `destination`."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    nb = nbformat.read(source, as_version=4)
+@contextlib.contextmanager
+def _results_env(results_dir: Path) -> Iterator[None]:
+    """Point the kernels at `results_dir` (they inherit this process's environment)."""
     previous = os.environ.get(RESULTS_ENV)
     os.environ[RESULTS_ENV] = str(results_dir)
     # Keep matplotlib quiet and headless inside the kernel.
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                                resources={"metadata": {"path": str(source.parent)}})
-        try:
-            client.execute()
-        except CellExecutionError as exc:
-            raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
+        yield
     finally:
         if previous is None:
             os.environ.pop(RESULTS_ENV, None)
         else:
             os.environ[RESULTS_ENV] = previous
+
+
+async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(source, as_version=4)
+    async with slots:
+        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
+                                resources={"metadata": {"path": str(source.parent)}})
+        try:
+            await client.async_execute()
+        except CellExecutionError as exc:
+            raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise RuntimeError(f"{source}: error output in the executed notebook: {errors[0].get('ename')}")
@@ -64,6 +73,26 @@ def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         nbformat.write(nb, handle)
     return nb
+
+
+def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], results_dir: Path,
+                      kernels: int = 2, timeout: int = 600) -> list[nbformat.NotebookNode]:
+    """Execute each source with results read from `results_dir`, `kernels` at a time; write them out.
+
+    The notebooks only read results, so they do not depend on one another
+    and may run side by side, each in its own kernel process.
+    """
+    async def run_all() -> list[nbformat.NotebookNode]:
+        slots = asyncio.Semaphore(max(1, kernels))
+        return list(await asyncio.gather(*(_execute(s, d, timeout, slots) for s, d in zip(sources, destinations))))
+
+    with _results_env(results_dir):
+        return asyncio.run(run_all())
+
+
+def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute `source` with results read from `results_dir`; write it to `destination`."""
+    return execute_notebooks([source], [destination], results_dir, 1, timeout)[0]
 
 
 def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str]) -> nbformat.NotebookNode:
@@ -107,15 +136,12 @@ def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
     return destination
 
 
-def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path) -> list[Path]:
-    """Execute every notebook into `notebooks_out` and write the combined HTML report."""
-    executed, titles, written = [], [], []
-    for source in notebook_sources:
-        destination = notebooks_out / source.name
-        nb = execute_notebook(source, destination, results_dir)
-        executed.append(nb)
-        titles.append(notebook_title(nb, source.stem))
-        written.append(destination)
+def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path,
+                 kernels: int = 2) -> list[Path]:
+    """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report."""
+    written = [notebooks_out / source.name for source in notebook_sources]
+    executed = execute_notebooks(notebook_sources, written, results_dir, kernels)
+    titles = [notebook_title(nb, source.stem) for nb, source in zip(executed, notebook_sources)]
     if executed:
         export_html(combined_notebook(executed, titles), report_path)
     return written

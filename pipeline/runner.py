@@ -353,7 +353,8 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
         with _Timer(state, "report"):
             scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
             try:
-                written = build_report(sources, scratch, out.results, scratch / "report.html")
+                written = build_report(sources, scratch, out.results, scratch / "report.html",
+                                       state.params["report"].get("kernels", 1))
                 return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)

@@ -518,7 +518,27 @@ def coherence_scores(
         processes=1,
         **source,
     )
-    return [float(v) for v in model.get_coherence_per_topic()]
+    segmented = model.measure.seg(model.topics)
+    model.estimate_probabilities(segmented)
+    _dense_co_occurrences(model._accumulator)
+    return [float(v) for v in model.get_coherence_per_topic(segmented)]
+
+
+def _dense_co_occurrences(accumulator) -> None:
+    """Hold a sliding-window accumulator's co-occurrence counts as a dense array.
+
+    gensim keeps them in a scipy sparse matrix over the batch's top terms
+    only (a few hundred), and the confirmation measures then read it one
+    element at a time, which costs most of the coherence time. A dense array
+    holds the same uint32 counts, so every score is unchanged
+    (`tests/test_themes.py` compares both); accumulators of other kinds are
+    left alone.
+    """
+    import scipy.sparse
+
+    counts = getattr(accumulator, "_co_occurrences", None)
+    if counts is not None and scipy.sparse.issparse(counts):
+        accumulator._co_occurrences = counts.toarray()
 
 
 def sweep_table(

@@ -190,6 +190,22 @@ def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, 
         assert together == T.coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
 
 
+def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units, base_params):
+    """coherence_scores reads gensim's counts from a dense array; the scores must be gensim's own, bit for bit."""
+    from gensim.models import CoherenceModel
+
+    p = T.ThemeParams.from_dict(small(base_params))
+    train, held = T.split_units(units, p.holdout_fraction, p.split_seed)
+    seg = T._segmentation_data(units, "tokens", train, held, p)["sweep"]
+    topics = [list(v[:6]) for v in THEMES.values()] + [["协商", "党建", "智慧", "养老"]]
+    for measure in T.COHERENCE_MEASURES:
+        source = {"corpus": seg["train"]} if measure == "u_mass" else {"texts": seg["train_texts"]}
+        gensim_own = CoherenceModel(topics=topics, dictionary=seg["dictionary"], coherence=measure, topn=6,
+                                    processes=1, **source).get_coherence_per_topic()
+        ours = T.coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        assert ours == [float(v) for v in gensim_own], measure
+
+
 def test_sweep_coherence_is_keyed_by_k(units, base_params):
     """The same topic can be found at two K; each K's batch scores it."""
     p = T.ThemeParams.from_dict(small(base_params))
