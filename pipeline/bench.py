@@ -402,6 +402,15 @@ def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, An
     units = io.read_jsonl(root.units_jsonl)
     categories = lex_mod.category_map(lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
     labels = themes.load_topic_labels(root.lexicon / "topic_labels.csv")
+    if theme_params.get("ablation") and any("plain_tokens" not in u for u in units):
+        # The bench condition runs without the ablation, so its units carry no
+        # plain-jieba tokens; they are made here as the segmentation stage
+        # makes them when the ablation is on, outside the timed themes stage.
+        from pipeline import segment as seg_mod
+
+        plain, stopwords = seg_mod.build_plain_tokenizer(root.jieba_cache), seg_mod.general_stopwords()
+        for unit in units:
+            unit["plain_tokens"] = seg_mod.plain_tokens(unit["text"], plain, stopwords)
     start = time.perf_counter()
     found = themes.run_themes(units, categories, theme_params, labels)
     return found, time.perf_counter() - start

@@ -273,7 +273,9 @@ class TermMatcher:
 
     def candidates(self, text: str) -> list[tuple[int, int]]:
         """Every (start, end) where a lexicon string occurs, overlaps included."""
-        folded = fold_width(text)
+        return self._candidates(fold_width(text))
+
+    def _candidates(self, folded: str) -> list[tuple[int, int]]:
         return [(hit.start(), end) for hit in self._first.finditer(folded)
                 for end in self._ends(folded, hit.start())]
 
@@ -282,7 +284,7 @@ class TermMatcher:
         folded = fold_width(text)
         taken = bytearray(len(folded))
         kept = []
-        for start, end in sorted(self.candidates(folded), key=lambda c: (c[0] - c[1], c[0])):
+        for start, end in sorted(self._candidates(folded), key=lambda c: (c[0] - c[1], c[0])):
             if not any(taken[start:end]):
                 taken[start:end] = b"\x01" * (end - start)
                 kept.append((start, end, folded[start:end]))
@@ -335,18 +337,21 @@ def lexicon_coverage(texts_by_place: Mapping[str, str], words_by_place: Mapping[
                            for place in texts_by_place}, lexicon)
 
 
-def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher,
-                    canonical: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher, canonical: Mapping[str, str],
+                    matches: Sequence[tuple[int, int, str]] | None = None) -> dict[str, tuple[int, int]]:
     """Canonical term -> (occurrences in `text`, occurrences kept whole by `words`).
 
-    Counts of texts that no term spans (articles, joined by line breaks) add
-    up to the counts of their concatenation, so a large corpus is covered
-    article by article without keeping its segmentation.
+    Counts of texts that no term spans (units and articles, joined by line
+    breaks) add up to the counts of their concatenation, so a large corpus is
+    covered unit by unit without keeping its segmentation. `matches` are
+    `matcher.find(text)` when the caller already has them.
     """
+    spans = word_spans(words, text)
     found: dict[str, tuple[int, int]] = {}
-    for term, _start, _end, whole in occurrence_survival(text, words, matcher, canonical):
+    for start, end, string in (matcher.find(text) if matches is None else matches):
+        term = canonical[string]
         n, kept = found.get(term, (0, 0))
-        found[term] = (n + 1, kept + int(whole))
+        found[term] = (n + 1, kept + int((start, end) in spans))
     return found
 
 

@@ -184,12 +184,18 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
         seg_params["exclude_tags"])
     ablation = bool(params["themes"].get("ablation", False))
+    tokenizer = seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"])
+    coverage = lex_mod.TermMatcher(rules.canonical)
+    # The coverage check counts the same strings the segmentation keeps whole;
+    # when both matchers hold the same strings, one search serves both.
+    if coverage.strings == tokenizer.matcher.strings:
+        coverage = tokenizer.matcher
     return Segmenter(
-        tokenizer=seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"]),
+        tokenizer=tokenizer,
         plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
         general_stopwords=general, rules=rules,
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
-        coverage_matcher=lex_mod.TermMatcher(rules.canonical), hmm=seg_params["hmm"],
+        coverage_matcher=coverage, hmm=seg_params["hmm"],
         max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
 
 
@@ -203,12 +209,16 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
     from pipeline import segment as seg_mod
     from pipeline.units import make_units
 
-    units, words, countable = [], [], Counter()
+    units, countable, survival = [], Counter(), {}
+    shared = segmenter.coverage_matcher is segmenter.tokenizer.matcher
     for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
-        pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm)
-        if words:
-            words.append("\n")  # units are joined by a line break, which no lexicon term spans
-        words.extend(w for w, _ in pairs)
+        matches = segmenter.tokenizer.matcher.find(piece)
+        pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm, matches)
+        # No lexicon term spans a line break, so an article's survival counts
+        # are the sum of its units'.
+        lex_mod.add_survival_counts(survival, lex_mod.survival_counts(
+            piece, [w for w, _ in pairs], segmenter.coverage_matcher, segmenter.rules.canonical,
+            matches if shared else None))
         classified = [segmenter.classify(w, t) for w, t in pairs]
         countable.update(counted for counted, _ in classified if counted)
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
@@ -216,8 +226,6 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
         if segmenter.plain_tokenizer is not None:
             unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
         units.append(unit)
-    survival = lex_mod.survival_counts("\n".join(u["text"] for u in units), words, segmenter.coverage_matcher,
-                                       segmenter.rules.canonical)
     return {"units": units, "countable": countable, "survival": survival}
 
 

@@ -109,6 +109,24 @@ def test_edits_found_per_article(results):
         {"anhui": 0, "suzhou": 1, "hefei": 0, "huainan": 4, "chengdu": 0}
 
 
+@pytest.mark.parametrize("doc", ["suzhou", "huainan"])
+def test_an_articles_later_passes_find_what_a_fresh_search_finds(doc, texts, model, params):
+    """The rule of one article remembers its readings across cleaning passes;
+    later passes see the same spans at other offsets (chrome removed before
+    them) and must get the edits a fresh search gives, shifted."""
+    from pipeline.garble import GarbleDetector
+
+    text = texts[doc]
+    rule = GarbleDetector(model, params).article_rule()
+    first = rule(text)
+    assert first == garble_edits(text, model, params)
+    prefix = "网站首页 > 新闻中心\n"
+    again = rule(prefix + text)
+    assert again == garble_edits(prefix + text, model, params)
+    assert [(e.start - len(prefix), e.end - len(prefix), e.after) for e in again] == \
+        [(e.start, e.end, e.after) for e in first]
+
+
 @pytest.mark.parametrize("sentence", [
     # one or more real sentences from each article, with its rarer characters
     "歙县通过建立健全“一约四会”,拓展自治形式,居民参与社区治理积极性、主动性显著提升。",

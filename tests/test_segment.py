@@ -16,7 +16,7 @@ from pipeline.script import make_converter
 from pipeline.segment import (CACHE_FILE_NAME, LEXICON_TAG, StudyTokenizer, boundary_conflicts,
                               build_plain_tokenizer, build_tokenizer, countable_tokens, filter_tokens,
                               general_stopwords, is_number, jieba_words, make_filter_rules, out_of_dictionary,
-                              plain_tokens, segment, term_split_table, top_tokens)
+                              plain_tokens, segment, tagged_cut, term_split_table, top_tokens)
 from tests.conftest import raw_text
 
 LEXICON_DIR = PROJECT_ROOT / "lexicon"
@@ -120,6 +120,22 @@ def test_term_freq_must_be_positive(cache_dir):
 def test_segments_concatenate_to_the_text(corpus, tokenizer):
     for text in corpus.values():
         assert "".join(words(text, tokenizer)) == text
+
+
+# Text that exercises every branch of jieba's POS cut: letter and digit runs
+# inside Hanzi blocks, the marks that split blocks (% -), whitespace and line
+# breaks, points and full-width forms, traditional script.
+POS_CUT_EDGES = ["3A级社区", "AB角", "增长5%以上", "O2O服务", "e-mail地址", "第1.5批", "a b\r\nc", "  \n",
+                 "“十四五”时期", "12345热线", "x", "3.5万元", "COVID-19疫情", "#话题#", "A.B.C", "社区 ＡＢ", "",
+                 "黨建引領", "①②③", "5G+智慧社区", "2021年12月24日", "pH值7.2", "Ｗi-Ｆi覆盖"]
+
+
+@pytest.mark.parametrize("hmm", [False, True])
+def test_tagged_cut_is_jiebas_pos_cut(corpus, tokenizer, plain, hmm):
+    for segmenter in (tokenizer, plain):
+        for text in [*corpus.values(), *POS_CUT_EDGES]:
+            expected = [(p.word, p.flag) for p in segmenter.pos.cut(text, HMM=hmm)]
+            assert tagged_cut(text, segmenter.pos, hmm) == expected, text[:40]
 
 
 def test_every_lexicon_occurrence_in_the_corpus_is_one_token(corpus, tokenizer, lexicon, plain):
