@@ -303,15 +303,17 @@ def word_spans(words: Sequence[str], text: str) -> set[tuple[int, int]]:
     return spans
 
 
-def occurrence_survival(text: str, words: Sequence[str], matcher: TermMatcher,
-                        canonical: Mapping[str, str]) -> list[tuple[str, int, int, bool]]:
+def occurrence_survival(text: str, words: Sequence[str], matcher: TermMatcher, canonical: Mapping[str, str],
+                        matches: Sequence[tuple[int, int, str]] | None = None) -> list[tuple[str, int, int, bool]]:
     """(canonical term, start, end, intact) for every lexicon occurrence in `text`.
 
     `intact` is true when the segmentation `words` (unfiltered, concatenating
-    to `text`) has a word spanning exactly that occurrence.
+    to `text`) has a word spanning exactly that occurrence. `matches` are
+    `matcher.find(text)` when the caller already has them.
     """
     spans = word_spans(words, text)
-    return [(canonical[string], start, end, (start, end) in spans) for start, end, string in matcher.find(text)]
+    return [(canonical[string], start, end, (start, end) in spans)
+            for start, end, string in (matcher.find(text) if matches is None else matches)]
 
 
 # ---------------------------------------------------------------- coverage and profile
@@ -346,12 +348,10 @@ def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher, canon
     covered unit by unit without keeping its segmentation. `matches` are
     `matcher.find(text)` when the caller already has them.
     """
-    spans = word_spans(words, text)
     found: dict[str, tuple[int, int]] = {}
-    for start, end, string in (matcher.find(text) if matches is None else matches):
-        term = canonical[string]
+    for term, _start, _end, whole in occurrence_survival(text, words, matcher, canonical, matches):
         n, kept = found.get(term, (0, 0))
-        found[term] = (n + 1, kept + int((start, end) in spans))
+        found[term] = (n + 1, kept + int(whole))
     return found
 
 
