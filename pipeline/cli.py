@@ -7,8 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.config import Paths
-from pipeline.errors import InputError
+from pipeline.common.config import Paths
+from pipeline.common.errors import InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,16 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     paths = Paths.at(args.root) if args.root else Paths.at()
     params_file = (args.params or paths.params).resolve()
     try:
-        from pipeline.params import load_params
+        from pipeline.run.params import load_params
         params = load_params(params_file)
         if args.command == "run":
-            from pipeline.runner import run_study
+            from pipeline.run.runner import run_study
             run_study(paths, params, params_file, args.results, use_cache=not args.no_cache, force=args.force)
         elif args.command == "check":
-            from pipeline.check import check_results
+            from pipeline.run.check import check_results
             return check_results(paths, params, params_file, keep=args.keep)
         elif args.command == "bench":
-            from pipeline.bench import run_bench
+            from pipeline.bench.bench import run_bench
             run_bench(paths, params, quick=args.quick)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import PROJECT_ROOT, Paths
-from pipeline.params import load_params
+from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.run.params import load_params
 
 RAW = PROJECT_ROOT / "data" / "raw"
 

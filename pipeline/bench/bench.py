@@ -1,0 +1,214 @@
+"""The scaling benchmark (`make bench`): the whole study on corpora 10, 100 and
+1000 times the size of the real one, stage by stage.
+
+Scaled corpora
+--------------
+A scaled corpus is resampled from the real corpus's cleaned text units (the
+`text` of every unit of a run on the real corpus), so that vocabulary, unit
+lengths and article lengths stay those of real policy articles:
+
+* for factor f, every real article yields f synthetic articles (5·f in all);
+* a synthetic article draws its number of units from the real articles' unit
+  counts, then that many units (with replacement) from its own real article,
+  and joins them by line breaks, so that each unit is a paragraph again;
+* the synthetic articles of one real article are spread over
+  ceil(f / articles_per_place) synthetic places (样本市0001, ...), which keep
+  the real place's province;
+* everything is drawn from one `numpy.random.default_rng(seed)`.
+
+Each scaled corpus is written as a project root of its own (data/raw/*.txt,
+data/corpus.csv, a copy of lexicon/, params.yaml, the warm jieba cache) and
+run through `pipeline.run.runner.run_study` exactly as the real corpus is, with
+the stage cache off: ingestion, cleaning, segmentation, emphases and the LDA
+sweep, with every table and figure. The real corpus itself is run the same
+way as scale 1.
+
+Resampling keeps the real corpus's vocabulary: a scaled corpus repeats each
+real unit about f times, so its vocabulary does not grow with f as a real
+corpus's would, and a topic model converges in fewer passes over it.
+
+Conditions
+----------
+The study's parameters with `bench.overrides` applied (condition `bench`)
+are used at every scale: the study's own topic sweep (K 2..12 x 3 seeds x 20
+passes, plus the ablation) costs minutes on the real corpus and grows
+linearly with it. That sweep is timed separately (condition `study`, themes
+stage only, on the units of the scales in `study_themes_scales`) and
+extrapolated to the larger scales by its fitted growth exponent.
+
+The report (notebooks executed and exported) is timed on the real corpus
+only (`report_scales`): the notebooks narrate the five real places by name,
+and their cost depends on the number of notebooks and figures, not on the
+number of units. It runs right after the study, on that run's results, in a
+process of its own (`_task_report`), so that a failing notebook costs the
+report's row and not the scale's measurements; its time is not in `total`.
+
+Measurements
+------------
+Every scale runs in a fresh Python process, so that its peak memory is its
+own. Per stage: wall time (the runner's own stage timer), the peak of the
+summed resident memory of the process and all its worker processes (sampled
+every `sample_seconds`; shared pages of forked workers count once per
+process, so this errs high), and the process's resident high-water mark from
+`getrusage`. `other` is the part of the run outside every stage timer
+(loading the character model, writing units and tables, the corpus figures,
+the run manifest); `total` is the whole `run_study` call. The machine's load
+average before and after each task is kept, because other work on a 2-core
+machine slows every stage. Ratios measured in the same run: our segmentation against plain
+`jieba.Tokenizer().lcut` on the same text, and segmentation in 2 worker
+processes against 1, at each of `segment_ratio_scales` (loading the
+dictionaries costs the same at every scale, so both ratios grow with the
+corpus); the themes stage with 2 processes against 1 at `themes_ratio_scale`.
+Identical output is asserted for every parallel run.
+
+Everything is written to results/bench/ (or the folder given); the scaled
+project roots are working files under build/bench/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
+from pipeline.bench.settings import BENCH_CSV_COLUMNS, REPORT, TOTAL, bench_settings, log, scale_params
+from pipeline.bench.summary import _finite, _summary, bench_table, fit_rows, ratio_table
+from pipeline.bench.tasks import run_task
+from pipeline.common import io
+from pipeline.common.config import Paths
+
+
+def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir: Path | None = None,
+              work_dir: Path | None = None) -> dict[str, Any]:
+    """Run the benchmark; write bench.csv, bench.png, ratios.csv and summary.json.
+
+    `out_dir` defaults to results/bench/ and is the only folder of results/
+    touched; `work_dir` (default build/bench/) holds the scaled project roots.
+    Returns the summary. Raises AssertionError after writing everything if a
+    parallel run's output differs from its serial run.
+    """
+    from pipeline.corpus.ingest import read_manifest
+
+    settings = bench_settings(params, quick)
+    out_dir = Path(out_dir) if out_dir else paths.results / "bench"
+    work_dir = Path(work_dir) if work_dir else paths.build / "bench"
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    mode = "quick" if quick else "full"
+    log.info("bench (%s): scales %s, working in %s", mode, settings["scales"], work_dir)
+
+    measured: dict[int, dict[str, Any]] = {}
+    roots: dict[int, Paths] = {}
+    articles = None
+    if 1 not in settings["scales"]:
+        # The scaled corpora are drawn from the real corpus's cleaned units.
+        real = write_project(work_dir / "real_units", paths, scale_params(params, settings, 1), None, False)
+        run_task("real_units", {"root": str(real.root)}, work_dir / "tasks" / "real_units")
+        articles = real_articles(io.read_jsonl(real.units_jsonl), read_manifest(real.manifest_csv))
+    for scale in settings["scales"]:
+        run_params = scale_params(params, settings, scale)
+        root_dir = work_dir / f"scale_{scale:05d}"
+        with_report = scale in [int(s) for s in settings.get("report_scales", [])] and \
+            bool(params["report"]["execute_notebooks"])
+        if scale == 1:
+            roots[scale] = write_project(root_dir, paths, run_params, None, with_notebooks=with_report)
+        else:
+            rows = synthetic_corpus(articles, scale, int(settings["articles_per_place"]), int(settings["seed"]))
+            roots[scale] = write_project(root_dir, paths, run_params, rows, with_notebooks=with_report)
+        log.info("bench: scale %dx: running the study on %s", scale, root_dir)
+        found = run_task("scale", {"root": str(root_dir), "sample_seconds": settings["sample_seconds"]},
+                         work_dir / "tasks" / f"scale_{scale:05d}")
+        measured[scale] = found
+        log.info("bench: scale %dx: %d articles, %d units, %d tokens; total %.1f s, peak %.0f MB", scale,
+                 found["articles"], found["units"], found["tokens"], found["stages"][TOTAL]["seconds"],
+                 found["stages"][TOTAL]["peak_rss_mb"])
+        if scale == 1:
+            articles = real_articles(io.read_jsonl(roots[1].units_jsonl), read_manifest(roots[1].manifest_csv))
+        if with_report:
+            log.info("bench: scale %dx: the report", scale)
+            report = run_task("report", {"root": str(root_dir), "notebooks": str(roots[scale].notebooks),
+                                         "sample_seconds": settings["sample_seconds"]},
+                              work_dir / "tasks" / f"report_{scale:05d}")
+            if "error" in report:
+                log.warning("bench: scale %dx: no report timing (%s)", scale, report["error"])
+
+    seg_ratios = {}
+    for scale in settings["segment_ratio_scales"]:
+        log.info("bench: segmentation ratios on the %dx corpus", scale)
+        seg_ratios[scale] = run_task("segment_ratios", {"root": str(roots[scale].root)},
+                                     work_dir / "tasks" / f"segment_ratios_{scale:05d}")
+    themes_scale = int(settings["themes_ratio_scale"])
+    log.info("bench: themes ratio on the %dx corpus", themes_scale)
+    theme_ratio = run_task("themes_ratio", {"root": str(roots[themes_scale].root)}, work_dir / "tasks" / "themes_ratio")
+
+    study_themes: dict[int, dict[str, Any]] = {}
+    for scale in [int(s) for s in settings.get("study_themes_scales", [])]:
+        log.info("bench: themes with the study's parameters at %dx", scale)
+        study_themes[scale] = run_task("study_themes", {"root": str(roots[scale].root), "themes": params["themes"],
+                                                        "sample_seconds": settings["sample_seconds"]},
+                                       work_dir / "tasks" / f"study_themes_{scale:05d}")
+
+    write_outputs(work_dir, out_dir, params, quick)
+    assert all(r["identical"] for r in seg_ratios.values()), "segmentation in 2 processes gave different tokens than in 1"
+    assert theme_ratio["identical"], f"themes in 2 processes differ from 1 in {theme_ratio['differing']}"
+    return json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def _read_result(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: bool) -> None:
+    """bench.csv, ratios.csv, summary.json and bench.png from the tasks' result
+    files under `work_dir`/tasks (so that they can be redrawn without rerunning)."""
+    from pipeline.bench.figure import plot_bench
+
+    settings = bench_settings(params, quick)
+    tasks = Path(work_dir) / "tasks"
+    measured: dict[int, dict[str, Any]] = {}
+    reports: dict[int, dict[str, Any]] = {}
+    for scale in settings["scales"]:
+        measured[scale] = _read_result(tasks / f"scale_{scale:05d}" / "scale.result.json")
+        report_file = tasks / f"report_{scale:05d}" / "report.result.json"
+        if report_file.exists():
+            reports[scale] = _read_result(report_file)
+            if "seconds" in reports[scale]:
+                measured[scale]["stages"][REPORT] = {"seconds": reports[scale]["seconds"],
+                                                     "peak_rss_mb": reports[scale]["peak_rss_mb"],
+                                                     "maxrss_mb": float("nan")}
+    seg_ratios = {int(s): _read_result(tasks / f"segment_ratios_{int(s):05d}" / "segment_ratios.result.json")
+                  for s in settings["segment_ratio_scales"]}
+    theme_ratio = _read_result(tasks / "themes_ratio" / "themes_ratio.result.json")
+    study_themes = {int(s): _read_result(tasks / f"study_themes_{int(s):05d}" / "study_themes.result.json")
+                    for s in settings.get("study_themes_scales", [])}
+
+    table = bench_table(measured)
+    study_rows = [{"scale": s, "condition": "study",
+                   **{k: measured[s][k] for k in ("articles", "places", "units", "tokens", "chars")},
+                   "stage": "themes", "seconds": round(r["seconds"], 3), "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                   "maxrss_mb": float("nan")} for s, r in study_themes.items()]
+    if study_rows:
+        table = pd.concat([table, pd.DataFrame(study_rows, columns=BENCH_CSV_COLUMNS)], ignore_index=True)
+    ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"])
+    fits = fit_rows(table)
+    summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, study_themes, measured, settings,
+                       "quick" if quick else "full")
+    summary["report"] = {str(s): r for s, r in reports.items()}
+
+    staging = Path(work_dir) / "out"
+    if staging.exists():
+        shutil.rmtree(staging)
+    io.write_csv(table, staging / "bench.csv")
+    io.write_csv(ratios, staging / "ratios.csv")
+    io.write_json(_finite(summary), staging / "summary.json")
+    plot_bench(table, fits, staging / "bench.png")
+    # Only out_dir is replaced; nothing else under results/ is touched.
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(staging, out_dir)
+    log.info("bench: written to %s", out_dir)

@@ -1,0 +1,177 @@
+"""Summaries of the benchmark's measurements (pure): growth exponents, extrapolations, the bench and ratio tables and summary.json."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.bench.settings import BENCH_CSV_COLUMNS, OTHER, RATIO_COLUMNS, STAGES, TOTAL
+
+
+def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
+    """Least-squares slope of log(seconds) on log(size); NaN with fewer than two sizes."""
+    x, y = np.log(np.asarray(sizes, dtype=float)), np.log(np.asarray(seconds, dtype=float))
+    if len(set(x.tolist())) < 2:
+        return float("nan")
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def fit_rows(table: pd.DataFrame, condition: str = "bench", min_scale: int = 10) -> pd.DataFrame:
+    """Per stage: its growth exponent in units, fitted on the scales >= min_scale
+    (all scales when fewer than two are that large), so that fixed start-up
+    costs (dictionary loads) do not flatten the slope of the large runs."""
+    rows = []
+    part = table[(table["condition"] == condition) & (table["seconds"] > 0)]
+    for stage, group in part.groupby("stage", sort=False):
+        used = group[group["scale"] >= min_scale]
+        if used["scale"].nunique() < 2:
+            used = group
+        top = group.sort_values("units").tail(2)
+        rows.append({"stage": stage, "exponent": growth_exponent(used["units"], used["seconds"]),
+                     "fit_scales": ",".join(str(s) for s in sorted(used["scale"].unique())),
+                     # the local slope between the two largest scales, where start-up costs matter least
+                     "exponent_largest": growth_exponent(top["units"], top["seconds"])})
+    return pd.DataFrame(rows, columns=["stage", "exponent", "fit_scales", "exponent_largest"])
+
+
+def extrapolate(sizes: Sequence[float], seconds: Sequence[float], targets: Sequence[float]) -> list[float]:
+    """Seconds at `targets` sizes by the power law through the largest measured size."""
+    b = growth_exponent(sizes, seconds)
+    i = int(np.argmax(sizes))
+    return [float(seconds[i] * (t / sizes[i]) ** b) for t in targets]
+
+
+def bench_table(scales: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """bench.csv: one row per scale x stage."""
+    order = {name: i for i, name in enumerate(STAGES)}
+    rows = []
+    for scale, found in scales.items():
+        for stage, values in found["stages"].items():
+            rows.append({"scale": scale, "condition": found.get("condition", "bench"),
+                         **{k: found[k] for k in ("articles", "places", "units", "tokens", "chars")},
+                         "stage": stage, "seconds": round(values["seconds"], 3),
+                         "peak_rss_mb": round(values["peak_rss_mb"], 1), "maxrss_mb": round(values["maxrss_mb"], 1)})
+    table = pd.DataFrame(rows, columns=BENCH_CSV_COLUMNS)
+    # The study's stages in running order, each followed by its output
+    # timer (emphases_output after emphases), then other and total.
+    def rank(stage: str) -> tuple[int, int, str]:
+        if stage in (OTHER, TOTAL):
+            return (len(order) + 1, stage == TOTAL, stage)
+        base = stage.split("_")[0]
+        return (order.get(base, len(order)), stage != base, stage)
+
+    table["_order"] = table["stage"].map(rank)
+    return table.sort_values(["condition", "scale", "_order"]).drop(columns="_order").reset_index(drop=True)
+
+
+def ratio_row(name: str, scale: int, numerator: str, numerator_s: float, denominator: str, denominator_s: float,
+              target: float | None, identical: bool | None) -> dict[str, Any]:
+    """`value` = numerator_seconds / denominator_seconds: how many times faster the denominator is."""
+    value = numerator_s / denominator_s
+    return {"ratio": name, "scale": scale, "numerator": numerator, "numerator_seconds": round(numerator_s, 3),
+            "denominator": denominator, "denominator_seconds": round(denominator_s, 3), "value": round(value, 3),
+            "target": "" if target is None else target,
+            "meets_target": "" if target is None else bool(value >= target),
+            "identical": "" if identical is None else bool(identical)}
+
+
+def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], themes_scale: int,
+                targets: dict[str, float]) -> pd.DataFrame:
+    """Ratio rows: the segmentation ratios at each scale of `segment`, then the themes ratio."""
+    rows = []
+    for scale in sorted(segment):
+        t = segment[scale]["timings"]
+        rows += [
+            ratio_row("segment_vs_raw_jieba", scale, "raw_jieba_lcut", t["raw_jieba_lcut"], "segment_1_process",
+                      t["segment_1_process"], targets["segment_vs_jieba"], None),
+            ratio_row("segment_vs_raw_jieba_steady", scale, "raw_jieba_lcut_steady", t["raw_jieba_lcut_steady"],
+                      "segment_steady", t["segment_steady"], targets["segment_vs_jieba"], None),
+            ratio_row("segment_2_vs_1_processes", scale, "segment_1_process", t["segment_1_process"],
+                      "segment_2_processes", t["segment_2_processes"], targets["segment_speedup"],
+                      segment[scale]["identical"]),
+        ]
+    rows.append(ratio_row("themes_2_vs_1_processes", themes_scale, "themes_1_process",
+                          themes["timings"]["themes_1_process"], "themes_2_processes",
+                          themes["timings"]["themes_2_processes"], targets.get("themes_speedup"), themes["identical"]))
+    return pd.DataFrame(rows, columns=RATIO_COLUMNS)
+
+
+def _machine() -> dict[str, Any]:
+    from importlib import metadata
+
+    import psutil
+
+    versions = {}
+    for name in ("gensim", "jieba", "numpy", "scikit-learn"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null, so that summary.json is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
+             study_themes: dict[int, dict], measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
+    targets = settings["targets"]
+    largest = max(measured)
+    big = measured[largest]["stages"]
+    slowest = max((s for s in big if s != TOTAL), key=lambda s: big[s]["seconds"])
+    peak_mb = max(v["peak_rss_mb"] for v in big.values())
+    scales = {str(s): {"articles": m["articles"], "places": m["places"], "units": m["units"], "tokens": m["tokens"],
+                       "chars": m["chars"], "total_seconds": round(m["stages"][TOTAL]["seconds"], 1),
+                       "peak_rss_mb": round(max(v["peak_rss_mb"] for v in m["stages"].values()), 1),
+                       "load_average": m.get("load_average")}
+              for s, m in measured.items()}
+    summary: dict[str, Any] = {
+        "mode": mode,
+        "machine": _machine(),
+        "settings": settings,
+        "scales": scales,
+        "exponents": {r.stage: {"exponent": round(r.exponent, 3), "fit_scales": r.fit_scales,
+                                "exponent_two_largest_scales": round(r.exponent_largest, 3)}
+                      for r in fits.itertuples()},
+        "largest_scale": {
+            "scale": largest, "total_seconds": round(big[TOTAL]["seconds"], 1), "peak_rss_mb": round(peak_mb, 1),
+            "slowest_stage": slowest, "slowest_stage_seconds": round(big[slowest]["seconds"], 1),
+            "meets_time_target": bool(big[TOTAL]["seconds"] <= targets["minutes_largest"] * 60),
+            "meets_memory_target": bool(peak_mb <= targets["peak_gb"] * 1024),
+            "targets": {"minutes": targets["minutes_largest"], "peak_gb": targets["peak_gb"]},
+        },
+        "ratios": {f"{r.ratio} at {r.scale}x": {"value": r.value, "target": r.target, "meets_target": r.meets_target,
+                                                "identical": r.identical} for r in ratios.itertuples()},
+        "segment_timings": {f"{scale}x": {k: round(v, 3) for k, v in r["timings"].items()}
+                            for scale, r in sorted(seg_ratios.items())},
+        "ratio_load_average": {"segment": {f"{scale}x": r.get("load_average") for scale, r in sorted(seg_ratios.items())},
+                               "themes": theme_ratio.get("load_average")},
+        "themes_parallel_tables_compared": theme_ratio["tables"],
+    }
+    if study_themes:
+        sizes = [measured[s]["units"] for s in study_themes]
+        seconds = [study_themes[s]["seconds"] for s in study_themes]
+        others = [s for s in measured if s > max(study_themes)]
+        estimates = extrapolate(sizes, seconds, [measured[s]["units"] for s in others])
+        summary["study_themes"] = {
+            "note": "themes stage with the study's own themes parameters; larger scales extrapolated by the fitted exponent",
+            "measured_seconds": {str(s): round(v, 1) for s, v in zip(study_themes, seconds)},
+            "load_average": {str(s): r.get("load_average") for s, r in study_themes.items()},
+            "exponent": round(growth_exponent(sizes, seconds), 3),
+            "extrapolated_seconds": {str(s): round(v, 0) for s, v in zip(others, estimates)},
+        }
+    return summary

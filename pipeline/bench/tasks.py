@@ -1,0 +1,231 @@
+"""Benchmark tasks, each run in a fresh Python process (`python -m pipeline.bench TASK job.json result.json`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from pipeline.bench.memory import StageMemory
+from pipeline.bench.settings import OTHER, TOTAL, log
+from pipeline.common import io
+from pipeline.common.config import Paths
+
+
+def _task_scale(job: dict[str, Any]) -> dict[str, Any]:
+    """The whole study on one project root; per-stage time and memory."""
+    from pipeline.run.params import load_params
+    from pipeline.run.runner import run_study
+
+    root = Paths.at(job["root"])
+    params = load_params(root.params)
+    with StageMemory(job["sample_seconds"]) as memory:
+        start = time.perf_counter()
+        # No stage cache: every stage computes, as in a first run.
+        state = run_study(root, params, root.params, notebooks_dir=root.root / "notebooks_executed",
+                          use_cache=False)
+        total = time.perf_counter() - start
+    documents = pd.read_csv(root.tables / "documents.csv")
+    # Every stage timer the runner kept, in the order the stages ran.
+    stages = {name: {"seconds": seconds, "peak_rss_mb": memory.peaks.get(name, float("nan")),
+                     "maxrss_mb": state.peak_rss_mb.get(name, float("nan"))}
+              for name, seconds in state.timings.items()}
+    maxrss = max(state.peak_rss_mb.values(), default=float("nan"))
+    stages[OTHER] = {"seconds": total - sum(state.timings.values()),
+                     "peak_rss_mb": max(memory.peaks.get(n, 0.0) for n in ("setup", "between")), "maxrss_mb": maxrss}
+    stages[TOTAL] = {"seconds": total, "peak_rss_mb": memory.overall, "maxrss_mb": maxrss}
+    return {"articles": int(len(documents)), "places": int(documents["place"].nunique()),
+            "units": int(documents["units"].sum()), "tokens": int(documents["tokens"].sum()),
+            "chars": int(documents["chars_clean"].sum()), "stages": stages}
+
+
+def _clean_jobs(root: Paths) -> list[tuple[str, str, str]]:
+    """(doc_id, place, cleaned text) of a finished run, as the segmentation stage gets them."""
+    documents = pd.read_csv(root.tables / "documents.csv", keep_default_na=False)
+    jobs = []
+    for doc_id, place in zip(documents["doc_id"], documents["place"]):
+        text = (root.clean_corpus / f"{doc_id}.txt").read_text(encoding="utf-8")
+        jobs.append((doc_id, place, text.removesuffix("\n")))  # the runner adds one line break on writing
+    return jobs
+
+
+def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
+    """Our segmentation in 1 and 2 processes, and plain jieba, on one scale's cleaned texts."""
+    import jieba
+
+    from pipeline.run.params import load_params
+    from pipeline.text import lexicon as lex_mod
+    from pipeline.text import segment as seg_mod
+    from pipeline.text.stage import build_segmenter, segment_article, segment_articles
+
+    root = Paths.at(job["root"])
+    params = load_params(root.params)
+    jobs = _clean_jobs(root)
+    lexicon = lex_mod.load_lexicon(root.lexicon / "governance_terms.csv")
+    timings: dict[str, float] = {}
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        value = fn()
+        timings[name] = time.perf_counter() - start
+        log.info("bench: %s took %.1f s", name, timings[name])
+        return value
+
+    # Each measurement includes its own dictionary loads, as a stage run does.
+    one = timed("segment_1_process", lambda: segment_articles(root, params, lexicon, jobs, 1))
+    two = timed("segment_2_processes", lambda: segment_articles(root, params, lexicon, jobs, 2))
+    identical = one == two
+    del two
+
+    def plain_jieba():
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        return [tokenizer.lcut(text) for _, _, text in jobs]
+
+    timed("raw_jieba_lcut", plain_jieba)
+
+    # Steady state (dictionaries already loaded), and where our time goes.
+    segmenter = build_segmenter(root, params, lexicon)
+    segment_article("warm", "warm", jobs[0][2], segmenter)  # loads the POS tagger's tag table
+    timed("segment_steady", lambda: [segment_article(*j, segmenter) for j in jobs])
+    raw = jieba.Tokenizer()
+    raw.initialize()
+    timed("raw_jieba_lcut_steady", lambda: [raw.lcut(text) for _, _, text in jobs])
+    texts = [u["text"] for article in one for u in article["units"]]
+    timed("component_lexicon_pos_cut", lambda: [seg_mod.segment(t, segmenter.tokenizer, segmenter.hmm) for t in texts])
+    plain = segmenter.plain_tokenizer or seg_mod.build_plain_tokenizer(root.jieba_cache)
+    timed("component_plain_cut", lambda: [seg_mod.plain_tokens(t, plain, segmenter.general_stopwords)
+                                          for t in texts])
+    return {"timings": timings, "identical": bool(identical), "articles": len(jobs),
+            "units": len(texts), "chars": sum(len(t) for _, _, t in jobs)}
+
+
+def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    from pipeline.text import lexicon as lex_mod
+    from pipeline.themes.labels import load_topic_labels
+    from pipeline.themes.model import run_themes
+
+    units = io.read_jsonl(root.units_jsonl)
+    categories = lex_mod.category_map(lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
+    labels = load_topic_labels(root.lexicon / "topic_labels.csv")
+    if theme_params.get("ablation") and any("plain_tokens" not in u for u in units):
+        # The bench condition runs without the ablation, so its units carry no
+        # plain-jieba tokens; they are made here as the segmentation stage
+        # makes them when the ablation is on, outside the timed themes stage.
+        from pipeline.text import segment as seg_mod
+
+        plain, stopwords = seg_mod.build_plain_tokenizer(root.jieba_cache), seg_mod.general_stopwords()
+        for unit in units:
+            unit["plain_tokens"] = seg_mod.plain_tokens(unit["text"], plain, stopwords)
+    start = time.perf_counter()
+    found = run_themes(units, categories, theme_params, labels)
+    return found, time.perf_counter() - start
+
+
+def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
+    """The themes stage serially and in 2 processes on one scale's units; identical tables?"""
+    from pipeline.run.params import load_params
+
+    root = Paths.at(job["root"])
+    theme_params = load_params(root.params)["themes"]
+    serial, serial_s = _themes_run(root, {**theme_params, "processes": 1})
+    log.info("bench: themes in 1 process took %.1f s", serial_s)
+    parallel, parallel_s = _themes_run(root, {**theme_params, "processes": 2})
+    log.info("bench: themes in 2 processes took %.1f s", parallel_s)
+    frames = sorted(k for k, v in serial.items() if isinstance(v, pd.DataFrame))
+    differing = [k for k in frames if not (isinstance(parallel.get(k), pd.DataFrame) and serial[k].equals(parallel[k]))]
+    if serial["chosen_k"] != parallel["chosen_k"]:
+        differing.append("chosen_k")
+    return {"timings": {"themes_1_process": serial_s, "themes_2_processes": parallel_s},
+            "identical": not differing, "differing": differing, "tables": frames}
+
+
+def _task_report(job: dict[str, Any]) -> dict[str, Any]:
+    """The report stage (every notebook executed, the HTML export) on a finished run's results."""
+    import tempfile
+
+    from pipeline.report.notebooks import build_report
+
+    root = Paths.at(job["root"])
+    sources = sorted(Path(job["notebooks"]).glob("[0-9][0-9]_*.ipynb"))
+    if not sources:
+        return {"error": "no notebooks"}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-report-", dir=root.root))
+    with StageMemory(job["sample_seconds"]) as memory:
+        start = time.perf_counter()
+        try:
+            build_report(sources, scratch / "notebooks", root.results, scratch / "report.html")
+        except Exception as exc:  # a failing notebook is reported, and the benchmark goes on
+            log.error("bench: the report failed: %s", str(exc).splitlines()[0])
+            return {"error": str(exc).splitlines()[0]}
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_rss_mb": memory.overall, "notebooks": len(sources)}
+
+
+def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
+    """The real corpus's units (ingest, clean, segment only), when scale 1 is not run."""
+    from pipeline.run.params import load_params
+    from pipeline.run.runner import StudyState, stage_corpus, stage_segment
+
+    root = Paths.at(job["root"])
+    state = StudyState(params=load_params(root.params))
+    stage_corpus(root, state)
+    seg = stage_segment(root, state)
+    io.write_jsonl(seg.units, root.units_jsonl)
+    return {"units": len(seg.units)}
+
+
+def _task_study_themes(job: dict[str, Any]) -> dict[str, Any]:
+    """The themes stage with the study's own parameters on one scale's units."""
+    with StageMemory(job["sample_seconds"]) as memory:
+        _, seconds = _themes_run(Paths.at(job["root"]), job["themes"])
+    return {"seconds": seconds, "peak_rss_mb": memory.overall}
+
+
+TASKS = {"real_units": _task_real_units, "scale": _task_scale, "report": _task_report,
+         "segment_ratios": _task_segment_ratios,
+         "themes_ratio": _task_themes_ratio, "study_themes": _task_study_themes}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one task in this process: `python -m pipeline.bench TASK job.json result.json`."""
+    task, job_file, result_file = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    # jieba logs every dictionary load, gensim every pass of every fit.
+    for noisy in ("jieba", "gensim", "numexpr", "matplotlib", "traitlets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    result = TASKS[task](job)
+    io.write_json(result, Path(result_file))
+    return 0
+
+
+def run_task(task: str, job: dict[str, Any], work: Path) -> dict[str, Any]:
+    """Run a task in a fresh Python process and return what it reports."""
+    import pipeline
+
+    work.mkdir(parents=True, exist_ok=True)
+    job_file, result_file = work / f"{task}.job.json", work / f"{task}.result.json"
+    result_file.unlink(missing_ok=True)
+    io.write_json(job, job_file)
+    env = dict(os.environ)
+    package_parent = str(Path(pipeline.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    # The machine's load before and after: other work on a 2-core machine
+    # slows every stage, and this is how a reader can tell.
+    load_before = os.getloadavg()[0]
+    done = subprocess.run([sys.executable, "-m", "pipeline.bench", task, str(job_file), str(result_file)], env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark task {task} in {work} failed with exit code {done.returncode}; see the log above")
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    result["load_average"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    io.write_json(result, result_file)
+    return result

@@ -1,0 +1,249 @@
+"""Garbled spans: text decoded from GBK bytes one byte out of step.
+
+When a GBK byte stream loses a byte, every later two-byte character is read
+from the second byte of one character and the first byte of the next, which
+yields a run of improbable characters (rare Hanzi, kana, ASCII letters glued
+into Hanzi) until an ASCII byte puts the reader back in step. Article 003
+prints 現象!肮ぷ魅藛T辦事 where the original said 現象。“工作人員辦事: encoded
+back to GBK (the site later folded the full-width ！ to `!`) the span is
+a3a1 b0b9 a4d7 f7c8 cb86 54, and with the lost lead byte a1 put back it reads
+。“工作人員.
+
+The rule, which knows nothing of where the spans are:
+1. find runs of suspicious characters: Hanzi improbable under the character
+   model, or fairly rare ones that form no dictionary word with either
+   neighbour; foreign scripts and symbols (GBK's kana, Cyrillic and symbol
+   rows); Latin letters glued to Hanzi (trail bytes 0x40-0x7E read alone);
+2. around each run, try every extent within reach: re-encode it to GBK (each
+   printable ASCII character either as itself or as the full-width form the
+   site folded to ASCII), drop the orphan first byte or put back a lost lead
+   byte that completes a punctuation mark, keep or drop an orphan last byte
+   (the decoder drops a lead byte whose partner is invalid and reads on in
+   step), and decode strictly;
+3. score each reading against the printed text: per character, log10
+   probability above a threshold (foreign characters at the model's floor;
+   fairly rare characters earn credit only inside a word), plus a bonus for
+   every adjacent pair, with one character of context on each side, that
+   occurs inside a dictionary word;
+4. the best reading confirms the span as garbled when it gains enough. It
+   replaces the span when it is clean (every character probable, no foreign
+   ones), probable on average and forms words; otherwise the span is removed,
+   because bytes were lost inside it (the decoder dropped invalid pairs) and
+   the re-aligned text, though valid, is not what was written.
+Stray pinyin fragments glued to a confirmed span (`?shù)` in 001, left when a
+reading's character was lost) are removed with it.
+
+What a single character can hide is out of reach: a lone rare character is
+never removed on its own (it is as likely a place name such as 歙), and one or
+two misread characters that happen to be ordinary ones are not detected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
+from pipeline.corpus.edits import Edit
+from pipeline.corpus.readings import (GarbleSettings, Reading, _byte_variants, _encodable, _fold_fullwidth,
+                                      _is_latin_letter, _is_symbol, _realignments, _Scorer)
+
+
+def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in range(len(text)):
+        if not scorer.suspicious(text, i):
+            continue
+        if runs and i - runs[-1][1] <= gap and "\n" not in text[runs[-1][1]:i]:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
+                  settings: GarbleSettings, restorable: frozenset[int]) -> Reading | None:
+    a, b = run
+    # The stretch the span may cover: encodable, no whitespace.
+    lo = a
+    while lo > lower and _encodable(text[lo - 1]):
+        lo -= 1
+    hi = b
+    while hi < len(text) and _encodable(text[hi]):
+        hi += 1
+    if not all(_encodable(ch) for ch in text[a:b]):
+        return None
+    # Any stretch that overlaps the run and reaches at most `max_grow`
+    # characters beyond it; and the end where an ASCII byte below 0x40 would
+    # have put the decoder back in step.
+    starts = range(max(lo, a - settings.max_grow), b)
+    ends = set(range(a + 1, min(hi, b + settings.max_grow) + 1))
+    for e in range(b, hi + 1):
+        if e == hi or (text[e].isascii() and ord(text[e]) < 0x40):
+            ends.add(e)
+            break
+    best: Reading | None = None  # the extent chosen
+    strongest: Reading | None = None  # the highest gain, which confirms the span
+    for s in starts:
+        left = text[s - 1] if s > 0 else ""
+        for e in sorted(ends):
+            if e - s > settings.max_span or e <= s:
+                continue
+            span = text[s:e]
+            right = text[e] if e < len(text) else ""
+            printed = scorer.score(left, span, right)
+            for data, width in _byte_variants(span):
+                only_noise = all(is_foreign(ch) or _is_symbol(ch) for ch in span)
+                for reading, how in _realignments(data, restorable):
+                    reading = _fold_fullwidth(reading)
+                    if not reading and not only_noise:
+                        # Deleting text outright is no re-alignment: a lone rare
+                        # Hanzi is as likely a real name as a garbled one.
+                        continue
+                    gain = scorer.score(left, reading, right) - printed
+                    label = how + (f", {width}" if width else "")
+                    candidate = _trimmed(Reading(s, e, reading, gain, label), span)
+                    if strongest is None or _better(candidate, strongest, 0.0):
+                        strongest = candidate
+                    if candidate.gain >= settings.min_gain and (
+                            best is None or _better(candidate, best, settings.cover_bonus)):
+                        best = candidate
+    return best or strongest
+
+
+def shared_ends(a: str, b: str) -> tuple[int, int]:
+    """Lengths of the longest common prefix of a and b and of the longest common suffix of what follows it."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
+def _trimmed(reading: Reading, span: str) -> Reading:
+    """The reading with what it shares with the printed span at either end left out.
+
+    Once an ASCII byte has put the decoder back in step, the text after it
+    reads the same either way; the edit covers only what changes.
+    """
+    text = reading.text
+    head, tail = shared_ends(span, text)
+    covered = sum(not ch.isascii() for ch in span[head:len(span) - tail])
+    return Reading(reading.start + head, reading.end - tail, text[head:len(text) - tail], reading.gain,
+                   reading.how, covered)
+
+
+def _better(x: Reading, y: Reading, cover_bonus: float) -> bool:
+    # Higher gain, with a bonus per printed character the reading replaces: a
+    # character next to a garbled run is itself most likely garbled, and one
+    # left behind survives into the study. On a tie, the longer span
+    # (punctuation next to a garbled run was read out of step with it), then
+    # the longer reading.
+    def key(r: Reading) -> tuple:
+        return round(r.gain + cover_bonus * r.covered, 9), r.end - r.start, len(r.text)
+    return key(x) > key(y)
+
+
+def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int, int]:
+    """Grow a confirmed span over glued Latin fragments with Hanzi beyond them."""
+    def fragment(i: int, step: int) -> int:
+        j = i
+        while 0 <= j + (step if step < 0 else 0) < len(text):
+            ch = text[j - 1] if step < 0 else text[j]
+            if ch.isspace() or ch.isdigit() or not (ch.isascii() or _is_latin_letter(ch)) or is_han(ch):
+                break
+            j += step
+        return j
+
+    new_start = fragment(start, -1)
+    if new_start < start and new_start > lower and is_han(text[new_start - 1]) \
+            and any(_is_latin_letter(ch) for ch in text[new_start:start]):
+        start = new_start
+    new_end = fragment(end, 1)
+    if new_end > end and new_end < len(text) and is_han(text[new_end]) \
+            and any(_is_latin_letter(ch) for ch in text[end:new_end]):
+        end = new_end
+    return start, end
+
+
+SENTENCE_MARKS = frozenset("。！？；")
+
+
+class GarbleDetector:
+    """The garble rule for one run: model, settings and scores built once.
+
+    `edits(text)` finds the spans of one text. `article_rule()` gives the rule
+    for one article's cleaning passes: cleaning repeats every rule until
+    nothing changes, and the later passes see the same garbled spans (at
+    shifted offsets, once other rules have removed chrome), so each reading is
+    searched once per article and remembered for its later passes.
+    """
+
+    def __init__(self, model: CharModel, params: dict):
+        self.model = model
+        self.settings = GarbleSettings.from_params(params)
+        self.scorer = _Scorer(model, self.settings)
+
+    def article_rule(self) -> Callable[[str], list[Edit]]:
+        memo: dict[tuple, Reading | None] = {}
+        return lambda text: self.edits(text, memo)
+
+    def edits(self, text: str, memo: dict | None = None) -> list[Edit]:
+        """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
+        settings, model = self.settings, self.model
+        restorable = self.scorer.restorable(text)
+        edits: list[Edit] = []
+        lower = 0
+        for run in _seed_runs(text, self.scorer, settings.run_gap):
+            if run[1] <= lower:
+                continue
+            run = (max(run[0], lower), run[1])
+            best = self._reading_near(text, run, lower, restorable, memo)
+            if best is None or best.gain < settings.min_gain:
+                continue
+            mean = model.mean_logp(best.text)
+            share = model.pair_share(best.text)
+            repair = (self.scorer.clean(best.text) and mean >= settings.repair_min_mean_logp
+                      and share is not None and share >= settings.repair_min_pair_share)
+            start, end = _absorb_fragments(text, best.start, best.end, lower)
+            detail = (f"re-aligned reading {best.text!r} ({best.how}): gain {best.gain:.2f}, "
+                      f"mean log10 p {mean:.2f}, word pairs {'-' if share is None else f'{share:.2f}'}")
+            if repair:
+                edits.append(Edit(start, end, best.text, "garble_repair", detail))
+            else:
+                # A sentence mark that opens the reading was re-decoded from whole
+                # bytes and is kept, so the sentence boundary survives the removal.
+                kept = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
+                edits.append(Edit(start, end, kept, "garble_remove", "not a clean reading; " + detail))
+            lower = end
+        return edits
+
+    def _reading_near(self, text: str, run: tuple[int, int], lower: int, restorable: frozenset[int],
+                      memo: dict | None) -> Reading | None:
+        """`_best_reading` on the stretch of text it can see, remembered in `memo`.
+
+        No span starts before `floor` (the run less `max_grow`, and not before
+        `lower`) or is longer than `max_span`, and scoring looks one character
+        beyond either end; so the reading depends only on that stretch, the
+        run's place in it and the restorable bytes, whatever the offset.
+        """
+        a, b = run
+        floor = max(lower, a - self.settings.max_grow)
+        w0 = max(floor - 1, 0)
+        w1 = min(len(text), b + self.settings.max_span)
+        window = text[w0:w1]
+        key = (window, a - w0, b - w0, floor - w0, restorable)
+        if memo is not None and key in memo:
+            found = memo[key]
+        else:
+            found = _best_reading(window, (a - w0, b - w0), floor - w0, self.scorer, self.settings, restorable)
+            if memo is not None:
+                memo[key] = found
+        return None if found is None else dataclasses.replace(found, start=found.start + w0, end=found.end + w0)
+
+
+def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
+    """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
+    return GarbleDetector(model, params).edits(text)

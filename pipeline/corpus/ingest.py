@@ -1,0 +1,137 @@
+"""Ingestion: read the manifest, decode every raw file strictly, refuse bad input.
+
+Raw files are opened read-only and never written. Every problem stops the run
+with an `InputError` that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pipeline.common.errors import InputError
+from pipeline.common.io import sha256_text
+
+MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "date", "notes")
+LEVELS = ("province", "city", "county", "district", "township", "community")
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    file: str
+    place: str
+    level: str
+    province: str
+    source: str
+    date: str
+    notes: str
+    text: str
+    codec: str
+    raw_sha256: str
+
+
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    """Read and check data/corpus.csv; return its rows in file order."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = tuple(reader.fieldnames or ())
+            rows = [dict(row) for row in reader]
+    except FileNotFoundError:
+        raise InputError(path, "manifest not found; create it with the columns " + ",".join(MANIFEST_COLUMNS)) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "manifest is not UTF-8; save it as UTF-8 and rerun") from None
+    missing = [c for c in MANIFEST_COLUMNS if c not in header]
+    if missing:
+        raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}")
+    if not rows:
+        raise InputError(path, "manifest has no rows; add one row per article in data/raw/")
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(rows, start=2):
+        for column in ("doc_id", "file", "place", "level"):
+            if not (row.get(column) or "").strip():
+                raise InputError(path, f"line {line_no}: column {column!r} is empty")
+        doc_id = row["doc_id"]
+        if not doc_id.isidentifier() or doc_id != doc_id.lower():
+            raise InputError(path, f"line {line_no}: doc_id {doc_id!r} must be lower-case letters, digits and _")
+        if doc_id in seen:
+            raise InputError(path, f"line {line_no}: duplicate doc_id {doc_id!r} (first on line {seen[doc_id]}); give each article its own id")
+        seen[doc_id] = line_no
+        if row["level"] not in LEVELS:
+            raise InputError(path, f"line {line_no}: level {row['level']!r} is not one of {', '.join(LEVELS)}")
+    files = [row["file"] for row in rows]
+    duplicates = sorted({f for f in files if files.count(f) > 1})
+    if duplicates:
+        raise InputError(path, f"file(s) listed twice: {', '.join(duplicates)}")
+    return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS} for row in rows]
+
+
+def check_raw_folder(raw_dir: Path, manifest_rows: list[dict[str, str]], manifest_path: Path) -> None:
+    """Every manifest row has its file, and every file in data/raw/ has a row."""
+    listed = {row["file"] for row in manifest_rows}
+    present = {p.name for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
+    for row in manifest_rows:
+        if row["file"] not in present:
+            raise InputError(raw_dir / row["file"], f"listed in {manifest_path.name} (doc_id {row['doc_id']!r}) but not found; add the file or remove the row")
+    for name in sorted(present - listed):
+        raise InputError(raw_dir / name, f"has no row in {manifest_path}; add a row for it (doc_id, file, place, level, ...) or move it out of data/raw/")
+
+
+def cjk_share(text: str) -> float:
+    letters = [c for c in text if not c.isspace()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if unicodedata.name(c, "").startswith("CJK")) / len(letters)
+
+
+def decode_bytes(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
+                 min_cjk_share: float) -> tuple[str, str]:
+    """Decode strictly with each codec and keep the most plausible Chinese text.
+
+    Returns (text, codec). A UTF-8 byte-order mark is dropped.
+    """
+    if not data.strip():
+        raise InputError(path, "is empty; remove it (and its manifest row) or put the article's text in it")
+    if b"\x00" in data:
+        raise InputError(path, "contains NUL bytes, so it is binary, not an article; replace it with the text file")
+    candidates: list[tuple[float, int, str, str]] = []
+    for order, codec in enumerate(codecs):
+        try:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        text = text.removeprefix("\ufeff")
+        if cjk_share(text) < min_cjk_share:
+            continue
+        # Higher plausibility first; among equals, the earlier codec in the list.
+        candidates.append((plausibility(text), -order, codec, text))
+    if not candidates:
+        raise InputError(path, f"cannot be decoded as Chinese text with any of {', '.join(codecs)}; "
+                               "convert it to UTF-8 (e.g. iconv -f <codec> -t utf-8) and rerun")
+    _, _, codec, text = max(candidates)
+    return text, codec
+
+
+def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],
+                   plausibility: Callable[[str], float], min_cjk_share: float) -> list[Document]:
+    """Read every article listed in the manifest; refuse duplicates of the same text."""
+    rows = read_manifest(manifest_path)
+    check_raw_folder(raw_dir, rows, manifest_path)
+    documents: list[Document] = []
+    seen_text: dict[str, str] = {}
+    for row in rows:
+        path = raw_dir / row["file"]
+        with open(path, "rb") as handle:  # read-only: raw data is never modified
+            data = handle.read()
+        text, codec = decode_bytes(data, path, codecs, plausibility, min_cjk_share)
+        fingerprint = sha256_text("".join(text.split()))
+        if fingerprint in seen_text:
+            raise InputError(path, f"has the same text as {seen_text[fingerprint]}; keep one copy and remove the other file and its manifest row")
+        seen_text[fingerprint] = row["file"]
+        documents.append(Document(**row, text=text, codec=codec, raw_sha256=hashlib.sha256(data).hexdigest()))
+    return documents

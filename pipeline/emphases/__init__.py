@@ -1,0 +1,1 @@
+"""Stage 5: place-specific emphases (TF-IDF and weighted log-odds with a bootstrap)."""

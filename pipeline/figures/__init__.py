@@ -1,0 +1,1 @@
+"""The figures of every stage, drawn from its tables with one CJK font."""

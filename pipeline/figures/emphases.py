@@ -1,0 +1,86 @@
+"""Figures of the place-specific emphases (weighted log-odds z-scores).
+
+Each function takes the tables `pipeline.emphases.tables` produces and an output
+path, draws with the packaged CJK font, and returns the path written.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.figures.plotting import save_figure, use_cjk_font
+
+# A row is drawn as "significant" below this q; the threshold is only a visual
+# aid (the table carries the q-values themselves).
+SIGNIFICANT_Q = 0.05
+_STRONG, _WEAK = "#2b5c8a", "#b8c4cf"
+
+
+def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, ncols: int = 5) -> Path:
+    """One panel per place: its top `top` terms by log-odds z, with bootstrap stability.
+
+    Dark bars have q < 0.05, light bars do not; the number after each bar is
+    the term's stability (share of resamples in which it stays in the top).
+    A panel title marks a place that rests on one article, or on too few
+    units for the bootstrap to say much.
+    """
+    use_cjk_font()
+    from matplotlib import pyplot
+
+    rows = place_terms_df[(place_terms_df["method"] == "logodds") & (place_terms_df["rank"] <= top)]
+    places = sorted(rows["place"].unique())
+    if not places:
+        raise ValueError("no log-odds rows to plot")
+    ncols = max(1, min(ncols, len(places)))
+    nrows = math.ceil(len(places) / ncols)
+    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.2 * ncols, 0.28 * top * nrows + 1.2), squeeze=False)
+    x_max = float(np.nanmax(rows["z"].to_numpy(dtype=float)))
+    for ax, place in zip(axes.flat, places):
+        part = rows[rows["place"] == place].sort_values("rank")
+        z = part["z"].to_numpy(dtype=float)
+        positions = np.arange(len(part))[::-1]  # rank 1 at the top
+        colours = [_STRONG if q < SIGNIFICANT_Q else _WEAK for q in part["q"].to_numpy(dtype=float)]
+        ax.barh(positions, z, color=colours, height=0.75)
+        ax.set_yticks(positions, part["term"].tolist(), fontsize=9)
+        for y, value, stab in zip(positions, z, part["stability"].to_numpy(dtype=float)):
+            if np.isfinite(stab):
+                ax.text(value, y, f" {stab:.2f}", va="center", ha="left", fontsize=7, color="#444444")
+        flags = set(";".join(part["guardrail"].fillna("")).split(";"))
+        caveats = [text for flag, text in (("one_article", "仅一篇文章"), ("few_units", "文本单元过少"))
+                   if flag in flags]
+        ax.set_title(place + (f"({'、'.join(caveats)})" if caveats else ""), fontsize=11)
+        ax.set_xlim(min(0.0, float(np.nanmin(z))), x_max * 1.25 if x_max > 0 else 1.0)
+        ax.axvline(0, color="#888888", linewidth=0.6)
+        ax.set_xlabel("z(加权对数几率)", fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+    for ax in list(axes.flat)[len(places):]:
+        ax.set_visible(False)
+    fig.suptitle(f"各地相对其他地区突出的词(前{top}位;深色 q<{SIGNIFICANT_Q};数字为自助法稳定性)",
+                 fontsize=12)
+    fig.tight_layout()
+    return save_figure(fig, Path(path))
+
+
+def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path) -> Path:
+    """Places x terms heatmap of log-odds z (diverging, centred on zero)."""
+    use_cjk_font()
+    from matplotlib import pyplot
+
+    if matrix.empty:
+        raise ValueError("empty heatmap matrix")
+    values = matrix.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    n_places, n_terms = values.shape
+    fig, ax = pyplot.subplots(figsize=(max(6.0, 0.26 * n_terms + 2.0), max(2.5, 0.45 * n_places + 1.8)))
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
+    ax.set_xticks(np.arange(n_terms), [str(t) for t in matrix.columns], rotation=90, fontsize=8)
+    ax.set_yticks(np.arange(n_places), [str(p) for p in matrix.index], fontsize=10)
+    colourbar = fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
+    colourbar.set_label("z(该地 vs 其他地区合并)")
+    ax.set_title("各地突出词的加权对数几率 z 值(每地前若干位词的并集)", fontsize=11)
+    fig.tight_layout()
+    return save_figure(fig, Path(path))

@@ -1,0 +1,158 @@
+"""Figures of the themes stage: the choice of K, the topics' top terms, and
+topic shares by place with their 95% intervals.
+
+Each `figure_*` function takes the tables returned by `pipeline.themes.model.run_themes`
+and returns a matplotlib Figure; `write_theme_figures` saves all of them.
+Topics are numbered 1..K as in topics.csv.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.figures.plotting import save_figure, use_cjk_font
+
+FIGURE_FILES = {
+    "k_selection": "themes_k_selection.png",
+    "topic_terms": "themes_topic_terms.png",
+    "place_topics": "themes_place_topics.png",
+}
+
+METRICS = (
+    ("c_v", "c_v coherence (higher is better)"),
+    ("c_npmi", "c_npmi coherence (higher is better)"),
+    ("u_mass", "u_mass coherence (higher is better)"),
+    ("perplexity", "held-out perplexity (lower is better)"),
+    ("stability", "stability across seeds (top-10 Jaccard)"),
+)
+
+
+def figure_k_selection(
+    k_selection: pd.DataFrame,
+    chosen_k: int,
+    min_stability: float | None = None,
+    k_selection_plain: pd.DataFrame | None = None,
+):
+    """Every metric against K: one dot per seed, the line through the seed means.
+
+    With the plain-segmentation sweep given, its means are drawn dashed in
+    grey beside the lexicon-aware segmentation.
+    """
+    from matplotlib import pyplot as plt
+
+    use_cjk_font()
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    axes = axes.ravel()
+    for ax, (col, title) in zip(axes, METRICS):
+        ax.scatter(k_selection["k"], k_selection[col], s=14, color="tab:blue", alpha=0.6, label="lexicon: each seed")
+        means = k_selection.groupby("k")[col].mean()
+        ax.plot(means.index, means.to_numpy(), color="tab:blue", label="lexicon: mean over seeds")
+        if k_selection_plain is not None:
+            plain = k_selection_plain.groupby("k")[col].mean()
+            ax.plot(plain.index, plain.to_numpy(), color="grey", linestyle="--", label="plain jieba: mean")
+        ax.axvline(chosen_k, color="tab:red", linewidth=1, linestyle=":", label=f"chosen K = {chosen_k}")
+        if col == "stability" and min_stability is not None:
+            ax.axhline(min_stability, color="tab:orange", linewidth=1, label=f"stability threshold {min_stability:g}")
+        if col == "perplexity":
+            ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("K (number of topics)")
+        ax.set_xticks(sorted(k_selection["k"].unique()))
+    handles, labels = [], []
+    for ax in axes[: len(METRICS)]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    axes[-1].axis("off")
+    axes[-1].legend(handles, labels, loc="center", frameon=False)
+    fig.suptitle("Choice of K: coherence, held-out perplexity and stability across seeds")
+    fig.tight_layout()
+    return fig
+
+
+def figure_topic_terms(topics: pd.DataFrame, top: int = 10):
+    """One small bar chart of the top terms per topic, titled with its label."""
+    from matplotlib import pyplot as plt
+
+    use_cjk_font()
+    numbers = sorted(topics["topic"].unique())
+    cols = min(3, len(numbers))
+    rows = math.ceil(len(numbers) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, topic in zip(axes.ravel(), numbers):
+        sub = topics[topics["topic"] == topic].sort_values("rank").head(top)
+        y = np.arange(len(sub))[::-1]
+        ax.barh(y, sub["weight"], color="tab:blue")
+        ax.set_yticks(y)
+        ax.set_yticklabels(sub["term"])
+        ax.set_title(f"{topic}. {sub['label'].iloc[0]}", fontsize=9)
+        ax.set_xlabel("p(term | topic)", fontsize=8)
+        ax.tick_params(labelsize=8)
+    for ax in axes.ravel()[len(numbers) :]:
+        ax.axis("off")
+    fig.suptitle("Top terms of each topic (final LDA model)")
+    fig.tight_layout()
+    return fig
+
+
+def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
+    """Share of each topic in each place, with 95% bootstrap intervals.
+
+    One row per topic (shared topics marked), one colour per place.
+    """
+    from matplotlib import pyplot as plt
+
+    use_cjk_font()
+    places = list(dict.fromkeys(place_topics["place"]))
+    roles = topic_roles.set_index("topic")
+    numbers = sorted(place_topics["topic"].unique())
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 0.75 * len(numbers) * max(1, len(places) / 4) + 1.5))
+    # First place on top within each topic's row, matching the legend's order.
+    offsets = np.linspace(0.3, -0.3, len(places)) if len(places) > 1 else np.zeros(1)
+    for j, place in enumerate(places):
+        sub = place_topics[place_topics["place"] == place].set_index("topic").loc[numbers]
+        y = np.arange(len(numbers))[::-1] + offsets[j]
+        ax.errorbar(
+            sub["share"],
+            y,
+            xerr=[sub["share"] - sub["ci_low"], sub["ci_high"] - sub["share"]],
+            fmt="o",
+            markersize=4,
+            capsize=2,
+            color=colours(j % 10),
+            label=place,
+        )
+    ax.set_yticks(np.arange(len(numbers))[::-1])
+    ax.set_yticklabels(
+        [f"{t}. {roles.loc[t, 'label']}" + ("  [shared]" if roles.loc[t, "role"] == "shared" else "") for t in numbers],
+        fontsize=8,
+    )
+    ax.set_xlabel("share of the place's modelled tokens (95% bootstrap interval over units)")
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Topic prevalence by place")
+    fig.tight_layout()
+    return fig
+
+
+def write_theme_figures(
+    tables: dict, figures_dir: Path, min_stability: float | None = None
+) -> list[Path]:
+    """Render and save the three themes figures; returns their paths."""
+    figures_dir = Path(figures_dir)
+    return [
+        save_figure(
+            figure_k_selection(tables["k_selection"], tables["chosen_k"], min_stability, tables.get("k_selection_plain")),
+            figures_dir / FIGURE_FILES["k_selection"],
+        ),
+        save_figure(figure_topic_terms(tables["topics"]), figures_dir / FIGURE_FILES["topic_terms"]),
+        save_figure(
+            figure_place_topics(tables["place_topics"], tables["topic_roles"]), figures_dir / FIGURE_FILES["place_topics"]
+        ),
+    ]

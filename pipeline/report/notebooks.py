@@ -1,0 +1,147 @@
+"""Execute the notebooks headlessly and export them as one HTML report.
+
+The same function runs in `make results` and in the tests, with the notebooks
+folder as working directory, so a notebook behaves identically in both.
+Volatile metadata (timings, kernel ids) is stripped so that re-execution
+yields no diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import nbformat
+
+from pipeline.report.results import RESULTS_ENV
+
+KERNEL = "python3"
+
+
+def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what changes from run to run without changing the content."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+        if "id" in cell:
+            # stable ids: position-based, so inserting a cell renumbers but re-running does not
+            pass
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+@contextlib.contextmanager
+def _results_env(results_dir: Path) -> Iterator[None]:
+    """Point the kernels at `results_dir` (they inherit this process's environment)."""
+    previous = os.environ.get(RESULTS_ENV)
+    os.environ[RESULTS_ENV] = str(results_dir)
+    # Keep matplotlib quiet and headless inside the kernel.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(RESULTS_ENV, None)
+        else:
+            os.environ[RESULTS_ENV] = previous
+
+
+async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(source, as_version=4)
+    async with slots:
+        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
+                                resources={"metadata": {"path": str(source.parent)}})
+        try:
+            await client.async_execute()
+        except CellExecutionError as exc:
+            raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if errors:
+        raise RuntimeError(f"{source}: error output in the executed notebook: {errors[0].get('ename')}")
+    nb = strip_volatile(nb)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+        nbformat.write(nb, handle)
+    return nb
+
+
+def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], results_dir: Path,
+                      kernels: int = 2, timeout: int = 600) -> list[nbformat.NotebookNode]:
+    """Execute each source with results read from `results_dir`, `kernels` at a time; write them out.
+
+    The notebooks only read results, so they do not depend on one another
+    and may run side by side, each in its own kernel process.
+    """
+    async def run_all() -> list[nbformat.NotebookNode]:
+        slots = asyncio.Semaphore(max(1, kernels))
+        return list(await asyncio.gather(*(_execute(s, d, timeout, slots) for s, d in zip(sources, destinations))))
+
+    with _results_env(results_dir):
+        return asyncio.run(run_all())
+
+
+def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute `source` with results read from `results_dir`; write it to `destination`."""
+    return execute_notebooks([source], [destination], results_dir, 1, timeout)[0]
+
+
+def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str]) -> nbformat.NotebookNode:
+    """One notebook holding all of them, after a table of contents."""
+    toc = ["# Community governance in five Chinese places: the study's report", "",
+           "Every notebook of the study, executed by `make results`.", ""]
+    toc += [f"{i}. [{title}](#{_anchor(title)})" for i, title in enumerate(titles, start=1)]
+    merged = nbformat.v4.new_notebook()
+    merged.cells.append(nbformat.v4.new_markdown_cell("\n".join(toc)))
+    for nb in notebooks:
+        merged.cells.extend(copy.deepcopy(nb.cells))
+    for index, cell in enumerate(merged.cells):
+        cell["id"] = f"cell-{index:04d}"
+    merged.metadata = copy.deepcopy(notebooks[0].metadata) if notebooks else merged.metadata
+    return merged
+
+
+def _anchor(title: str) -> str:
+    return title.strip().replace(" ", "-")
+
+
+def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(body)
+    return destination
+
+
+def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path,
+                 kernels: int = 2) -> list[Path]:
+    """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report."""
+    written = [notebooks_out / source.name for source in notebook_sources]
+    executed = execute_notebooks(notebook_sources, written, results_dir, kernels)
+    titles = [notebook_title(nb, source.stem) for nb, source in zip(executed, notebook_sources)]
+    if executed:
+        export_html(combined_notebook(executed, titles), report_path)
+    return written

@@ -1,0 +1,297 @@
+"""The runner: wires the stages, reads the parameters once, writes results atomically.
+
+Each stage function takes plain values and returns plain values; only this
+module touches the file system (through pipeline.common.io) and decides where
+things go (through pipeline.common.config.Paths). The stages themselves live
+in their packages (pipeline.corpus, .text, .emphases, .themes, .report); here
+they are given their inputs, cached, timed, and their outputs written.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.common import io
+from pipeline.common.config import Paths
+from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.run import provenance
+from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
+from pipeline.run.params import study_params
+from pipeline.text.stage import Segmentation, segment_corpus
+
+log = logging.getLogger("pipeline")
+
+
+@dataclass
+class StudyState:
+    """What the stages have produced so far in one run."""
+    params: dict[str, Any]
+    documents: list[CleanDocument] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    cache: StageCache = field(default_factory=lambda: StageCache(Path("."), enabled=False))
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory so far of this process and of its finished workers, in MB."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # ru_maxrss is in KiB on Linux
+
+
+class _Timer:
+    def __init__(self, state: StudyState, name: str):
+        self.state, self.name = state, name
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        log.info("stage %s: started", self.name)
+        return self
+
+    def __exit__(self, *exc):
+        self.state.timings[self.name] = time.perf_counter() - self.start
+        self.state.peak_rss_mb[self.name] = peak_rss_mb()
+        if exc[0] is None:
+            log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
+
+
+def stage_corpus(paths: Paths, state: StudyState) -> None:
+    """Ingest, clean and simplify every article (cached by the raw files, patterns and parameters)."""
+    params = state.params
+    raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
+    key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
+                          patterns=files_digest([paths.lexicon / "boilerplate.yaml"], paths.root),
+                          params=[params["ingest"], params["clean"]])
+    state.keys["corpus"] = key
+    state.documents = state.cache.get_or_compute(
+        key, lambda: ingest_and_clean(paths, params, functools.partial(_Timer, state)))
+
+
+def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
+    """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
+    lexicon_files = [p for p in paths.lexicon.rglob("*") if p.is_file() and p.name != "boilerplate.yaml"]
+    key = state.cache.key("segment", corpus=state.keys.get("corpus"),
+                          lexicon=files_digest(lexicon_files, paths.root),
+                          params=[state.params["segment"], state.params["units"]],
+                          ablation=bool(state.params["themes"].get("ablation", False)))
+    state.keys["segment"] = key
+    return state.cache.get_or_compute(
+        key, lambda: segment_corpus(paths, state.params, state.documents, functools.partial(_Timer, state)))
+
+
+def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
+    from pipeline.figures import corpus as figures_corpus
+    from pipeline.report.results import read_table
+
+    figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
+    figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
+
+
+def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
+    from pipeline.text.coverage import coverage_table, lexicon_profile
+
+    io.write_jsonl(seg.units, out.units_jsonl)
+    coverage = coverage_table(seg.survival_by_place, seg.lexicon)
+    coverage.insert(coverage.columns.get_loc("category") + 1, "gloss",
+                    coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
+    io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
+    io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
+
+
+def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
+    from pipeline.emphases import tables as emphases
+    from pipeline.figures import emphases as figures
+    from pipeline.text.lexicon import category_map
+
+    params = state.params["emphases"]
+
+    def compute():
+        with _Timer(state, "emphases"):
+            return emphases.compute_emphases(seg.units, category_map(seg.lexicon), params)
+
+    em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
+    with _Timer(state, "emphases_output"):
+        table = emphases.emphases_table(em, params["top_n"])
+        io.write_csv(table, out.tables / "place_terms.csv")
+        io.write_csv(emphases.methods_agreement(table, params["agreement_top"]), out.tables / "methods_agreement.csv")
+        io.write_csv(emphases.place_summary(em), out.tables / "place_summary.csv")
+        io.write_csv(emphases.term_statistics(em), out.tables / "term_statistics.csv")
+        figures.plot_top_logodds(table, out.figures / "place_terms_logodds.png", top=params["figure_top"])
+        figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
+                                    out.figures / "place_terms_heatmap.png")
+
+
+THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
+                "nmf_match", "ablation", "k_selection_plain")
+
+
+def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
+    from pipeline.text.lexicon import category_map
+    from pipeline.themes.labels import load_topic_labels
+    from pipeline.themes.ldavis import write_ldavis_html
+    from pipeline.themes.model import run_themes
+
+    params = state.params["themes"]
+    labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
+
+    def compute():
+        with _Timer(state, "themes"):
+            return run_themes(seg.units, category_map(seg.lexicon), params, labels)
+
+    found = state.cache.get_or_compute(
+        state.cache.key("themes", segment=state.keys.get("segment"), params=params, labels=labels), compute)
+    with _Timer(state, "themes_output"):
+        for name in THEME_TABLES:
+            if name in found:
+                io.write_csv(found[name], out.tables / f"{name}.csv")
+        state.extras["themes"] = found["summary"]
+        write_ldavis_html(found["ldavis_inputs"], out.results / "lda.html",
+                          title=f"LDA topics (K = {found['chosen_k']})",
+                          note="Topic numbers match results/tables/topics.csv.",
+                          terms=params["ldavis_terms"])
+        _theme_figures(out, found, params)
+
+
+def _theme_figures(out: Paths, found: dict, params: dict) -> None:
+    from pipeline.figures import themes as figures_themes
+
+    figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
+
+
+def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path) -> list[Path]:
+    """Execute the notebooks against the new results and export the HTML report."""
+    from pipeline.report.notebooks import build_report
+
+    sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
+    if not state.params["report"]["execute_notebooks"] or not sources:
+        return []
+    key = state.cache.key("report", results=files_digest([p for p in out.results.rglob("*") if p.is_file()], out.results),
+                          notebooks=files_digest(sources, paths.root))
+
+    def compute() -> dict[str, bytes]:
+        with _Timer(state, "report"):
+            scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
+            try:
+                written = build_report(sources, scratch, out.results, scratch / "report.html",
+                                       state.params["report"].get("kernels", 1))
+                return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    produced = state.cache.get_or_compute(key, compute)
+    notebooks_out.mkdir(parents=True, exist_ok=True)
+    for name, data in produced.items():
+        (out.results / name if name == "report.html" else notebooks_out / name).write_bytes(data)
+    return [notebooks_out / name for name in produced if name != "report.html"]
+
+
+def write_corpus_outputs(out: Paths, state: StudyState) -> None:
+    for d in state.documents:
+        io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
+    io.write_csv(cleaning_audit_table(state.documents), out.tables / "cleaning_audit.csv")
+
+
+def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
+    inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
+    inputs += [paths.manifest_csv, params_file]
+    inputs += sorted(p for p in paths.lexicon.rglob("*") if p.is_file())
+    outputs = sorted(p for p in out.results.rglob("*") if p.is_file() and p.name != "manifest.json")
+    def rel(p: Path) -> str:
+        try:
+            return p.resolve().relative_to(paths.root).as_posix()
+        except ValueError:
+            return p.name
+    params = study_params(params)
+    return {
+        "parameters": params,
+        "parameters_file": rel(params_file),
+        "inputs": {rel(p): io.sha256_file(p) for p in inputs},
+        "outputs": {p.relative_to(out.results).as_posix(): io.sha256_file(p) for p in outputs},
+        "packages": provenance.package_versions(),
+        "git": provenance.git_state(paths.root),
+        "seeds": provenance.collect_seeds(params),
+        "summary": summary,
+        "fingerprint": run_fingerprint(paths, params, provenance.package_versions()),
+        "python": "3.11",
+    }
+
+
+def up_to_date(paths: Paths, params: dict, target: Path) -> bool:
+    """True when target/manifest.json records this run's fingerprint and every output is intact."""
+    import json
+
+    manifest_path = target / "manifest.json"
+    if not manifest_path.exists():
+        return False
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return False
+    if manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
+        return False
+    outputs = manifest.get("outputs", {})
+    return all((target / name).exists() and io.sha256_file(target / name) == digest for name, digest in outputs.items())
+
+
+def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path | None = None,
+              notebooks_dir: Path | None = None, use_cache: bool = True, force: bool = True) -> StudyState:
+    """Run every stage and swap the new results in only if all of them succeed.
+
+    Executed notebooks go to `notebooks_dir` (default: the project's
+    notebooks/), each replaced only after the whole run has succeeded. With
+    `use_cache`, stages whose dependencies are unchanged are read from
+    build/cache/; without `force`, a run whose fingerprint matches the
+    results' manifest does nothing.
+    """
+    target = Path(results_dir) if results_dir else paths.results
+    notebooks_target = Path(notebooks_dir) if notebooks_dir else paths.notebooks
+    state = StudyState(params=params, cache=StageCache(paths.build / "cache", enabled=use_cache))
+    if not force and up_to_date(paths, params, target):
+        log.info("results in %s are up to date with the code, inputs and parameters; nothing to do", target)
+        return state
+    executed_dir = Path(tempfile.mkdtemp(prefix="study-notebooks-"))
+    try:
+        _run_into_staging(paths, state, params_file, target, executed_dir)
+        notebooks_target.mkdir(parents=True, exist_ok=True)
+        for executed in sorted(executed_dir.glob("*.ipynb")):
+            shutil.copyfile(executed, notebooks_target / f".{executed.name}.tmp")
+            os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
+    finally:
+        shutil.rmtree(executed_dir, ignore_errors=True)
+    log.info("results written to %s", target)
+    return state
+
+
+def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
+    params = state.params
+    with io.staged_directory(target, keep=("bench",)) as staging:
+        out = paths.with_results(staging)
+        stage_corpus(paths, state)
+        write_corpus_outputs(out, state)
+        seg = stage_segment(paths, state)
+        write_segment_outputs(out, seg)
+        documents = documents_table(state.documents, seg.doc_counts)
+        io.write_csv(documents, out.tables / "documents.csv")
+        _corpus_figures(out, documents, cleaning_audit_table(state.documents))
+        stage_emphases(out, state, seg)
+        stage_themes(paths, out, state, seg)
+        # The notebooks read the manifest (parameters, package versions), so it
+        # is written before they run, and again after to list the report.
+        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
+        stage_report(paths, out, state, executed_dir)
+        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)

@@ -1,0 +1,1 @@
+"""Stage 4: the governance lexicon, lexicon-aware segmentation and text units."""

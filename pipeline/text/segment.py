@@ -1,0 +1,340 @@
+"""Word segmentation that never splits a governance-lexicon term.
+
+Strategy. jieba alone cannot guarantee that a lexicon term comes out whole:
+its regular expressions cut text into blocks before the dictionary is
+consulted (at spaces, '·' and other punctuation; the POS tagger also at '%'
+and '-'; in jieba 0.42 '+' and digits stay inside a block), its route search
+weighs a term against the words around it (智慧/社区建设 beats 智慧社区/建设),
+and its HMM re-groups single characters. Raising a term's frequency makes it
+likely to win, not certain. So segmentation here runs in two steps:
+
+1. the lexicon search (`TermMatcher`: where terms overlap, the longest wins)
+   finds every term and variant in the text; each match becomes one token,
+   tagged `LEXICON_TAG`;
+2. only the stretches between matches go to jieba's POS tagger.
+
+This keeps 15分钟生活圈 and 互联网+政务服务 whole without placeholders (which
+jieba could itself split or tag), and the words of every stretch concatenate
+back to the text, so every token has a position and survival can be checked
+occurrence by occurrence (`pipeline.text.coverage.lexicon_coverage`). The lexicon
+terms are also added to the tokenizer with `add_word` so that anyone cutting
+with the tokenizer directly gets the same terms whenever jieba's blocks allow.
+
+Adding words raises jieba's total frequency, which makes every multi-word
+route dearer and so changes how text that contains no lexicon term is cut
+(on this corpus 11 tokens, for better and worse: 初心 fused, but 共/建成/县
+became 共建/成县). `build_tokenizer` therefore restores the total after adding
+the terms: the stretches between terms are segmented exactly as jieba's
+default dictionary segments them, and the study's segmentation differs from
+the plain-jieba baseline by the lexicon alone.
+
+Each tokenizer is a dedicated `jieba.Tokenizer` (never the global `jieba.dt`),
+whose prefix-dictionary cache lives in the folder the caller gives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import jieba
+import jieba.posseg
+import pandas as pd
+
+from pipeline.text.lexicon import canonical_map, fold_width
+from pipeline.text.matching import TermMatcher
+
+LEXICON_TAG = "lex"
+
+
+CACHE_FILE_NAME = "jieba.cache"
+
+
+# Tags of jieba's dictionary for place names (ns) and person names (nr, nrt
+# transliterated, nrfg full names); the runner may pass its own.
+DEFAULT_EXCLUDED_TAGS = frozenset({"ns", "nr", "nrt", "nrfg"})
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+_NUMERALS = "0-9零〇一二两三四五六七八九十百千万亿几"
+
+
+# A number, alone or with an ordinal prefix and one measure word: 2021,
+# 99.2, 十年, 第三批, 三级, 四届. Lexicon terms (一站式, 两委, 六事) are matched
+# before this test and never reach it.
+_MEASURES = "个批届轮级类家名人次项年条期处件支张元户岗篇部位天号份座所"
+
+
+_NUMBER = re.compile(rf"^第?[{_NUMERALS}.．%％]+[{_MEASURES}]?$")
+
+
+class StudyTokenizer(jieba.Tokenizer):
+    """A dedicated jieba tokenizer with an optional lexicon matcher.
+
+    `matcher` is None for plain jieba (the ablation baseline). The POS tagger
+    over this tokenizer is built on first use and kept with it, because
+    building one reads jieba's whole dictionary of tags.
+    """
+
+    def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None):
+        super().__init__()
+        cache_dir = Path(cache_dir)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = str(cache_dir)
+        self.cache_file = CACHE_FILE_NAME
+        self.matcher = matcher
+        self._pos: jieba.posseg.POSTokenizer | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.tmp_dir) / self.cache_file
+
+    @property
+    def pos(self) -> jieba.posseg.POSTokenizer:
+        if self._pos is None:
+            self.check_initialized()
+            self._pos = jieba.posseg.POSTokenizer(self)
+        return self._pos
+
+
+def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> StudyTokenizer:
+    """A dedicated tokenizer that keeps every string of `terms` whole.
+
+    `terms` are the lexicon's terms and variants (`lexicon_strings`). Each is
+    added to jieba with frequency `term_freq` and tag `LEXICON_TAG`; jieba's
+    total is then restored (see the module docstring). The prefix-dictionary
+    cache is written to `cache_dir/jieba.cache`.
+    """
+    terms = sorted({fold_width(t) for t in terms if t})
+    if term_freq < 1:
+        raise ValueError("term_freq must be a positive frequency")
+    tokenizer = StudyTokenizer(cache_dir, TermMatcher(terms))
+    tokenizer.initialize()
+    base_total = tokenizer.total
+    for term in terms:
+        tokenizer.add_word(term, freq=term_freq, tag=LEXICON_TAG)
+    tokenizer.total = base_total
+    return tokenizer
+
+
+def build_plain_tokenizer(cache_dir: Path) -> StudyTokenizer:
+    """jieba's default dictionary in a dedicated tokenizer, with no lexicon."""
+    tokenizer = StudyTokenizer(cache_dir)
+    tokenizer.initialize()
+    return tokenizer
+
+
+def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
+            matches: Sequence[tuple[int, int, str]] | None = None) -> list[tuple[str, str]]:
+    """(word, POS tag) pairs covering `text`: their words concatenate to `text`.
+
+    With a `StudyTokenizer` that has a lexicon, lexicon matches come out as
+    single words tagged `LEXICON_TAG` and only the text between them is cut
+    by jieba's POS tagger; `hmm` switches jieba's HMM for unknown words.
+    `matches` are the lexicon matches when the caller has already found them
+    (`tokenizer.matcher.find(text)`).
+    """
+    pos = tokenizer.pos if isinstance(tokenizer, StudyTokenizer) else jieba.posseg.POSTokenizer(tokenizer)
+    if matches is None:
+        matcher = getattr(tokenizer, "matcher", None)
+        matches = matcher.find(text) if matcher is not None else ()
+    pairs: list[tuple[str, str]] = []
+    cursor = 0
+    for start, end, _string in matches:
+        if start > cursor:
+            pairs.extend(tagged_cut(text[cursor:start], pos, hmm))
+        pairs.append((text[start:end], LEXICON_TAG))
+        cursor = end
+    if cursor < len(text):
+        pairs.extend(tagged_cut(text[cursor:], pos, hmm))
+    return pairs
+
+
+# jieba's POS tagger cuts text into blocks with these expressions (jieba.posseg).
+_POS_BLOCK = jieba.posseg.re_han_internal
+
+
+_POS_SKIP = jieba.posseg.re_skip_internal
+
+
+_POS_NUMBER = jieba.posseg.re_num
+
+
+_POS_LATIN = jieba.posseg.re_eng
+
+
+_ONE_LATIN_OR_DIGIT = jieba.posseg.re_eng1
+
+
+def tagged_cut(text: str, pos: jieba.posseg.POSTokenizer, hmm: bool) -> list[tuple[str, str]]:
+    """jieba's POS cut of `text` as (word, tag) pairs.
+
+    With the HMM on, this is `pos.cut`. With it off, the same cut is made here
+    without jieba's per-word `pair` objects and generators, which cost it
+    about a third more time than the cut itself: blocks as the tagger splits
+    them; in a block of Hanzi, letters and digits, the dictionary's best route,
+    with runs of single letters and digits joined and tagged `eng`, and every
+    other word tagged by the dictionary (`x` when it has no tag); elsewhere
+    whitespace tagged `x` and each other character alone (`m` for a digit or
+    point, `eng` inside a run of letters and digits, otherwise `x`).
+    `tests/text/test_segment.py` compares the two on the corpus and on edge cases.
+    """
+    if hmm:
+        return [(p.word, p.flag) for p in pos.cut(text, HMM=True)]
+    pos.makesure_userdict_loaded()
+    tags = pos.word_tag_tab
+    tokenizer = pos.tokenizer
+    pairs: list[tuple[str, str]] = []
+    for block in _POS_BLOCK.split(text):
+        if not block:
+            continue
+        if _POS_BLOCK.match(block):
+            route: dict = {}
+            tokenizer.calc(block, tokenizer.get_DAG(block), route)
+            position, run = 0, ""
+            while position < len(block):
+                end = route[position][1] + 1
+                word = block[position:end]
+                if _ONE_LATIN_OR_DIGIT.match(word):
+                    run += word
+                else:
+                    if run:
+                        pairs.append((run, "eng"))
+                        run = ""
+                    pairs.append((word, tags.get(word, "x")))
+                position = end
+            if run:
+                pairs.append((run, "eng"))
+            continue
+        for piece in _POS_SKIP.split(block):
+            if _POS_SKIP.match(piece):
+                pairs.append((piece, "x"))
+                continue
+            latin = bool(_POS_LATIN.match(piece))
+            pairs.extend((ch, "m" if _POS_NUMBER.match(ch) else "eng" if latin else "x") for ch in piece)
+    return pairs
+
+
+def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
+    """jieba's own cut of the whole text, without the lexicon pre-split (for measurement)."""
+    return tokenizer.lcut(text, HMM=hmm)
+
+
+def general_stopwords() -> frozenset[str]:
+    """The maintained general Chinese stopword list (stopwords-iso), width-folded."""
+    import stopwordsiso
+
+    return frozenset(fold_width(w) for w in stopwordsiso.stopwords("zh"))
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """What `filter_tokens` keeps.
+
+    canonical: lexicon string -> canonical term (lexicon tokens are always kept);
+    stopwords: general and domain stopwords; single_char_whitelist: one-character
+    words kept; excluded_words: toponyms, persons and roles that the tags miss;
+    keep_words: words kept although their tag is excluded (or is a numeral tag);
+    excluded_tags: jieba tags of place and person names.
+    """
+
+    canonical: Mapping[str, str]
+    stopwords: frozenset[str]
+    single_char_whitelist: frozenset[str]
+    excluded_words: frozenset[str]
+    keep_words: frozenset[str]
+    excluded_tags: frozenset[str] = DEFAULT_EXCLUDED_TAGS
+
+
+def make_filter_rules(lexicon: pd.DataFrame, stopwords: Iterable[str], single_char_whitelist: Iterable[str],
+                      exclusions: Mapping[str, Iterable[str]],
+                      excluded_tags: Iterable[str] = DEFAULT_EXCLUDED_TAGS) -> FilterRules:
+    """Assemble `FilterRules` from the loaded lexicon and word lists.
+
+    `exclusions` is `load_sectioned_wordlist(vocab_exclusions, ("exclude", "keep"))`.
+    """
+    return FilterRules(canonical=canonical_map(lexicon),
+                       stopwords=frozenset(fold_width(w) for w in stopwords),
+                       single_char_whitelist=frozenset(single_char_whitelist),
+                       excluded_words=frozenset(exclusions.get("exclude", ())),
+                       keep_words=frozenset(exclusions.get("keep", ())),
+                       excluded_tags=frozenset(excluded_tags))
+
+
+def is_punctuation(word: str) -> bool:
+    """No letter, digit or CJK character: punctuation, symbols, whitespace."""
+    return not any(ch.isalnum() for ch in word)
+
+
+def is_number(word: str) -> bool:
+    """Digits, Chinese numerals, or a numeral with one measure word."""
+    if _NUMBER.match(word):
+        return True
+    # Mixed digit-letter codes (3A, 5A, 1+10) carry no Chinese word.
+    return not _CJK.search(word) and any(ch.isdigit() for ch in word)
+
+
+def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:
+    if is_punctuation(word) or is_number(word):
+        return False
+    # jieba tags numerals with measure words as m (一批, 首批, 余万元); a few
+    # m-tagged words carry meaning here (一线, 多元, 多方) and are kept by name.
+    return tag != "m" or word in keep_words
+
+
+def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, str | None]:
+    """(countable token, content token) of one segmented word, None where it is not one.
+
+    Countable tokens make a place's total: no punctuation or numbers; variants
+    mapped to canonical terms; stopwords, one-character words and excluded
+    toponyms/persons/roles still in. Content tokens feed the emphasis and
+    topic vocabularies: lexicon terms always (as their canonical form);
+    anything else only when it is not punctuation or a number, one character
+    long (unless whitelisted), a stopword, an excluded word, or tagged as a
+    place or person name (unless listed under keep). The answer depends on
+    the word and tag alone, so callers may remember it.
+    """
+    word = fold_width(word.strip())
+    if not word:
+        return None, None
+    if tag == LEXICON_TAG or word in rules.canonical:
+        term = rules.canonical.get(word, word)
+        return term, term
+    if not _countable(word, tag, rules.keep_words):
+        return None, None
+    if ((len(word) == 1 and word not in rules.single_char_whitelist)
+            or word in rules.stopwords or word in rules.excluded_words
+            or (tag in rules.excluded_tags and word not in rules.keep_words)):
+        return word, None
+    return word, word
+
+
+def countable_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
+    """The tokens that count towards a place's total (see `classify_word`)."""
+    return [counted for counted, _ in (classify_word(w, t, rules) for w, t in pairs) if counted]
+
+
+def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
+    """Content tokens for the emphasis and topic vocabularies (see `classify_word`)."""
+    return [content for _, content in (classify_word(w, t, rules) for w, t in pairs) if content]
+
+
+def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str] | frozenset[str],
+                 hmm: bool = True) -> list[str]:
+    """The ablation baseline: plain jieba, package stopwords, no one-character words, no numbers.
+
+    Uses jieba's own cut (its default HMM setting unless told otherwise) on a
+    tokenizer without lexicon, e.g. `build_plain_tokenizer`.
+    """
+    stop = stopwords if isinstance(stopwords, frozenset) else frozenset(stopwords)
+    tokens = []
+    for word in tokenizer.lcut(text, HMM=hmm):
+        word = fold_width(word.strip())
+        if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stop:
+            continue
+        tokens.append(word)
+    return tokens

@@ -1,0 +1,138 @@
+"""The segmentation stage for a whole corpus: units and tokens of every article (in worker processes when asked), with per-place counts."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, ContextManager, Sequence
+
+import pandas as pd
+
+from pipeline.common.config import Paths
+from pipeline.common.parallel import ordered_map
+from pipeline.corpus.stage import CleanDocument
+from pipeline.text import lexicon as lex_mod
+from pipeline.text import segment as seg_mod
+from pipeline.text.coverage import add_survival_counts, survival_counts
+from pipeline.text.matching import TermMatcher
+from pipeline.text.units import make_units
+
+log = logging.getLogger("pipeline")
+
+
+@dataclass
+class Segmentation:
+    """Everything the segmentation stage hands on.
+
+    Per place only counts are kept (countable tokens, lexicon survival), not
+    the full segmentation, so that memory grows with the vocabulary rather
+    than with the corpus.
+    """
+    lexicon: pd.DataFrame
+    units: list[dict]
+    countable_by_place: dict[str, Counter]
+    survival_by_place: dict[str, dict[str, tuple[int, int]]]
+    doc_counts: dict[str, dict[str, int]]
+
+
+@dataclass
+class Segmenter:
+    """What segmenting one article needs; built once per process."""
+    tokenizer: Any
+    plain_tokenizer: Any  # None when the themes ablation is off: its tokens are not needed
+    general_stopwords: frozenset
+    rules: Any
+    classify: Callable[[str, str], tuple[str | None, str | None]]  # segment.classify_word, remembered
+    coverage_matcher: Any
+    hmm: bool
+    max_chars: int
+    min_chars: int
+
+
+# (word, tag) pairs whose classification a segmenter remembers; a corpus's
+# vocabulary of tagged words stays well below this.
+_CLASSIFY_CACHE_SIZE = 1 << 20
+
+
+def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmenter:
+    seg_params, unit_params = params["segment"], params["units"]
+    general = seg_mod.general_stopwords()
+    stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
+    rules = seg_mod.make_filter_rules(
+        lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
+        lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
+        seg_params["exclude_tags"])
+    ablation = bool(params["themes"].get("ablation", False))
+    tokenizer = seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"])
+    coverage = TermMatcher(rules.canonical)
+    # The coverage check counts the same strings the segmentation keeps whole;
+    # when both matchers hold the same strings, one search serves both.
+    if coverage.strings == tokenizer.matcher.strings:
+        coverage = tokenizer.matcher
+    return Segmenter(
+        tokenizer=tokenizer,
+        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
+        general_stopwords=general, rules=rules,
+        classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
+        coverage_matcher=coverage, hmm=seg_params["hmm"],
+        max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
+
+
+def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
+    """Units and their tokens, countable-token counts and lexicon survival of one article.
+
+    Units carry `plain_tokens` (the ablation's plain-jieba baseline) when the
+    segmenter has a plain tokenizer.
+    """
+
+    units, countable, survival = [], Counter(), {}
+    shared = segmenter.coverage_matcher is segmenter.tokenizer.matcher
+    for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
+        matches = segmenter.tokenizer.matcher.find(piece)
+        pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm, matches)
+        # No lexicon term spans a line break, so an article's survival counts
+        # are the sum of its units'.
+        add_survival_counts(survival, survival_counts(
+            piece, [w for w, _ in pairs], segmenter.coverage_matcher, segmenter.rules.canonical,
+            matches if shared else None))
+        classified = [segmenter.classify(w, t) for w, t in pairs]
+        countable.update(counted for counted, _ in classified if counted)
+        unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
+                "tokens": [content for _, content in classified if content]}
+        if segmenter.plain_tokenizer is not None:
+            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
+        units.append(unit)
+    return {"units": units, "countable": countable, "survival": survival}
+
+
+def _segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
+    return segment_article(*job, segmenter)
+
+
+def segment_articles(paths: Paths, params: dict, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
+                     processes: int) -> list[dict]:
+    """Segment (doc_id, place, text) jobs, in worker processes when asked; output in job order."""
+    return ordered_map(_segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment")
+
+
+def segment_corpus(paths: Paths, params: dict, documents: Sequence[CleanDocument],
+                   timed: Callable[[str], ContextManager]) -> Segmentation:
+    """Units and tokens of every cleaned article, with per-place counts; `timed(name)` times the step."""
+
+    with timed("segment"):
+        lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
+        jobs = [(d.doc.doc_id, d.doc.place, d.text) for d in documents]
+        done = segment_articles(paths, params, lexicon, jobs, params["segment"].get("processes", 1))
+        units: list[dict] = []
+        countable_by_place: dict[str, Counter] = {}
+        survival_by_place: dict[str, dict[str, tuple[int, int]]] = {}
+        doc_counts: dict[str, dict[str, int]] = {}
+        for (doc_id, place, _), article in zip(jobs, done):
+            units.extend(article["units"])
+            countable_by_place.setdefault(place, Counter()).update(article["countable"])
+            add_survival_counts(survival_by_place.setdefault(place, {}), article["survival"])
+            doc_counts[doc_id] = {"units": len(article["units"]), "tokens": sum(article["countable"].values())}
+        log.info("segment: %d units, %d tokens in the vocabularies", len(units), sum(len(u["tokens"]) for u in units))
+    return Segmentation(lexicon, units, countable_by_place, survival_by_place, doc_counts)

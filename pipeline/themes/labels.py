@@ -1,0 +1,62 @@
+"""Topic labels: suggestions from the governance lexicon and the researcher's overrides."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.common.errors import InputError
+from pipeline.themes.params import NO_CATEGORY, round_sig
+
+
+def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[str, str]) -> str:
+    """Lexicon category with the largest summed top-term weight, plus the top two terms."""
+    weight: dict[str, float] = {}
+    for term, w in topic_top:
+        cat = term_categories.get(term)
+        if cat:
+            weight[cat] = weight.get(cat, 0.0) + w
+    terms = "/".join(t for t, _ in topic_top[:2])
+    if not weight:
+        return f"{NO_CATEGORY}: {terms}"
+    rounded = {c: float(round_sig(w)) for c, w in weight.items()}
+    category = min(rounded, key=lambda c: (-rounded[c], c))
+    return f"{category}: {terms}"
+
+
+def load_topic_labels(path: Path) -> dict[int, str]:
+    """Read researcher overrides of topic labels (CSV with header `topic,label`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "topic-label overrides not found; create it with the header line `topic,label`") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or [c.strip() for c in rows[0]] != ["topic", "label"]:
+        raise InputError(path, "first line must be the header `topic,label`")
+    labels: dict[int, str] = {}
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != 2:
+            raise InputError(path, f"line {line_no}: expected two columns (topic,label), got {len(row)}")
+        topic, label = row[0].strip(), row[1].strip()
+        if not topic.isdigit() or int(topic) < 1:
+            raise InputError(path, f"line {line_no}: topic must be a 1-based topic number, got {topic!r}")
+        if not label:
+            raise InputError(path, f"line {line_no}: empty label for topic {topic}")
+        if int(topic) in labels:
+            raise InputError(path, f"line {line_no}: topic {topic} is labelled twice")
+        labels[int(topic)] = label
+    return labels
+
+
+def apply_labels(suggested: dict[int, str], overrides: dict[int, str]) -> dict[int, str]:
+    beyond = sorted(t for t in overrides if t not in suggested)
+    if beyond:
+        raise ValueError(
+            f"themes: topic-label overrides name topic(s) {', '.join(map(str, beyond))} but the model has "
+            f"{len(suggested)} topics; update lexicon/topic_labels.csv to the current topics.csv"
+        )
+    return {t: overrides.get(t, label) for t, label in suggested.items()}

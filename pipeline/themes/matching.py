@@ -1,0 +1,46 @@
+"""Matching topics across fits and their agreement: the stability measure (Greene, O'Callaghan & Cunningham 2014)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
+    a, b = set(a), set(b)
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def match_topics(terms_a: Sequence[Sequence[str]], terms_b: Sequence[Sequence[str]]) -> list[tuple[int, int, float]]:
+    """One-to-one matching of two topic lists maximising total top-term Jaccard.
+
+    Returns (index in a, index in b, Jaccard) for every matched pair, ordered
+    by the index in a (Hungarian method, `scipy.optimize.linear_sum_assignment`).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if not terms_a or not terms_b:
+        return []
+    sim = np.array([[jaccard(a, b) for b in terms_b] for a in terms_a])
+    rows, cols = linear_sum_assignment(sim, maximize=True)
+    return sorted((int(r), int(c), float(sim[r, c])) for r, c in zip(rows, cols))
+
+
+def agreement(terms_a: Sequence[Sequence[str]], terms_b: Sequence[Sequence[str]]) -> float:
+    """Mean top-term Jaccard of matched topics: 1 for identical topic sets, in any order."""
+    pairs = match_topics(terms_a, terms_b)
+    return float(np.mean([s for _, _, s in pairs])) if pairs else float("nan")
+
+
+def final_topic_stability(final_tops, other_runs: Sequence[Sequence[Sequence[tuple[str, float]]]]) -> list[float]:
+    """Per final topic: mean Jaccard with its Hungarian match in each other seed's model."""
+    terms = [[t for t, _ in topic] for topic in final_tops]
+    per_topic = np.zeros(len(terms))
+    for run in other_runs:
+        other = [[t for t, _ in topic] for topic in run]
+        for a, _, sim in match_topics(terms, other):
+            per_topic[a] += sim
+    return list(per_topic / max(len(other_runs), 1))

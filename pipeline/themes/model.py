@@ -1,0 +1,270 @@
+"""Shared themes: LDA over text units, the choice of K, stability across seeds,
+and topic prevalence by place with bootstrap intervals.
+
+Method
+------
+* Topics: latent Dirichlet allocation (Blei, Ng & Jordan 2003) fitted with
+  gensim's online variational Bayes (Hoffman, Blei & Bach 2010). Only the
+  single-process `LdaModel` is used, always with an explicit `random_state`:
+  `LdaMulticore` interleaves its workers' updates and is not reproducible.
+* Choice of K: every K in `k_min..k_max` is fitted once per seed on a training
+  split of the units. Each (K, seed) run is scored by coherence of its top
+  terms (c_v and c_npmi, Röder, Both & Hinneburg 2015; u_mass, Mimno et al.
+  2011), by held-out perplexity (`2 ** -log_perplexity` on units held out by a
+  seeded split, stratified by place), and by stability: the mean agreement of
+  its topics with the runs of the other seeds at the same K, after matching
+  topics one-to-one with the Hungarian method on the Jaccard similarity of
+  their top-term sets (Greene, O'Callaghan & Cunningham 2014; this is the
+  rank-insensitive variant of their average-Jaccard agreement, which keeps
+  agreement from turning on near-tied weights).
+  Rule (`choose_k`): among the K whose mean stability across seeds is at least
+  `min_stability`, take the highest mean c_v; every K whose mean c_v is within
+  `cv_tolerance` of that best counts as tied, and ties go to the smaller K.
+  If no K is stable enough, the most stable K is taken (ties to the smaller K)
+  and the reason says so.
+* Final model: fitted on all units at the chosen K with `final_seed`. Topics
+  are numbered 1..K (1-based everywhere: tables, figures and the LDAvis page)
+  in decreasing order of corpus-wide prevalence (share of all modelled
+  tokens). Unit-topic proportions are the normalised variational posterior of
+  every unit (what `get_document_topics(minimum_probability=0)` returns, without
+  its silent floor of 1e-8 that would drop tiny proportions).
+* Labels: each topic gets a suggested label from the governance lexicon: the
+  category holding the largest summed weight among the topic's top terms,
+  then its two top terms ("digital_governance: 智慧社区/网格"); a topic with no
+  lexicon term among its top terms is labelled "no_category: 甲/乙". A
+  researcher's labels replace the suggestions through `lexicon/topic_labels.csv`
+  (columns `topic,label`; header only when there are no overrides; `topic` is
+  the 1-based number in `results/tables/topics.csv`). An override belongs to
+  one fitted model: after a change of data or parameters the numbering may
+  change, so `topic_roles` keeps the `suggested_label` beside the label in use,
+  and an override naming a topic beyond K stops the run.
+* Prevalence by place: a place's share of a topic is the token-weighted mean
+  of its units' topic proportions, i.e. the expected share of the place's
+  modelled tokens drawn from the topic (weighting keeps a short fragment from
+  counting as much as a full paragraph). Shares sum to 1 within a place. 95%
+  intervals are percentile bootstrap intervals resampling units within place
+  (seeded per place from `bootstrap_seed` and the place's name, so adding a
+  place leaves the other places' intervals unchanged); an interval is widened
+  to include its share where the percentile interval of a skewed bootstrap
+  distribution would miss it. Units of one article are not independent, so
+  with one article per place these intervals are optimistic: they describe
+  variation across the article's passages, not across articles.
+* Roles: a topic is *present* in a place when the lower 95% bound of its share
+  is at least `presence_floor`; it is *shared* when present in at least
+  `shared_min_places` places (capped at the number of places) and *specific*
+  otherwise. With five places of which three are in Anhui, the default of four
+  places means a shared topic always reaches beyond Anhui.
+* Cross-checks: NMF (scikit-learn, TF-IDF of the same units over the same
+  vocabulary, same K, `init='nndsvd'`) matched to the LDA topics by the
+  Hungarian method on top-term Jaccard; and an ablation that repeats the K
+  sweep on plain jieba tokens. Coherence depends on the vocabulary it is
+  computed over, so the two segmentations' coherence values are compared as
+  profiles across K, not as absolute levels.
+
+Everything here is a pure function of its arguments; the runner reads the
+override file with `load_topic_labels` and writes the returned tables.
+Floats in the tables are rounded to six significant digits and term ranks are
+sorted by rounded weight, then term, so that last-bit differences of BLAS
+arithmetic between machines cannot reorder terms or change labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
+from pipeline.themes.labels import apply_labels, suggest_label
+from pipeline.themes.matching import final_topic_stability
+from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, round_sig,
+                                    top_terms)
+from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
+from pipeline.themes.selection import choose_k, summarise_sweep
+from pipeline.themes.sweep import (_segmentation_data, fit_lda, job_pool, single_thread_blas, split_units,
+                                   submit_tasks, sweep_coherence, sweep_table)
+
+
+def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, Any]:
+    """Fit the final model and renumber its topics 1..K by decreasing prevalence."""
+    corpus, vocab = seg_full["all"], seg_full["vocab"]
+    with single_thread_blas():
+        model = fit_lda(corpus, seg_full["dictionary"], k, p.final_seed, p)
+        phi = model.get_topics().astype(np.float64)
+        gamma, _ = model.inference(corpus)
+    gamma = np.asarray(gamma, dtype=np.float64)
+    theta = gamma / gamma.sum(axis=1, keepdims=True)
+    if not (np.isfinite(phi).all() and np.isfinite(theta).all()):
+        raise FloatingPointError(f"themes: the final LDA model (K={k}, seed={p.final_seed}) is not finite")
+    lengths = np.array([sum(c for _, c in bow) for bow in corpus], dtype=np.float64)
+    total = lengths.sum()
+    prevalence = (lengths @ theta) / total if total > 0 else theta.mean(axis=0)
+    tops = [top_terms(row, vocab, p.topn_terms) for row in phi]
+    prev_r = round_sig(prevalence)
+    order = sorted(range(k), key=lambda t: (-prev_r[t], tops[t][0][0] if tops[t] else ""))
+    term_frequency = np.zeros(len(vocab))
+    for bow in corpus:
+        for term_id, count in bow:
+            term_frequency[term_id] += count
+    return {
+        "model": model,
+        "order": order,  # order[new topic - 1] = gensim's topic index
+        "phi": phi[order],
+        "theta": theta[:, order],
+        "lengths": lengths,
+        "prevalence": prevalence[order],
+        "tops": [tops[t] for t in order],
+        "vocab": vocab,
+        "term_frequency": term_frequency,
+    }
+
+
+def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) -> pd.DataFrame:
+    rows = [
+        {
+            "topic": t + 1,
+            "label": labels[t + 1],
+            "rank": r + 1,
+            "term": term,
+            "weight": w,
+            "category": term_categories.get(term, ""),
+        }
+        for t, topic in enumerate(tops)
+        for r, (term, w) in enumerate(topic)
+    ]
+    return _round_frame(pd.DataFrame(rows))
+
+
+def run_themes(
+    units: Sequence[dict[str, Any]],
+    term_categories: dict[str, str],
+    params: dict[str, Any],
+    labels_override: dict[int, str],
+) -> dict[str, Any]:
+    """The themes stage: every table of the K sweep, the final model and the cross-checks.
+
+    Returns a dict with DataFrames `k_selection`, `k_summary`, `topics`,
+    `unit_topics`, `place_topics`, `topic_roles`, `nmf_match`, `ablation`
+    (and `k_selection_plain` when the ablation runs), `chosen_k` and
+    `k_reason`, `summary` (plain values for the run manifest), and the objects
+    `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
+    """
+    p = ThemeParams.from_dict(params)
+    # Every product in this process runs on one BLAS thread too (bootstrap,
+    # prevalence, NMF), so the tables do not depend on the machine's cores.
+    with single_thread_blas():
+        return _run_themes(units, term_categories, p, labels_override)
+
+
+def _run_themes(
+    units: Sequence[dict[str, Any]],
+    term_categories: dict[str, str],
+    p: ThemeParams,
+    labels_override: dict[int, str],
+) -> dict[str, Any]:
+    segmentations = SEGMENTATIONS if p.ablation else SEGMENTATIONS[:1]
+    for s in segmentations:
+        _check_units(units, TOKEN_FIELD[s])
+    units = list(units)
+    train_idx, held_idx = split_units(units, p.holdout_fraction, p.split_seed)
+    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p) for s in segmentations}
+
+    # What the tasks need, sent once to each worker: sweep corpora on the
+    # training dictionary, and full corpora for the other seeds' final fits.
+    data: dict[str, Any] = {"params": p}
+    for s in segmentations:
+        sweep = per_seg[s]["sweep"]
+        data[s] = {k: sweep[k] for k in ("dictionary", "vocab", "train", "held", "train_texts")}
+    data["lexicon_full"] = {**per_seg["lexicon"]["full"], "held": []}
+    ks = range(p.k_min, p.k_max + 1)
+    fits = [("fit", (s, "train", k, seed)) for s in segmentations for k in ks for seed in p.seeds]
+    full = per_seg["lexicon"]["full"]
+
+    with job_pool(data, p.processes) as pool:
+        results = submit_tasks(data, fits, pool)()
+        scores = sweep_coherence(data, results, segmentations, pool)
+        tables: dict[str, pd.DataFrame] = {}
+        choices: dict[str, tuple[int, str]] = {}
+        for s in segmentations:
+            seg_results = [r for r in results if r["job"][0] == s]
+            tables[s] = sweep_table(seg_results, scores[s], p.seeds)
+            choices[s] = choose_k(tables[s], p.min_stability, p.cv_tolerance)
+        chosen_k, reason = choices["lexicon"]
+        # The other seeds' full-data models at the chosen K (for per-topic
+        # stability) run in the pool while this process fits the final model.
+        other_seeds = [s for s in p.seeds if s != p.final_seed]
+        wait_others = submit_tasks(data, [("fit", ("lexicon_full", "all", chosen_k, s)) for s in other_seeds], pool)
+        final = final_model(full, chosen_k, p)
+        others = wait_others()
+    stability = final_topic_stability(final["tops"], [r["tops"] for r in others])
+
+    suggested = {t + 1: suggest_label(top, term_categories) for t, top in enumerate(final["tops"])}
+    labels = apply_labels(suggested, dict(labels_override))
+
+    place_topics = place_shares(
+        final["theta"], final["lengths"], [u["place"] for u in units], p.bootstrap_samples, p.bootstrap_seed
+    )
+    place_topics.insert(2, "label", place_topics["topic"].map(labels))
+    prevalence = {t + 1: float(v) for t, v in enumerate(final["prevalence"])}
+    roles = topic_roles(
+        place_topics,
+        labels,
+        suggested,
+        prevalence,
+        {t + 1: v for t, v in enumerate(stability)},
+        p.presence_floor,
+        p.shared_min_places,
+    )
+
+    nmf = nmf_topics(full["all"], full["vocab"], chosen_k, p)
+    nmf_match = nmf_match_table(final["tops"], nmf, labels, p.nmf_close_jaccard)
+
+    ablation_parts = []
+    for s in segmentations:
+        summ = summarise_sweep(tables[s])
+        summ.insert(0, "segmentation", s)
+        summ["vocabulary"] = len(per_seg[s]["sweep"]["vocab"])
+        summ["chosen"] = summ["k"] == choices[s][0]
+        ablation_parts.append(summ)
+    ablation = pd.concat(ablation_parts, ignore_index=True)
+
+    out: dict[str, Any] = {
+        "k_selection": tables["lexicon"],
+        "k_summary": summarise_sweep(tables["lexicon"]),
+        "chosen_k": chosen_k,
+        "k_reason": reason,
+        "topics": topics_table(final["tops"], labels, term_categories),
+        "unit_topics": unit_topics_table(units, final["theta"]),
+        "place_topics": place_topics,
+        "topic_roles": roles,
+        "nmf_match": nmf_match,
+        "ablation": ablation,
+        "model": final["model"],
+        "dictionary": full["dictionary"],
+        "topic_order": final["order"],
+        "ldavis_inputs": {
+            "topic_term_dists": final["phi"],
+            "doc_topic_dists": final["theta"],
+            "doc_lengths": final["lengths"],
+            "vocab": final["vocab"],
+            "term_frequency": final["term_frequency"],
+            "terms": p.ldavis_terms,
+        },
+        "summary": {
+            "chosen_k": chosen_k,
+            "k_reason": reason,
+            "units": len(units),
+            "train_units": len(train_idx),
+            "heldout_units": len(held_idx),
+            "vocabulary_sweep": len(per_seg["lexicon"]["sweep"]["vocab"]),
+            "vocabulary_final": len(full["vocab"]),
+            "shared_topics": int((roles["role"] == "shared").sum()),
+            "nmf_close": int(nmf_match["close"].sum()),
+        },
+    }
+    if p.ablation:
+        out["k_selection_plain"] = tables["plain"]
+        out["summary"]["chosen_k_plain"] = choices["plain"][0]
+        out["summary"]["k_reason_plain"] = choices["plain"][1]
+    return out

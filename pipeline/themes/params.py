@@ -1,0 +1,144 @@
+"""The themes stage's parameters, constants and the small helpers every part of it shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+SIG_DIGITS = 6
+
+
+NO_CATEGORY = "no_category"
+
+
+SEGMENTATIONS = ("lexicon", "plain")
+
+
+TOKEN_FIELD = {"lexicon": "tokens", "plain": "plain_tokens"}
+
+
+@dataclass(frozen=True)
+class ThemeParams:
+    """The `themes:` section of params.yaml, checked."""
+
+    k_min: int
+    k_max: int
+    seeds: tuple[int, ...]
+    final_seed: int
+    passes: int
+    iterations: int
+    alpha: Any
+    eta: Any
+    chunksize: int
+    no_below: int
+    no_above: float
+    holdout_fraction: float
+    split_seed: int
+    topn_terms: int
+    min_stability: float
+    cv_tolerance: float
+    presence_floor: float
+    shared_min_places: int
+    bootstrap_samples: int
+    bootstrap_seed: int
+    nmf_close_jaccard: float
+    nmf_max_iter: int
+    nmf_seed: int
+    ablation: bool
+    ldavis_terms: int
+    processes: int
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any]) -> "ThemeParams":
+        names = list(cls.__dataclass_fields__)
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise ValueError(f"themes parameters lack {', '.join(missing)}; copy them from the project's params.yaml")
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ValueError(f"themes parameters has unknown key(s) {', '.join(unknown)}")
+        values = {n: params[n] for n in names}
+        values["seeds"] = tuple(int(s) for s in params["seeds"])
+        p = cls(**values)
+        p._check()
+        return p
+
+    def _check(self) -> None:
+        problems = []
+        if not 2 <= self.k_min <= self.k_max:
+            problems.append("need 2 <= k_min <= k_max")
+        if len(set(self.seeds)) < 2 or len(set(self.seeds)) != len(self.seeds):
+            problems.append("seeds must be at least two distinct integers (stability compares seeds)")
+        if not 0.0 <= self.holdout_fraction < 1.0:
+            problems.append("holdout_fraction must be in [0, 1)")
+        if self.topn_terms < 2:
+            problems.append("topn_terms must be at least 2")
+        if self.processes < 1:
+            problems.append("processes must be at least 1")
+        if self.bootstrap_samples < 1:
+            problems.append("bootstrap_samples must be at least 1")
+        if self.shared_min_places < 1:
+            problems.append("shared_min_places must be at least 1")
+        if problems:
+            raise ValueError("themes parameters: " + "; ".join(problems))
+
+
+def round_sig(values, digits: int = SIG_DIGITS):
+    """Round to `digits` significant digits (array or scalar); NaN stays NaN."""
+    arr = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mags = np.where(arr == 0, 0, np.floor(np.log10(np.abs(arr))))
+    exps = digits - 1 - np.where(np.isfinite(mags), mags, 0)
+    # Scaling only by exact powers of ten (multiplying for small values,
+    # dividing for large ones) makes the result the double nearest the
+    # rounded decimal, so values that round alike become identical floats and
+    # ties after rounding are exact.
+    up = 10.0 ** np.clip(exps, 0, None)
+    down = 10.0 ** np.clip(-exps, 0, None)
+    out = np.round(arr * up / down) * down / up
+    return out if arr.shape else float(out)
+
+
+def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            frame[col] = round_sig(frame[col].to_numpy())
+    return frame
+
+
+def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tuple[str, float]]:
+    """The `topn` heaviest terms of one weight vector, by rounded weight then term.
+
+    Sorting on the rounded weight makes near-ties (which BLAS noise could flip)
+    exact ties, broken by the term itself.
+    """
+    w = round_sig(np.asarray(weights, dtype=np.float64))
+    topn = min(topn, len(w))
+    if topn == 0:
+        return []
+    cutoff = np.partition(w, len(w) - topn)[len(w) - topn]
+    candidates = np.flatnonzero(w >= cutoff)
+    ranked = sorted(candidates, key=lambda i: (-w[i], vocab[i]))[:topn]
+    return [(vocab[i], float(w[i])) for i in ranked]
+
+
+def _check_units(units: Sequence[dict[str, Any]], field: str) -> None:
+    if not units:
+        raise ValueError("themes: no text units to model")
+    needed = ("unit_id", "doc_id", "place", field)
+    for unit in units:
+        lacking = [k for k in needed if k not in unit]
+        if lacking:
+            raise ValueError(f"themes: unit {unit.get('unit_id', '?')} lacks {', '.join(lacking)}")
+    ids = [u["unit_id"] for u in units]
+    if len(set(ids)) != len(ids):
+        raise ValueError("themes: unit_id values are not unique")
+
+
+def place_order(units: Sequence[dict[str, Any]]) -> list[str]:
+    """Places in order of first appearance (the manifest's order when units follow it)."""
+    return list(dict.fromkeys(u["place"] for u in units))
