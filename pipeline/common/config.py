@@ -73,5 +73,9 @@ class Paths:
         return self.results / "corpus" / "units.jsonl"
 
     @property
+    def exports(self) -> Path:
+        return self.results / "exports"
+
+    @property
     def run_manifest(self) -> Path:
         return self.results / "manifest.json"

@@ -24,6 +24,8 @@ import pandas as pd
 from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.figures.plotting import cjk_font_path
+from pipeline.report.publish import abstract_of, embed_fonts, sync_readme, write_findings
 from pipeline.run import provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
@@ -113,6 +115,17 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
     io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
 
 
+def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
+    """Document-term matrices, vocabulary, docvars and the dictionary for R (quanteda, stm)."""
+    from pipeline.report.exports import build_exports
+
+    for name, content in build_exports(seg.units, documents, seg.lexicon).items():
+        if isinstance(content, pd.DataFrame):
+            io.write_csv(content, out.exports / name)
+        else:
+            io.write_text(content, out.exports / name)
+
+
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
     from pipeline.emphases import tables as emphases
     from pipeline.figures import emphases as figures
@@ -173,8 +186,8 @@ def _theme_figures(out: Paths, found: dict, params: dict) -> None:
     figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
 
 
-def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path) -> list[Path]:
-    """Execute the notebooks against the new results and export the HTML report."""
+def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
+    """Execute the notebooks against the new results and export the HTML report, the findings as its abstract."""
     from pipeline.report.notebooks import build_report
 
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
@@ -188,7 +201,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
             scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
             try:
                 written = build_report(sources, scratch, out.results, scratch / "report.html",
-                                       state.params["report"].get("kernels", 1))
+                                       state.params["report"].get("kernels", 1), abstract_of(findings))
                 return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -273,6 +286,8 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
             os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
     finally:
         shutil.rmtree(executed_dir, ignore_errors=True)
+    if target == paths.results and sync_readme(paths.root / "README.md", (target / "findings.md").read_text(encoding="utf-8")):
+        log.info("README.md: findings section rewritten from the new tables")
     log.info("results written to %s", target)
     return state
 
@@ -287,11 +302,13 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         write_segment_outputs(out, seg)
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
+        write_exports(out, seg, documents)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg)
         stage_themes(paths, out, state, seg)
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
-        stage_report(paths, out, state, executed_dir)
+        stage_report(paths, out, state, executed_dir, write_findings(out.tables, out.results / "findings.md"))
+        embed_fonts(out.results, cjk_font_path())
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
