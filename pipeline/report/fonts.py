@@ -9,7 +9,8 @@ so Latin text keeps the page's own fonts.
 
 The subset is an uncompressed OpenType file (no WOFF compression), so that
 its bytes depend only on the font and the characters, not on a compression
-library's version; fontTools keeps the source font's timestamps.
+library's version; the source font's timestamps are kept (fontTools would
+otherwise stamp the time of saving into the `head` table).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def subset_font(font_path: Path, characters: Iterable[str]) -> bytes:
     options = subset.Options()
     options.hinting = False
     options.layout_features = ["*"]
-    font = TTFont(str(font_path))
+    font = TTFont(str(font_path), recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(ord(ch) for ch in set(characters)))
     subsetter.subset(font)
