@@ -19,14 +19,17 @@ from pipeline.report.results import read_table
 
 RESULTS = Paths.at().results
 PAGES = sorted(RESULTS.glob("*.html"))
-# Marks the first element whose own text holds a Han character, for the font probe.
+# Marks the first element whose own text is Chinese only (Han characters and
+# CJK punctuation), so that every glyph the probe reports is a Chinese one.
 MARK_CJK = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
-    if (/[\\u4e00-\\u9fff]/.test(node.textContent) && node.parentElement) {
+    const text = node.textContent.trim();
+    if (/^[\\u3000-\\u303f\\u4e00-\\u9fff\\uff00-\\uffef]+$/.test(text) && node.parentElement
+        && node.parentElement.childNodes.length === 1) {
       node.parentElement.setAttribute('data-cjk-probe', '1');
-      return node.textContent.trim().slice(0, 20);
+      return text;
     }
   }
   return null;
@@ -67,7 +70,7 @@ def open_page(browser, path: Path, shots: Path):
 def font_drawing_cjk(page) -> list[dict]:
     """The fonts Chromium actually used to draw the marked element's text (via the DevTools protocol)."""
     sample = page.evaluate(MARK_CJK)
-    assert sample, "the page shows no Chinese text"
+    assert sample, "the page shows no element of Chinese text alone"
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
