@@ -43,6 +43,11 @@ class Paths:
         return self.root / "lexicon"
 
     @property
+    def validation(self) -> Path:
+        """Hand coding of sentences against the codebook, and the dictionary's scores against it."""
+        return self.root / "data" / "validation"
+
+    @property
     def notebooks(self) -> Path:
         return self.root / "notebooks"
 
