@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from pathlib import Path
 
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError

@@ -1,5 +1,6 @@
 """The reader-facing pages of a run: the findings text, the README's findings
-section, and the CJK font embedded in every HTML page of the results."""
+section, the codebook's generated terms, and the CJK font embedded in every
+HTML page of the results."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def sync_readme(readme: Path, findings: str) -> bool:
     if section_of(document) == findings:
         return False
     io.write_text(replace_section(document, findings), readme)
+    return True
+
+
+def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
+    """Regenerate the codebook's terms-by-dimension section from the lexicon; True when it changed."""
+    from pipeline.report.codebook import read_terms, replace_section, terms_markdown
+
+    document = codebook.read_text(encoding="utf-8")
+    section = terms_markdown(read_terms(lexicon_csv.read_text(encoding="utf-8"), str(lexicon_csv)))
+    updated = replace_section(document, section, str(codebook))
+    if updated == document:
+        return False
+    io.write_text(updated, codebook)
     return True
 
 

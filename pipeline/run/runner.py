@@ -25,7 +25,7 @@ from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path
-from pipeline.report.publish import abstract_of, embed_fonts, sync_readme, write_findings
+from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
 from pipeline.run import provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
@@ -86,7 +86,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
 
 def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
     """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
-    lexicon_files = [p for p in paths.lexicon.rglob("*") if p.is_file() and p.name != "boilerplate.yaml"]
+    lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name != "boilerplate.yaml"]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
                           params=[state.params["segment"], state.params["units"]],
@@ -222,7 +222,7 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
 def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
-    inputs += sorted(p for p in paths.lexicon.rglob("*") if p.is_file())
+    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon)]
     outputs = sorted(p for p in out.results.rglob("*") if p.is_file() and p.name != "manifest.json")
     def rel(p: Path) -> str:
         try:
@@ -286,10 +286,19 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
             os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
     finally:
         shutil.rmtree(executed_dir, ignore_errors=True)
-    if target == paths.results and sync_readme(paths.root / "README.md", (target / "findings.md").read_text(encoding="utf-8")):
-        log.info("README.md: findings section rewritten from the new tables")
+    if target == paths.results:
+        _sync_documents(paths, target)
     log.info("results written to %s", target)
     return state
+
+
+def _sync_documents(paths: Paths, target: Path) -> None:
+    """After a run into the project's own results/: the README's findings and the codebook's term tables."""
+    if sync_readme(paths.root / "README.md", (target / "findings.md").read_text(encoding="utf-8")):
+        log.info("README.md: findings section rewritten from the new tables")
+    codebook = paths.lexicon / "CODEBOOK.md"
+    if codebook.exists() and sync_codebook(paths.lexicon / "governance_terms.csv", codebook):
+        log.info("lexicon/CODEBOOK.md: terms by dimension rewritten from the lexicon")
 
 
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:

@@ -23,7 +23,7 @@ def test_committed_section_matches_the_lexicon():
     codebook = (paths.lexicon / "CODEBOOK.md").read_text(encoding="utf-8")
     expected = terms_markdown(read_terms(lexicon.read_text(encoding="utf-8"), str(lexicon)))
     assert current_section(codebook) == expected.rstrip(), (
-        "lexicon/CODEBOOK.md is out of date with the lexicon: run `python -m pipeline.report.codebook`")
+        "lexicon/CODEBOOK.md is out of date with the lexicon: run `make results` (or `python -m pipeline.report.codebook`)")
 
 
 def test_tables_group_by_category_in_file_order_and_flag_local_brands():
