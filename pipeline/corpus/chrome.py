@@ -228,17 +228,22 @@ def metadata(audit: list[dict], lexicon: ChromeLexicon) -> dict[str, str]:
     by_name = {r.name: r for r in lexicon.rules}
     for row in audit:
         rule = by_name.get(row["rule"])
-        if rule is None:
+        # Boilerplate rules (lexicon/boilerplate.yaml) name their kind in their name.
+        kind = rule.kind if rule is not None else next(
+            (k for k in ("byline", "date") if row["rule"].startswith(k) or row["rule"].startswith(f"chrome_{k}")), None)
+        if kind is None:
             continue
         before = row["before"]
-        if rule.kind in ("byline", "author_name", "date"):
-            for m in rule.cue.finditer(before):
+        if kind in ("byline", "author_name", "date"):
+            for m in (rule.cue.finditer(before) if rule is not None else ()):
                 found = m.groupdict().get("author")
                 if found:
                     authors += [a for a in re.split(r"[\s,，、;；]{1,}", _join_spaced(found)) if a]
-            for m in re.finditer(r"(?:作者|記者|记者|通讯员|通訊員)\s*[:：]?\s*([\u4e00-\u9fff]{2,4})", before):
+            credit = re.sub(r"(?<=[\u4e00-\u9fff])[ \u3000\u00a0](?=[\u4e00-\u9fff])", "", before)
+            for m in re.finditer(r"(?:作者|記者|记者|通讯员|通訊員|[■□])\s*[:：]?\s*([\u4e00-\u9fff]{2,4})(?![\u4e00-\u9fff])",
+                                 credit):
                 authors.append(m.group(1))
-        if not date and rule.kind in ("byline", "date"):
+        if not date and kind in ("byline", "date"):
             m = lexicon.date.search(before)
             if m and 1 <= int(m.group("m")) <= 12 and 1 <= int(m.group("d")) <= 31:
                 date = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"

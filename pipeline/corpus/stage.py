@@ -12,7 +12,7 @@ from pipeline.common.config import Paths
 from pipeline.common.parallel import ordered_map
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
-from pipeline.corpus import ingest, script
+from pipeline.corpus import duplicates, ingest, script
 
 log = logging.getLogger("pipeline")
 
@@ -82,6 +82,9 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
         documents = [CleanDocument(doc, kind, text, audit, chrome.metadata(audit, cleaner.chrome))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
+        settings = params["clean"]["near_duplicates"]
+        duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
+                                         float(settings["threshold"]))
     return documents
 
 
