@@ -16,7 +16,11 @@ Measures:
 - chrome recall: chrome lines removed / chrome lines;
 - chrome precision: chrome lines removed / labelled lines removed;
 - body lines lost: a body line removed or altered beyond whitespace; a
-  `mixed_*` body line (body glued to chrome) counts only when removed whole;
+  `mixed_*` body line (body glued to chrome), or a line the page itself
+  prints garbled (garbled.tsv: cleaning should repair it), counts only when
+  removed whole;
+- garbled spans found: of the spans listed in garbled.tsv, those no longer in
+  the cleaned text;
 - headings lost: a heading removed (a pure heading also when altered);
 - names cut: a listed name that occurs fewer times in the cleaned text than in
   the body and heading lines of the raw text.
@@ -136,12 +140,12 @@ def names_cut(raw: str, cleaned: str, labels: list[Line], names: list[str]) -> l
 def is_lost(row: dict) -> bool:
     if row["label"] == "chrome":
         return False
-    if row["kind"].startswith("mixed_"):
+    if row["kind"].startswith("mixed_") or row.get("garbled"):
         return row["status"] == "removed"
     return row["status"] != "kept"
 
 
-def summarise(rows: list[dict], cut: list[tuple[str, str]]) -> dict:
+def summarise(rows: list[dict], cut: list[tuple[str, str]], garbled: list[dict] | None = None) -> dict:
     chrome = [r for r in rows if r["label"] == "chrome"]
     removed = [r for r in rows if r["status"] == "removed"]
     chrome_removed = [r for r in chrome if r["status"] == "removed"]
@@ -158,6 +162,8 @@ def summarise(rows: list[dict], cut: list[tuple[str, str]]) -> dict:
         "headings_lost": sum(is_lost(r) for r in rows if r["label"] == "heading"),
         "names": None,
         "names_cut": len(cut),
+        "garbled_spans": len(garbled or []),
+        "garbled_spans_found": sum(g["found"] for g in garbled or []),
     }
 
 
@@ -166,6 +172,10 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
     rows: list[dict] = []
     cut: list[tuple[str, str]] = []
     name_count = 0
+    garbled: list[dict] = []
+    if (folder / "garbled.tsv").exists():
+        with open(folder / "garbled.tsv", encoding="utf-8", newline="") as handle:
+            garbled = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     for article in sorted((folder / "articles").glob("*.txt")):
         doc = article.stem
         raw = article.read_text(encoding="utf-8")
@@ -175,9 +185,14 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
                  if n.strip()] if names_file.exists() else []
         name_count += len(names)
         cleaned = clean_one(raw)
-        rows += [{"id": doc, **row} for row in line_outcomes(raw, cleaned, labels)]
+        marked = {int(g["line_no"]) for g in garbled if g["id"] == doc}
+        rows += [{"id": doc, **row, "garbled": row["line_no"] in marked}
+                 for row in line_outcomes(raw, cleaned, labels)]
+        for g in garbled:
+            if g["id"] == doc:
+                g["found"] = normal(g["span"]) not in normal(cleaned)
         cut += [(doc, name) for name in names_cut(raw, cleaned, labels, names)]
-    summary = summarise(rows, cut)
+    summary = summarise(rows, cut, garbled)
     summary["names"] = name_count
     return rows, cut, summary
 
