@@ -33,7 +33,7 @@ from pipeline.corpus.edits import Edit
 SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』\"')）\]】]*\s*$")
 SEPARATORS = re.compile(r"[\s|｜│/／\\>＞»›·•‧\-—_:：,，、;；()（）【】\[\]「」《》<\"“”'‘’.。*＊~～=+#]+")
 KINDS = ("byline", "date", "source", "author_name", "affiliation", "nav", "share", "app", "comment",
-         "journal_meta", "caption", "footer", "entity", "other")
+         "journal_meta", "caption", "footnote", "footer", "entity", "other")
 _DATE = None  # set by load_chrome from the `date` shape
 
 
