@@ -79,13 +79,20 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
         cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
                               processes, "clean")
-        documents = [CleanDocument(doc, kind, text, audit, chrome.metadata(audit, cleaner.chrome))
+        documents = [CleanDocument(doc, kind, text, audit, _metadata(audit, cleaner))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
         settings = params["clean"]["near_duplicates"]
         duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
                                          float(settings["threshold"]))
     return documents
+
+
+def _metadata(audit: list[dict], cleaner: Cleaner) -> dict[str, str]:
+    """Author and date named by the chrome an article lost; the author in simplified script, like the text."""
+    meta = chrome.metadata(audit, cleaner.chrome)
+    meta["author"] = script.to_simplified(meta["author"], cleaner.converter)
+    return meta
 
 
 def _same(value: Any) -> Any:
