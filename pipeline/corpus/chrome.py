@@ -175,7 +175,11 @@ def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
     for index in nonblank:
         start, body_end, end = spans[index]
         line = text[start:body_end]
-        if line.strip() in repeated and not SENTENCE_END.search(line) and _chars(line) <= settings.max_chars:
+        # A short line at the head or tail that recurs in another article of
+        # the same source is the source's furniture (a column name, a
+        # sign-off); a recurring section heading inside the body is kept.
+        if line.strip() in repeated and (index in head or index in tail) and not SENTENCE_END.search(line) \
+                and _chars(line) <= settings.max_chars:
             edits.append(Edit(start, end, "", "chrome_repeated_line", "other; repeats in other articles of this source"))
             continue
         claimed = False

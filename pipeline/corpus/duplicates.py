@@ -9,12 +9,14 @@ have a Jaccard similarity at or above the threshold are the same text; the run
 stops, naming both files, unless the manifest marks one as a deliberate
 duplicate of the other (column duplicate_of).
 
-The comparison is exact (every pair), with a size bound that skips pairs
-whose Jaccard cannot reach the threshold (|A ∩ B| / |A ∪ B| <= min/max size).
+The comparison is exact: prefix filtering finds every pair that can reach
+the threshold without comparing all pairs, so thousands of articles are
+checked in seconds.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from pathlib import Path
 
@@ -36,19 +38,36 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def near_duplicate_pairs(texts: list[str], k: int, threshold: float) -> list[tuple[int, int, float]]:
-    """(i, j, similarity) for every pair i < j at or above the threshold."""
+    """(i, j, similarity) for every pair i < j at or above the threshold.
+
+    Exact, by prefix filtering: with each set's shingles ordered rarest first
+    (document frequency, then the shingle), two sets with Jaccard >= t must
+    share a shingle among the first |A| - ceil(t·|A|) + 1 of either, so only
+    pairs that do are compared.
+    """
     sets = [shingles(t, k) for t in texts]
-    order = sorted(range(len(sets)), key=lambda i: len(sets[i]))
+    frequency: dict[str, int] = {}
+    for s in sets:
+        for shingle in s:
+            frequency[shingle] = frequency.get(shingle, 0) + 1
+    index: dict[str, list[int]] = {}
+    candidates: set[tuple[int, int]] = set()
+    for i, s in enumerate(sets):
+        ordered = sorted(s, key=lambda x: (frequency[x], x))
+        prefix = ordered[:len(ordered) - math.ceil(threshold * len(ordered)) + 1] if ordered else []
+        for shingle in prefix:
+            for j in index.get(shingle, ()):
+                candidates.add((j, i))
+            index.setdefault(shingle, []).append(i)
     pairs = []
-    for x, i in enumerate(order):
-        for j in order[x + 1:]:
-            small, large = len(sets[i]), len(sets[j])
-            if large and small / large < threshold:
-                break  # sorted by size: every later set is larger still
-            value = jaccard(sets[i], sets[j])
-            if value >= threshold:
-                pairs.append((min(i, j), max(i, j), value))
-    return sorted(pairs)
+    for i, j in sorted(candidates):
+        small, large = sorted((len(sets[i]), len(sets[j])))
+        if large and small / large < threshold:
+            continue  # |A ∩ B| / |A ∪ B| <= min/max size
+        value = jaccard(sets[i], sets[j])
+        if value >= threshold:
+            pairs.append((i, j, value))
+    return pairs
 
 
 def check_near_duplicates(documents: list, raw_dir: Path, k: int, threshold: float) -> None:

@@ -83,8 +83,9 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
         settings = params["clean"]["near_duplicates"]
-        duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
-                                         float(settings["threshold"]))
+        if settings.get("check", True):
+            duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
+                                             float(settings["threshold"]))
     return documents
 
 
