@@ -5,8 +5,10 @@ the audit rows (rule, step, start, end, before, after) of every change, so a
 reader can see, and a test can replay, exactly what the study removed.
 
 Order matters: inserted pinyin is removed first (it is interleaved with the
-characters the other patterns must see), then site chrome, then garbled
-spans, then Unicode and whitespace normalisation.
+characters the other patterns must see), then known site chrome
+(lexicon/boilerplate.yaml), then the chrome classifier's lines and spans
+(pipeline/corpus/chrome.py, lexicon/chrome.yaml), then garbled spans, then
+Unicode and whitespace normalisation.
 """
 
 from __future__ import annotations
