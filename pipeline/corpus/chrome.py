@@ -49,6 +49,7 @@ class ChromeRule:
     sentence: bool = False
     rest: int | None = None
     min_cover: float | None = None
+    min_matches: int = 1
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def load_chrome(path: Path) -> ChromeLexicon:
             raise InputError(path, f"{where}: cue does not compile: {exc}") from None
         rules.append(ChromeRule(entry["name"], cue, entry.get("scope", "line"), entry["kind"],
                                 str(entry["why"]).strip(), entry.get("edge"), entry.get("max_chars"),
-                                bool(entry.get("sentence", False)), entry.get("rest"), entry.get("min_cover")))
+                                bool(entry.get("sentence", False)), entry.get("rest"), entry.get("min_cover"),
+                                int(entry.get("min_matches", 1))))
     if "date" not in pieces:
         raise InputError(path, "needs a `date` shape (with groups y, m, d)")
     return ChromeLexicon(tuple(rules), re.compile(pieces["date"]))
@@ -136,7 +138,7 @@ def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head:
         return None
     matches = [m for m in rule.cue.finditer(line) if m.end() > m.start()] or \
         [m for m in [rule.cue.search(line)] if m is not None]
-    if not matches:
+    if len(matches) < max(rule.min_matches, 1):
         return None
     rest = SEPARATORS.sub("", rule.cue.sub(" ", line))
     if rule.rest is not None and len(rest) > rule.rest:

@@ -45,7 +45,9 @@ def run(text: str, settings_: chrome.ChromeSettings) -> tuple[str, list[dict]]:
     ("时间:2016-09-12 来源:湖南智库网 作者:辛华", "chrome_date_views"),
     ("2014-12-13 21:43:13 来源: 作者: 【 】 浏览:72次 评论:0", "chrome_date_line"),
     ("来源:本站   编辑:admin", "source_line"),
-    ("文 / 刘昌盛(宁夏民生物业服务有限公司党支部书记)", "chrome_byline_fields"),
+    ("文 / 刘昌盛(宁夏民生物业服务有限公司党支部书记)", "chrome_byline_slash"),
+    ("文|烟台市大数据局", "chrome_byline_slash"),
+    ("作者:李晓明(某某大学社会学院) 责任编辑:王五", "chrome_byline_fields"),
     ("本报记者 王梦梦 摄影报道", "chrome_reporter_credit"),
     ("孙照红", "chrome_author_names"),
     ("岳俊輝,柴 瑜", "chrome_author_names"),
@@ -88,6 +90,7 @@ def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     "记者:《条例》中有六处明确提到“民政”,如何看待民政部门的角色?",
     "北京市朝阳区“党政群共商共治”的社区协商治理模式就是基层协商和基层治理互融互动的典型案例。",
     "王书记说:“我们要把居民的事办好。”",
+    "记者:请您谈谈社区议事会是怎样运作起来的",
     "浙江大学公共管理学院教授郁建兴认为,社区治理的关键在于居民参与。",
 ])
 def test_headings_and_prose_are_kept(text, settings_):
