@@ -23,7 +23,7 @@ class CleanDocument:
     script: str
     text: str  # cleaned and simplified
     audit: list[dict]
-    meta: dict = None  # author and date named by the chrome removed (chrome.metadata)
+    meta: dict | None = None  # author and date named by the chrome removed (chrome.metadata)
 
 
 @dataclass
