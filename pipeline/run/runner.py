@@ -23,6 +23,8 @@ import pandas as pd
 
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.corpus.chrome import ChromeSettings
+from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path
 from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
@@ -32,6 +34,9 @@ from pipeline.run.params import study_params
 from pipeline.text.stage import Segmentation, segment_corpus
 
 log = logging.getLogger("pipeline")
+
+# Lexicon files read by cleaning (the corpus stage), not by segmentation.
+CLEANING_LEXICON = ("boilerplate.yaml", "chrome.yaml")
 
 
 @dataclass
@@ -77,7 +82,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
     params = state.params
     raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
     key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
-                          patterns=files_digest([paths.lexicon / "boilerplate.yaml"], paths.root),
+                          patterns=files_digest([paths.lexicon / n for n in CLEANING_LEXICON], paths.root),
                           params=[params["ingest"], params["clean"]])
     state.keys["corpus"] = key
     state.documents = state.cache.get_or_compute(
@@ -86,7 +91,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
 
 def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
     """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
-    lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name != "boilerplate.yaml"]
+    lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name not in CLEANING_LEXICON]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
                           params=[state.params["segment"], state.params["units"]],
@@ -217,6 +222,8 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
     for d in state.documents:
         io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
     io.write_csv(cleaning_audit_table(state.documents), out.tables / "cleaning_audit.csv")
+    io.write_csv(review_table(state.documents, ChromeSettings.from_params(state.params["clean"]["chrome"])),
+                 out.tables / "cleaning_review.csv")
 
 
 def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
