@@ -126,14 +126,15 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
 
     em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
     with _Timer(state, "emphases_output"):
-        table = emphases.emphases_table(em, params["top_n"])
-        io.write_csv(table, out.tables / "place_terms.csv")
-        io.write_csv(emphases.methods_agreement(table, params["agreement_top"]), out.tables / "methods_agreement.csv")
-        io.write_csv(emphases.place_summary(em), out.tables / "place_summary.csv")
-        io.write_csv(emphases.term_statistics(em), out.tables / "term_statistics.csv")
-        figures.plot_top_logodds(table, out.figures / "place_terms_logodds.png", top=params["figure_top"])
+        from pipeline.emphases.stage import emphases_tables
+        produced = emphases_tables(em, seg.units, params)
+        for name, frame in produced.items():
+            io.write_csv(frame, out.tables / f"{name}.csv")
+        glosses = figures.term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
+        figures.plot_top_logodds(produced["place_terms"], out.figures / "place_terms_logodds.png",
+                                 top=params["figure_top"], glosses=glosses)
         figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
-                                    out.figures / "place_terms_heatmap.png")
+                                    out.figures / "place_terms_heatmap.png", glosses=glosses)
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",

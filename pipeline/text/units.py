@@ -24,6 +24,18 @@ import re
 _SENTENCE_END = re.compile(r"(?:[。！？!?；;]+|……)[”’」』）)》〉\]】\"']*")
 
 
+def sentence_ends(text: str) -> list[int]:
+    """Character offsets where the sentences of `text` end (the last is len(text)).
+
+    The same boundaries as `split_sentences`, as positions: a token starting
+    at offset s lies in sentence `bisect_right(ends, s)`.
+    """
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
+    return ends
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Sentences of a paragraph, punctuation kept; whitespace-only pieces dropped."""
     sentences = []
