@@ -21,26 +21,14 @@ spaces.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.text.units import sentence_ends
+from pipeline.text.units import token_sentences
 
 KWIC_COLUMNS = ["place", "doc_id", "unit_id", "term", "left", "match", "right"]
-
-
-def token_sentences(unit: Mapping[str, Any]) -> list[int]:
-    """Sentence number (within the unit) of every token of the unit."""
-    spans = unit.get("spans")
-    if spans is None:
-        return [0] * len(unit["tokens"])
-    if len(spans) != len(unit["tokens"]):
-        raise ValueError(f"unit {unit['unit_id']}: {len(spans)} spans for {len(unit['tokens'])} tokens")
-    ends = sentence_ends(unit["text"])
-    return [bisect_right(ends, start) for start, _ in spans]
 
 
 def dispersion(units: Sequence[Mapping[str, Any]], places: Sequence[str],

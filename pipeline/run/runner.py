@@ -102,8 +102,9 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
     figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
 
 
-def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
+def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
     from pipeline.text.coverage import coverage_table, lexicon_profile
+    from pipeline.text.profile import profile_tables
 
     io.write_jsonl(seg.units, out.units_jsonl)
     coverage = coverage_table(seg.survival_by_place, seg.lexicon)
@@ -111,6 +112,8 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
     io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
+    for name, frame in profile_tables(seg.units, seg.lexicon, params["profile"]).items():
+        io.write_csv(frame, out.tables / f"{name}.csv")
 
 
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
@@ -285,7 +288,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
         seg = stage_segment(paths, state)
-        write_segment_outputs(out, seg)
+        write_segment_outputs(out, seg, params)
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
