@@ -100,6 +100,7 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
 
     figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
     figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
+    figures_corpus.plot_profile_shares(read_table(out.tables / "profile_shares.csv"), out.figures / "profile_shares.png")
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
