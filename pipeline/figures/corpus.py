@@ -218,8 +218,9 @@ def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
         part = main[main["place"] == place].set_index("category").reindex(categories)
         y = np.arange(len(categories)) - 0.4 + step * (k + 0.5)
         share = part["share"].to_numpy(dtype=float)
-        low = share - part["ci_low"].to_numpy(dtype=float)
-        high = part["ci_high"].to_numpy(dtype=float) - share
+        # A percentile interval need not contain the share itself; bars are then one-sided.
+        low = np.clip(share - part["ci_low"].to_numpy(dtype=float), 0, None)
+        high = np.clip(part["ci_high"].to_numpy(dtype=float) - share, 0, None)
         ax.errorbar(share, y, xerr=[low, high], fmt="o", markersize=4, color=colours(k % 10),
                     elinewidth=1, capsize=0, label=place)
         alt = np.array([without.get((place, c), np.nan) for c in categories], dtype=float)

@@ -56,7 +56,10 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and n successes the bounds are 0 and 1 exactly (the formula gives them up to rounding).
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return float(low), float(high)
 
 
 def _article_counts(units: Sequence[Mapping[str, Any]], term_category: Mapping[str, str],
