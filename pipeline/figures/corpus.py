@@ -216,7 +216,7 @@ def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
     fig, ax = pyplot.subplots(figsize=(9.0, 0.5 * len(categories) + 1.8))
     for k, place in enumerate(places):
         part = main[main["place"] == place].set_index("category").reindex(categories)
-        y = np.arange(len(categories)) - 0.4 + step * (k + 0.5)
+        y = np.arange(len(categories)) + 0.4 - step * (k + 0.5)  # the first place on top within a row
         share = part["share"].to_numpy(dtype=float)
         # A percentile interval need not contain the share itself; bars are then one-sided.
         low = np.clip(share - part["ci_low"].to_numpy(dtype=float), 0, None)
