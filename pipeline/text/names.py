@@ -20,7 +20,7 @@ stage (emphases, themes, profile) sees the same tokens:
   as names, or at least two single non-stopword Hanzi in a row). Such a name,
   suffix included, is counted in the place's total but kept out of the
   vocabularies. Lexicon terms are never treated as names (街道 in 洞山街道 stays
-  a token: the lexicon owns it), and words under [keep] in
+  a token: the lexicon owns it, though it still ends the name 洞山), and words under [keep] in
   `lexicon/vocab_exclusions.txt` are not names (城区 is a division name in the
   gazetteer and an ordinary word in policy texts).
 """
@@ -142,9 +142,10 @@ def place_name_positions(pairs: Sequence[tuple[str, str]], rules: NameRules, pro
     words = [fold_width(w.strip()) for w, _ in pairs]
     flagged: set[int] = set()
     for i, (word, (_, tag)) in enumerate(zip(words, pairs)):
-        if tag == protected_tag or word in rules.never_names:
-            continue
-        if word in rules.gazetteer:
+        # A lexicon term that is also a suffix (街道) still ends a name: its
+        # fragments (大通 in 大通街道) are flagged, the term itself never is.
+        protected = tag == protected_tag or word in rules.never_names
+        if not protected and word in rules.gazetteer:
             flagged.add(i)
         if word not in rules.suffixes:
             continue
@@ -160,5 +161,6 @@ def place_name_positions(pairs: Sequence[tuple[str, str]], rules: NameRules, pro
             j -= 1
         if tagged >= 1 or singles >= 2:
             flagged.update(run)
-            flagged.add(i)
+            if not protected:
+                flagged.add(i)
     return flagged

@@ -64,7 +64,7 @@ def test_notation_file_is_validated(tmp_path):
     # 毛集实验区 is cut 毛|集|实验区 and not tagged as a place: the suffix rule finds it.
     ("谢家集区、毛集实验区被命名为全省城乡社区协商示范县(区)", ["实验区", "毛集", "集"], ["城乡社区协商"]),
     # 大通区 is tagged n by jieba: the gazetteer finds it; 大通 (nz) before 街道 is a fragment.
-    ("大通区大通街道被命名为全省城乡社区协商示范乡镇(街道)", ["大通区", "大通"], ["乡镇街道"]),
+    ("大通区大通街道被命名为全省城乡社区协商示范乡镇(街道)", ["大通区", "大通"], ["乡镇街道", "街道"]),
     # The national designation keeps 实验区 inside a lexicon term.
     ("铜陵市铜官区、芜湖市先后被确定为全国社区治理和服务创新实验区", ["铜官", "区"], ["社区治理和服务创新实验区"]),
     ("家住田家庵区洞山街道锦里社区居民汪女士", ["洞山", "田家庵区", "锦里"], ["街道", "社区"]),
