@@ -48,8 +48,9 @@ def read_units(path: Path) -> list[dict]:
     return units
 
 
-def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO = sys.stdout) -> int:
-    """Print the lines; returns how many were printed."""
+def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO | None = None) -> int:
+    """Print the lines (to `out`, standard output by default); returns how many were printed."""
+    out = sys.stdout if out is None else out
     if window < 0:
         raise InputError(Path(units_path), f"--window must be zero or more, got {window}")
     units = read_units(units_path)

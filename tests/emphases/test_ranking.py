@@ -174,3 +174,19 @@ def test_kwic_lines_are_the_token_spans(tmp_path):
     path.write_text(json.dumps({k: v for k, v in units[0].items() if k != "spans"}) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="spans"):
         run_kwic(path, "服务", None, 3)
+
+
+def test_kwic_subcommand_prints_from_the_results_folder(tmp_path, capsys):
+    from pipeline.cli import main
+    from pipeline.common.config import PROJECT_ROOT
+
+    units = [unit("a-0001", "甲", ["推广", "“", "一站式", "”", "服务", "。"]), unit("b-0001", "乙", ["服务", "。"])]
+    folder = tmp_path / "results" / "corpus"
+    folder.mkdir(parents=True)
+    (folder / "units.jsonl").write_text("".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units),
+                                        encoding="utf-8")
+    args = ["--root", str(tmp_path), "--params", str(PROJECT_ROOT / "params.yaml"), "--quiet", "kwic", "服务"]
+    assert main(args + ["--place", "乙", "--window", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["乙\tb-0001\t   [服务] 。"]
+    assert main(args + ["--place", "丙"]) == 2  # an unknown place is an input error, named
