@@ -186,23 +186,36 @@ def resample_unit_weights(unit_place: np.ndarray, rng: np.random.Generator) -> n
     return np.bincount(drawn, minlength=unit_place.size)
 
 
-def resample_weights(unit_place: np.ndarray, unit_doc: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def cluster_plan(unit_place: np.ndarray, unit_doc: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """For every place with two or more articles: (its unit rows, each row's article number within
+    the place, the number of articles). Computed once per bootstrap, so a resample costs O(units)."""
+    plan = []
+    order = np.argsort(unit_place, kind="stable")
+    bounds = np.flatnonzero(np.diff(unit_place[order])) + 1
+    for rows in np.split(order, bounds) if unit_place.size else []:
+        docs, local = np.unique(unit_doc[rows], return_inverse=True)
+        if docs.size >= 2:
+            plan.append((rows, local.astype(np.int64), int(docs.size)))
+    return plan
+
+
+def resample_weights(unit_place: np.ndarray, unit_doc: np.ndarray, rng: np.random.Generator,
+                     plan: list[tuple[np.ndarray, np.ndarray, int]] | None = None) -> np.ndarray:
     """Unit weights of one resample: a cluster bootstrap of articles where a place has several.
 
     A place with two or more articles draws as many articles as it has, with
     replacement, and every unit of a drawn article gets the number of times
     its article was drawn: the variation measured is then the variation
     between articles, the unit of sampling. A place with one article resamples
-    its units (`resample_unit_weights`), the only variation it has.
+    its units (`resample_unit_weights`), the only variation it has. `plan` is
+    `cluster_plan(unit_place, unit_doc)`, passed in when resampling many times.
     """
+    if plan is None:
+        plan = cluster_plan(unit_place, unit_doc)
     weights = resample_unit_weights(unit_place, rng)
-    for place in range(int(unit_place.max()) + 1 if unit_place.size else 0):
-        rows = np.flatnonzero(unit_place == place)
-        docs = np.unique(unit_doc[rows])
-        if docs.size < 2:
-            continue
-        drawn = np.bincount(rng.integers(0, docs.size, size=docs.size), minlength=docs.size)
-        weights[rows] = drawn[np.searchsorted(docs, unit_doc[rows])]
+    for rows, local, n_docs in plan:
+        drawn = np.bincount(rng.integers(0, n_docs, size=n_docs), minlength=n_docs)
+        weights[rows] = drawn[local]
     return weights
 
 
@@ -230,8 +243,9 @@ def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_str
     # sparse matrix-vector product per place, O(tokens) in all.
     blocks = [counts.matrix[a:b].T.tocsr() for a, b in zip(bounds[:-1], bounds[1:])]
     hits = {m: np.zeros(shape, dtype=np.int64) for m in METHODS}
+    plan = cluster_plan(counts.unit_place, counts.unit_doc)
     for _ in range(samples):
-        weights = resample_weights(counts.unit_place, counts.unit_doc, rng).astype(np.float64)
+        weights = resample_weights(counts.unit_place, counts.unit_doc, rng, plan).astype(np.float64)
         resampled = np.vstack([block @ weights[a:b] for block, a, b in zip(blocks, bounds[:-1], bounds[1:])])
         present = (resampled > 0) & base
         _, z = log_odds_vs_rest(resampled, prior_strength)
