@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--keep", action="store_true", help="keep the temporary folder for inspection")
     bench = commands.add_parser("bench", help="time every stage on 10x, 100x and 1000x corpora")
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
+    from pipeline.emphases.kwic import add_parser as add_kwic_parser
+    add_kwic_parser(commands)
     return parser
 
 
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             from pipeline.run.check import check_results
             return check_results(paths, params, params_file, keep=args.keep)
+        elif args.command == "kwic":
+            from pipeline.emphases.kwic import run_kwic
+            run_kwic(paths.units_jsonl, args.term, args.place, args.window)
         elif args.command == "bench":
             from pipeline.bench.bench import run_bench
             run_bench(paths, params, quick=args.quick)

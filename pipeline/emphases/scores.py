@@ -1,4 +1,4 @@
-"""The statistics behind place emphases: unit counts, TF-IDF, weighted log-odds with an informative Dirichlet prior, Benjamini-Hochberg q-values, top-k masks and the bootstrap over units."""
+"""The statistics behind place emphases: unit counts, TF-IDF, weighted log-odds with an informative Dirichlet prior, Benjamini-Hochberg q-values and the bootstrap (over articles where a place has several, over units otherwise)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import numpy as np
 from scipy import sparse
 from scipy.stats import norm
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from pipeline.emphases.ranking import top_with_ties
 
 METHODS = ("logodds", "tfidf")
 
@@ -34,6 +36,7 @@ class UnitCounts:
     vocab: tuple[str, ...]
     unit_ids: tuple[str, ...]
     unit_place: np.ndarray  # place index of every row of `matrix`
+    unit_doc: np.ndarray  # article index of every row (articles numbered in row order)
     matrix: sparse.csr_matrix
     docs_per_place: np.ndarray
     place_tfidf: np.ndarray  # places x terms, from TfidfVectorizer over whole places
@@ -92,8 +95,11 @@ def count_units(units: Sequence[Mapping[str, Any]], sublinear_tf: bool) -> UnitC
     counter = CountVectorizer(analyzer=tokens_as_given, vocabulary=vectorizer.vocabulary_)
     matrix = counter.transform([u["tokens"] for u in ordered]).tocsr()
     docs_per_place = np.array([len(ids) for ids in place_doc_ids], dtype=np.int64)
+    doc_index: dict[tuple[str, str], int] = {}
+    unit_doc = np.array([doc_index.setdefault((u["place"], u["doc_id"]), len(doc_index)) for u in ordered],
+                        dtype=np.int64)
     return UnitCounts(places=places, vocab=vocab, unit_ids=tuple(u["unit_id"] for u in ordered),
-                      unit_place=unit_place, matrix=matrix, docs_per_place=docs_per_place,
+                      unit_place=unit_place, unit_doc=unit_doc, matrix=matrix, docs_per_place=docs_per_place,
                       place_tfidf=place_tfidf.toarray())
 
 
@@ -167,27 +173,8 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def top_k_mask(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
-    """Per row, True for the k highest scores among eligible entries.
-
-    Ties at the cut are broken by column order (the vocabulary is sorted, so by
-    term), the same rule that ranks the table; O(rows x terms), no sorting.
-    """
-    eligible = eligible & np.isfinite(scores)
-    if k <= 0:
-        return np.zeros(scores.shape, dtype=bool)
-    if k >= scores.shape[1]:
-        return eligible
-    masked = np.where(eligible, scores, -np.inf)
-    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1][:, None]
-    above = eligible & (masked > kth)
-    at_cut = eligible & (masked == kth)
-    slots = k - above.sum(axis=1, keepdims=True)
-    return above | (at_cut & (np.cumsum(at_cut, axis=1) <= slots))
-
-
 def resample_unit_weights(unit_place: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """How often each unit is drawn in one resample within places.
+    """How often each unit is drawn in one resample of units within places.
 
     `unit_place` is the place index of each unit, places in contiguous blocks
     (as `count_units` orders them). Every unit slot of a place draws one unit
@@ -199,29 +186,69 @@ def resample_unit_weights(unit_place: np.ndarray, rng: np.random.Generator) -> n
     return np.bincount(drawn, minlength=unit_place.size)
 
 
+def cluster_plan(unit_place: np.ndarray, unit_doc: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """For every place with two or more articles: (its unit rows, each row's article number within
+    the place, the number of articles). Computed once per bootstrap, so a resample costs O(units)."""
+    plan = []
+    order = np.argsort(unit_place, kind="stable")
+    bounds = np.flatnonzero(np.diff(unit_place[order])) + 1
+    for rows in np.split(order, bounds) if unit_place.size else []:
+        docs, local = np.unique(unit_doc[rows], return_inverse=True)
+        if docs.size >= 2:
+            plan.append((rows, local.astype(np.int64), int(docs.size)))
+    return plan
+
+
+def resample_weights(unit_place: np.ndarray, unit_doc: np.ndarray, rng: np.random.Generator,
+                     plan: list[tuple[np.ndarray, np.ndarray, int]] | None = None) -> np.ndarray:
+    """Unit weights of one resample: a cluster bootstrap of articles where a place has several.
+
+    A place with two or more articles draws as many articles as it has, with
+    replacement, and every unit of a drawn article gets the number of times
+    its article was drawn: the variation measured is then the variation
+    between articles, the unit of sampling. A place with one article resamples
+    its units (`resample_unit_weights`), the only variation it has. `plan` is
+    `cluster_plan(unit_place, unit_doc)`, passed in when resampling many times.
+    """
+    if plan is None:
+        plan = cluster_plan(unit_place, unit_doc)
+    weights = resample_unit_weights(unit_place, rng)
+    for rows, local, n_docs in plan:
+        drawn = np.bincount(rng.integers(0, n_docs, size=n_docs), minlength=n_docs)
+        weights[rows] = drawn[local]
+    return weights
+
+
 def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_strength: float,
-                        sublinear_tf: bool, random_state: int) -> dict[str, np.ndarray]:
-    """Share of unit resamples in which each term is in each place's top `top`.
+                        sublinear_tf: bool, random_state: int,
+                        eligible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Share of resamples in which each term is in each place's top `top`.
 
     Returns places x terms arrays for "logodds" (ranked by z) and "tfidf".
-    One resample: for every unit slot of a place, draw one of that place's
-    units; the place counts are then the unit rows weighted by how often each
-    was drawn. With `samples` = 0 the arrays are NaN.
+    One resample: `resample_weights` (articles where a place has several,
+    units otherwise); the place counts are then the unit rows weighted by how
+    often each was drawn. In a resample, a term counts as in the top `top`
+    when its competition rank among the eligible terms is at most `top`: all
+    terms tied at the cut are in, so the order of the vocabulary cannot
+    matter. Eligible: used in the resample, and (when `eligible` is given)
+    passing the floor on the full data. With `samples` = 0 the arrays are NaN.
     """
     shape = (len(counts.places), len(counts.vocab))
     if samples <= 0:
         return {m: np.full(shape, np.nan) for m in METHODS}
+    base = np.ones(shape, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
     rng = np.random.default_rng(random_state)
     bounds = np.concatenate([[0], np.cumsum(counts.units_per_place)])
     # Terms x units block of each place: a resample's place counts are then one
     # sparse matrix-vector product per place, O(tokens) in all.
     blocks = [counts.matrix[a:b].T.tocsr() for a, b in zip(bounds[:-1], bounds[1:])]
     hits = {m: np.zeros(shape, dtype=np.int64) for m in METHODS}
+    plan = cluster_plan(counts.unit_place, counts.unit_doc)
     for _ in range(samples):
-        weights = resample_unit_weights(counts.unit_place, rng).astype(np.float64)
+        weights = resample_weights(counts.unit_place, counts.unit_doc, rng, plan).astype(np.float64)
         resampled = np.vstack([block @ weights[a:b] for block, a, b in zip(blocks, bounds[:-1], bounds[1:])])
-        present = resampled > 0
+        present = (resampled > 0) & base
         _, z = log_odds_vs_rest(resampled, prior_strength)
-        hits["logodds"] += top_k_mask(z, present, top)
-        hits["tfidf"] += top_k_mask(tfidf_from_counts(resampled, sublinear_tf), present, top)
+        hits["logodds"] += top_with_ties(z, present, top)
+        hits["tfidf"] += top_with_ties(tfidf_from_counts(resampled, sublinear_tf), present, top)
     return {m: hits[m] / samples for m in METHODS}

@@ -29,17 +29,31 @@ Two measures, reported side by side for every place:
   rows are ranked by z (evidence: effect and amount of data together, as
   Monroe et al. rank); `score` on those rows is delta (the effect size alone).
 
-Uncertainty: a bootstrap over units. Each resample draws, within every place,
-as many units as the place has, with replacement; both statistics are
-recomputed and a term's `stability` is the share of resamples in which it is in
-the place's top `stability_top` (only terms the place uses in that resample are
-eligible; ties are broken by term, as in the table). The multinomial variance
-behind z treats tokens as independent, which they are not (terms cluster in
-paragraphs), so z overstates the evidence; the bootstrap over units is the
-check on that. When a place rests on one article, the resampling sees only the
-variation between that article's paragraphs, never between articles: such rows
-carry the `one_article` flag. With very few units a resample can hardly differ
-from the original (one unit: never), so stability is then close to 0 or 1 by
+Ranking (`pipeline.emphases.ranking`): a term is ranked in a place only when
+it passes the count and dispersion floor (`min_term_count` tokens in at least
+`min_term_sentences` sentences, counted from token positions by
+`pipeline.emphases.evidence`); the others are listed in `below_floor`, not
+ranked. Ranks are competition ranks (ties share a rank, `tied` marks them),
+and a top-n list keeps every term whose rank is at most n, so it may be longer
+than n. Rows within a tie are listed by term only for display.
+
+Multiple testing: the q-values are Benjamini-Hochberg over every place x
+vocabulary term with a finite p (terms a place never uses included);
+`multiple_testing` reports that number, `n_tests`.
+
+Uncertainty: a bootstrap. A place with several articles resamples its
+articles (a cluster bootstrap: units of one article move together); a place
+with one article resamples its units, the only variation it has. Both
+statistics are recomputed and a term's `stability` is the share of resamples
+in which its competition rank is at most `stability_top` among the place's
+eligible terms (used in the resample and passing the floor): every term tied
+at the cut counts as in. The multinomial variance behind z treats tokens as
+independent, which they are not (terms cluster in paragraphs), so z
+overstates the evidence; the bootstrap is the check on that. When a place
+rests on one article the resampling sees only the variation between that
+article's paragraphs, never between articles: such rows carry the
+`one_article` flag. With very few units a resample can hardly differ from the
+original (one unit: never), so stability is then close to 0 or 1 by
 construction: such rows carry `few_units`.
 
 Flags in `guardrail` (semicolon-joined, in this order): `one_article` (the
@@ -48,6 +62,9 @@ place has one distinct doc_id), `few_units` (fewer than `min_units` units),
 `small_expected` (its count expected under the pooled corpus rate, n_i x
 y_w / N, is below `min_expected`, where the normal approximation behind z is
 poor).
+
+Places are listed in the order they first occur in the units (the runner
+passes them in manifest order).
 
 Everything here is a pure function of the units, the lexicon categories and the
 parameters; the runner writes the files.
@@ -61,37 +78,57 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.emphases.evidence import dispersion
+from pipeline.emphases.ranking import competition_ranks, floor_mask, tied_mask
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        two_sided_p)
 
-TABLE_COLUMNS = ["place", "method", "rank", "term", "score", "z", "q", "category",
-                 "stability", "count", "guardrail"]
+TABLE_COLUMNS = ["place", "method", "rank", "tied", "term", "score", "z", "q", "category",
+                 "stability", "count", "sentences", "peak_sentence", "units", "guardrail"]
+
+
+BELOW_FLOOR_COLUMNS = ["place", "term", "category", "count", "sentences", "peak_sentence", "units", "z", "q"]
 
 
 PARAM_KEYS = ("top_n", "sublinear_tf", "prior_strength", "min_count", "min_expected", "min_units",
-              "bootstrap_samples", "stability_top", "random_state")
+              "min_term_count", "min_term_sentences", "bootstrap_samples", "stability_top", "random_state")
 
 
 @dataclass(frozen=True)
 class Emphases:
-    """Every place x term statistic; arrays are places x terms, aligned with `vocab`."""
+    """Every place x term statistic; arrays are places x terms, aligned with `vocab`.
+
+    Arrays follow `places` (code-point order); `place_order` is the order for
+    output tables.
+    """
 
     places: tuple[str, ...]
+    place_order: tuple[str, ...]
     vocab: tuple[str, ...]
     categories: tuple[str, ...]
     docs_per_place: np.ndarray
     units_per_place: np.ndarray
     counts: np.ndarray
+    sentences: np.ndarray  # sentences holding the term, from token positions
+    units_with: np.ndarray  # units holding the term
+    peak_sentence: np.ndarray  # most tokens of the term in one sentence
+    ranked: np.ndarray  # passes the count and dispersion floor
     expected: np.ndarray  # count expected under the pooled corpus rate
     tfidf: np.ndarray
     delta: np.ndarray
     z: np.ndarray
     p: np.ndarray
     q: np.ndarray
+    n_tests: int  # p-values the q-values were computed over
     stability: dict[str, np.ndarray]  # method -> places x terms
     min_count: int
     min_expected: float
     min_units: int
+
+    def ordered_places(self) -> list[int]:
+        """Row indices of `places` in output order."""
+        index = {p: i for i, p in enumerate(self.places)}
+        return [index[p] for p in self.place_order]
 
 
 def _require(params: Mapping[str, Any]) -> None:
@@ -102,10 +139,12 @@ def _require(params: Mapping[str, Any]) -> None:
 
 def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
                      params: Mapping[str, Any]) -> Emphases:
-    """TF-IDF, weighted log-odds with q-values, and bootstrap stability for every place x term."""
+    """TF-IDF, weighted log-odds with q-values, evidence counts and bootstrap stability for every place x term."""
     _require(params)
     counted = count_units(units, sublinear_tf=bool(params["sublinear_tf"]))
     counts = counted.place_counts().toarray().astype(np.int64)
+    sentences, units_with, peak_sentence = dispersion(units, counted.places, counted.vocab)
+    ranked = floor_mask(counts, sentences, int(params["min_term_count"]), int(params["min_term_sentences"]))
     delta, z = log_odds_vs_rest(counts, float(params["prior_strength"]))
     p = two_sided_p(z)
     total = counts.sum()
@@ -113,13 +152,15 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
     stability = bootstrap_stability(
         counted, samples=int(params["bootstrap_samples"]), top=int(params["stability_top"]),
         prior_strength=float(params["prior_strength"]), sublinear_tf=bool(params["sublinear_tf"]),
-        random_state=int(params["random_state"]))
+        random_state=int(params["random_state"]), eligible=ranked)
     return Emphases(
-        places=counted.places, vocab=counted.vocab,
+        places=counted.places, place_order=tuple(dict.fromkeys(u["place"] for u in units)),
+        vocab=counted.vocab,
         categories=tuple(term_categories.get(t, "") or "" for t in counted.vocab),
         docs_per_place=counted.docs_per_place, units_per_place=counted.units_per_place,
-        counts=counts, expected=expected, tfidf=counted.place_tfidf,
-        delta=delta, z=z, p=p, q=benjamini_hochberg(p), stability=stability,
+        counts=counts, sentences=sentences, units_with=units_with, peak_sentence=peak_sentence, ranked=ranked,
+        expected=expected, tfidf=counted.place_tfidf,
+        delta=delta, z=z, p=p, q=benjamini_hochberg(p), n_tests=int(np.isfinite(p).sum()), stability=stability,
         min_count=int(params["min_count"]), min_expected=float(params["min_expected"]),
         min_units=int(params["min_units"]))
 
@@ -138,105 +179,160 @@ def _guardrail(one_article: bool, few_units: bool, count: int, expected: float, 
     return ";".join(flags)
 
 
+def method_key(em: Emphases, method: str) -> np.ndarray:
+    """What a method ranks by: log-odds z, or the TF-IDF weight."""
+    return em.z if method == "logodds" else em.tfidf
+
+
+def ranks(em: Emphases, method: str) -> np.ndarray:
+    """Competition ranks (places x terms; 0 where a term is not ranked) among terms passing the floor."""
+    return competition_ranks(method_key(em, method), em.ranked)
+
+
 def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
-    """The top `top_n` terms per place and method (only terms the place uses).
+    """Every ranked term with rank at most `top_n`, per place and method (ties at the cut kept).
 
     tfidf rows: score = TF-IDF weight, ranked by it. logodds rows: score =
     delta, ranked by z. On both, z and q are the term's log-odds z and q for
-    that place, and `count` its count there. Ties are broken by term.
+    that place, and count/sentences/units its evidence there.
     """
     frames = []
     vocab = np.array(em.vocab, dtype=object)
     categories = np.array(em.categories, dtype=object)
-    term_order = np.arange(len(vocab))  # vocab is sorted, so index order is term order
-    for i, place in enumerate(em.places):
-        used = np.flatnonzero(em.counts[i] > 0)
-        for method, score, key in (("logodds", em.delta[i], em.z[i]), ("tfidf", em.tfidf[i], em.tfidf[i])):
-            order = used[np.lexsort((term_order[used], -key[used]))][:top_n]
+    for method in METHODS:
+        key = method_key(em, method)
+        rank = ranks(em, method)
+        tied = tied_mask(key, em.ranked)
+        score = em.delta if method == "logodds" else em.tfidf
+        for i in em.ordered_places():
+            order = np.flatnonzero((rank[i] >= 1) & (rank[i] <= top_n))
             one_article = bool(em.docs_per_place[i] == 1)
             few_units = bool(em.units_per_place[i] < em.min_units)
             frames.append(pd.DataFrame({
-                "place": place,
-                "method": method,
-                "rank": np.arange(1, order.size + 1, dtype=np.int64),
-                "term": vocab[order],
-                "score": score[order],
-                "z": em.z[i, order],
-                "q": em.q[i, order],
-                "category": categories[order],
-                "stability": em.stability[method][i, order],
+                "place": em.places[i], "method": method,
+                "rank": rank[i, order].astype(np.int64), "tied": tied[i, order],
+                "term": vocab[order], "score": score[i, order], "z": em.z[i, order], "q": em.q[i, order],
+                "category": categories[order], "stability": em.stability[method][i, order],
                 "count": em.counts[i, order].astype(np.int64),
+                "sentences": em.sentences[i, order].astype(np.int64),
+                "peak_sentence": em.peak_sentence[i, order].astype(np.int64),
+                "units": em.units_with[i, order].astype(np.int64),
                 "guardrail": [_guardrail(one_article, few_units, int(c), float(e), em.min_count, em.min_expected)
                               for c, e in zip(em.counts[i, order], em.expected[i, order])],
             }))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS)
-    table = table.sort_values(["place", "method", "rank", "term"], kind="stable").reset_index(drop=True)
-    return table[TABLE_COLUMNS]
+    return _in_place_order(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS),
+                           em, ["method", "rank", "term"])[TABLE_COLUMNS]
+
+
+def _in_place_order(frame: pd.DataFrame, em: Emphases, then: list[str]) -> pd.DataFrame:
+    position = {p: k for k, p in enumerate(em.place_order)}
+    frame = frame.assign(_place=frame["place"].map(position))
+    return frame.sort_values(["_place", *then], kind="stable").drop(columns="_place").reset_index(drop=True)
+
+
+def below_floor(em: Emphases) -> pd.DataFrame:
+    """Terms a place uses that fall below the count and dispersion floor: reported, not ranked."""
+    place_idx, term_idx = np.nonzero((em.counts > 0) & ~em.ranked)
+    frame = pd.DataFrame({
+        "place": np.array(em.places, dtype=object)[place_idx],
+        "term": np.array(em.vocab, dtype=object)[term_idx],
+        "category": np.array(em.categories, dtype=object)[term_idx],
+        "count": em.counts[place_idx, term_idx], "sentences": em.sentences[place_idx, term_idx],
+        "peak_sentence": em.peak_sentence[place_idx, term_idx],
+        "units": em.units_with[place_idx, term_idx], "z": em.z[place_idx, term_idx], "q": em.q[place_idx, term_idx],
+    })
+    return _in_place_order(frame, em, ["term"])[BELOW_FLOOR_COLUMNS]
+
+
+def multiple_testing(em: Emphases) -> pd.DataFrame:
+    """The family the q-values were corrected over: places x vocabulary terms with a finite p."""
+    return pd.DataFrame([{"places": len(em.places), "terms": len(em.vocab), "n_tests": em.n_tests,
+                          "family": "every place x every vocabulary term (terms a place never uses included)",
+                          "method": "Benjamini-Hochberg"}])
 
 
 def place_terms(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
                 params: Mapping[str, Any]) -> pd.DataFrame:
-    """results/tables/place_terms.csv: top terms per place by TF-IDF and by weighted log-odds."""
+    """results/tables/place_terms.csv: ranked terms per place by TF-IDF and by weighted log-odds."""
     return emphases_table(compute_emphases(units, term_categories, params), int(params["top_n"]))
 
 
 def term_statistics(em: Emphases) -> pd.DataFrame:
-    """Every place x term the place uses: count, expected, delta, z, p, q, tfidf, stabilities.
+    """Every place x term the place uses: evidence, delta, z, p, q, tfidf, ranks and stabilities.
 
     q was computed over all place x term tests, including the terms a place
-    never uses (those rows are not listed).
+    never uses (those rows are not listed); `multiple_testing` gives their number.
     """
     place_idx, term_idx = np.nonzero(em.counts > 0)
+    rank_lo, rank_tf = ranks(em, "logodds"), ranks(em, "tfidf")
     frame = pd.DataFrame({
         "place": np.array(em.places, dtype=object)[place_idx],
         "term": np.array(em.vocab, dtype=object)[term_idx],
         "category": np.array(em.categories, dtype=object)[term_idx],
         "count": em.counts[place_idx, term_idx],
+        "sentences": em.sentences[place_idx, term_idx],
+        "peak_sentence": em.peak_sentence[place_idx, term_idx],
+        "units": em.units_with[place_idx, term_idx],
+        "ranked": em.ranked[place_idx, term_idx],
         "expected": em.expected[place_idx, term_idx],
         "delta": em.delta[place_idx, term_idx],
         "z": em.z[place_idx, term_idx],
         "p": em.p[place_idx, term_idx],
         "q": em.q[place_idx, term_idx],
         "tfidf": em.tfidf[place_idx, term_idx],
+        "rank_logodds": rank_lo[place_idx, term_idx],
+        "rank_tfidf": rank_tf[place_idx, term_idx],
         "stability_logodds": em.stability["logodds"][place_idx, term_idx],
         "stability_tfidf": em.stability["tfidf"][place_idx, term_idx],
     })
-    return frame.sort_values(["place", "term"], kind="stable").reset_index(drop=True)
+    return _in_place_order(frame, em, ["term"])
 
 
 def methods_agreement(place_terms_df: pd.DataFrame, top: int = 30) -> pd.DataFrame:
-    """Per place, how many of the top `top` terms TF-IDF and log-odds share (overlap, Jaccard)."""
+    """Per place, how many of the rank <= `top` terms TF-IDF and log-odds share (overlap, Jaccard).
+
+    Both sets keep every term tied at the cut; `distinct_z` counts the
+    distinct log-odds z values among them, so a reader sees how much of the
+    agreement rests on tied blocks.
+    """
     rows = []
     head = place_terms_df[place_terms_df["rank"] <= top]
-    for place in sorted(head["place"].unique()):
-        sets = {m: set(head.loc[(head["place"] == place) & (head["method"] == m), "term"]) for m in METHODS}
+    for place in dict.fromkeys(head["place"]):
+        part = head[head["place"] == place]
+        sets = {m: set(part.loc[part["method"] == m, "term"]) for m in METHODS}
         both = sets["logodds"] & sets["tfidf"]
         either = sets["logodds"] | sets["tfidf"]
-        rows.append({"place": place, "overlap": len(both),
-                     "jaccard": len(both) / len(either) if either else float("nan")})
-    return pd.DataFrame(rows, columns=["place", "overlap", "jaccard"])
+        lo = part[part["method"] == "logodds"]
+        rows.append({"place": place, "logodds_terms": len(sets["logodds"]), "tfidf_terms": len(sets["tfidf"]),
+                     "overlap": len(both), "jaccard": len(both) / len(either) if either else float("nan"),
+                     "distinct_z": int(lo["z"].round(10).nunique())})
+    return pd.DataFrame(rows, columns=["place", "logodds_terms", "tfidf_terms", "overlap", "jaccard", "distinct_z"])
 
 
 def heatmap_matrix(em: Emphases, top: int = 15) -> pd.DataFrame:
-    """Places x terms matrix of log-odds z over the union of each place's top `top` terms.
+    """Places x terms matrix of log-odds z over the union of each place's ranked terms with rank <= `top`.
 
-    Columns follow the places in order, each place's terms by rank, first
-    occurrence kept, so that each place's own block is easy to find.
+    Columns follow the places in output order, each place's terms by rank
+    (within a tie by term, for display), first occurrence kept.
     """
     columns: list[int] = []
-    term_order = np.arange(len(em.vocab))
-    for i in range(len(em.places)):
-        used = np.flatnonzero(em.counts[i] > 0)
-        for j in used[np.lexsort((term_order[used], -em.z[i, used]))][:top]:
+    rank = ranks(em, "logodds")
+    order = em.ordered_places()
+    for i in order:
+        chosen = np.flatnonzero((rank[i] >= 1) & (rank[i] <= top))
+        for j in chosen[np.lexsort((np.array(em.vocab, dtype=object)[chosen], rank[i, chosen]))]:
             if j not in columns:
                 columns.append(int(j))
-    matrix = pd.DataFrame(em.z[:, columns], index=pd.Index(em.places, name="place"),
-                          columns=pd.Index([em.vocab[j] for j in columns], name="term"))
-    return matrix
+    return pd.DataFrame(em.z[np.ix_(order, columns)], index=pd.Index(em.place_order, name="place"),
+                        columns=pd.Index([em.vocab[j] for j in columns], name="term"))
 
 
 def place_summary(em: Emphases) -> pd.DataFrame:
-    """Per place: articles, units and tokens behind its emphases (the evidence base)."""
-    return pd.DataFrame({"place": list(em.places), "articles": em.docs_per_place.astype(np.int64),
-                         "units": em.units_per_place.astype(np.int64),
-                         "tokens": em.counts.sum(axis=1).astype(np.int64)})
+    """Per place: articles, units and tokens behind its emphases (the evidence base), ranked and below-floor terms."""
+    order = em.ordered_places()
+    used = (em.counts > 0).sum(axis=1)
+    ranked = em.ranked.sum(axis=1)
+    return pd.DataFrame({"place": list(em.place_order), "articles": em.docs_per_place[order].astype(np.int64),
+                         "units": em.units_per_place[order].astype(np.int64),
+                         "tokens": em.counts.sum(axis=1)[order].astype(np.int64),
+                         "terms_used": used[order].astype(np.int64), "terms_ranked": ranked[order].astype(np.int64)})

@@ -191,3 +191,47 @@ def plot_lexicon_profile(profile: pd.DataFrame, path: Path) -> Path:
                  fontsize=11)
     fig.tight_layout()
     return save_figure(fig, Path(path))
+
+
+def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
+    """Share of sentences mentioning each dimension, place by place, with intervals.
+
+    One row per dimension (highest mean share first); each place is a coloured
+    dot with its interval, places in table order (the manifest's). A hollow
+    ring marks the share without brand names and self-references where it
+    differs.
+    """
+    if shares.empty:
+        raise ValueError("empty profile shares")
+    use_cjk_font()
+    from matplotlib import pyplot
+
+    main = shares[shares["variant"] == "all"]
+    without = shares[shares["variant"] != "all"].set_index(["place", "category"])["share"]
+    places = list(dict.fromkeys(main["place"]))
+    order = main.groupby("category")["share"].mean().sort_values(ascending=True)
+    categories = sorted(order.index, key=lambda c: (float(order[c]), c))
+    colours = pyplot.get_cmap("tab10")
+    step = 0.8 / max(1, len(places))
+    fig, ax = pyplot.subplots(figsize=(9.0, 0.5 * len(categories) + 1.8))
+    for k, place in enumerate(places):
+        part = main[main["place"] == place].set_index("category").reindex(categories)
+        y = np.arange(len(categories)) + 0.4 - step * (k + 0.5)  # the first place on top within a row
+        share = part["share"].to_numpy(dtype=float)
+        # A percentile interval need not contain the share itself; bars are then one-sided.
+        low = np.clip(share - part["ci_low"].to_numpy(dtype=float), 0, None)
+        high = np.clip(part["ci_high"].to_numpy(dtype=float) - share, 0, None)
+        ax.errorbar(share, y, xerr=[low, high], fmt="o", markersize=4, color=colours(k % 10),
+                    elinewidth=1, capsize=0, label=place)
+        alt = np.array([without.get((place, c), np.nan) for c in categories], dtype=float)
+        moved = np.isfinite(alt) & (np.abs(alt - share) > 1e-12)
+        ax.scatter(alt[moved], y[moved], s=36, facecolors="none", edgecolors=colours(k % 10), linewidths=1)
+    ax.set_yticks(np.arange(len(categories)), categories, fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("提及该维度的句子比例 share of sentences mentioning the dimension (95% interval)")
+    ax.set_title("各地各治理维度的句子比例(空心圈:去掉地方品牌名与自我指称后)\n"
+                 "share of sentences per dimension; ring: without local brand names and self-references",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return save_figure(fig, Path(path))

@@ -17,27 +17,59 @@ from pipeline.figures.plotting import save_figure, use_cjk_font
 # A row is drawn as "significant" below this q; the threshold is only a visual
 # aid (the table carries the q-values themselves).
 SIGNIFICANT_Q = 0.05
+
+
+def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> dict[str, str]:
+    """English gloss of every term that has one: the lexicon's, then the glossary's (term,gloss CSV).
+
+    A missing glossary file gives the lexicon glosses alone; a term without a
+    gloss is drawn with the term only.
+    """
+    glosses: dict[str, str] = {}
+    if glossary_path is not None and Path(glossary_path).exists():
+        from pipeline.text.lexicon import read_utf8
+        import csv
+        import io as _io
+
+        rows = list(csv.DictReader(_io.StringIO(read_utf8(Path(glossary_path), "glossary"))))
+        if rows and not {"term", "gloss"} <= set(rows[0]):
+            from pipeline.common.errors import InputError
+            raise InputError(Path(glossary_path), "needs the columns term,gloss")
+        glosses.update({r["term"].strip(): r["gloss"].strip() for r in rows if r["term"].strip() and r["gloss"]})
+    glosses.update({t: g for t, g in zip(lexicon["term"], lexicon["gloss"]) if isinstance(g, str) and g.strip()})
+    return glosses
+
+
+def _label(term: str, glosses: dict[str, str] | None, width: int = 28) -> str:
+    gloss = (glosses or {}).get(term, "")
+    if len(gloss) > width:
+        gloss = gloss[:width - 1].rstrip() + "…"
+    return f"{term}  {gloss}" if gloss else term
 _STRONG, _WEAK = "#2b5c8a", "#b8c4cf"
 
 
-def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, ncols: int = 5) -> Path:
+def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, ncols: int = 5,
+                     glosses: dict[str, str] | None = None) -> Path:
     """One panel per place: its top `top` terms by log-odds z, with bootstrap stability.
 
     Dark bars have q < 0.05, light bars do not; the number after each bar is
     the term's stability (share of resamples in which it stays in the top).
     A panel title marks a place that rests on one article, or on too few
-    units for the bootstrap to say much.
+    units for the bootstrap to say much. Panels follow the table's place order
+    (the manifest's); each term carries its English gloss where one is known,
+    and a tied rank is marked with '='.
     """
     use_cjk_font()
     from matplotlib import pyplot
 
     rows = place_terms_df[(place_terms_df["method"] == "logodds") & (place_terms_df["rank"] <= top)]
-    places = sorted(rows["place"].unique())
+    places = list(dict.fromkeys(rows["place"]))
     if not places:
         raise ValueError("no log-odds rows to plot")
     ncols = max(1, min(ncols, len(places)))
     nrows = math.ceil(len(places) / ncols)
-    fig, axes = pyplot.subplots(nrows, ncols, figsize=(3.2 * ncols, 0.28 * top * nrows + 1.2), squeeze=False)
+    tallest = int(rows.groupby("place").size().max())  # ties at the cut can make a panel longer than `top`
+    fig, axes = pyplot.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.28 * tallest * nrows + 1.2), squeeze=False)
     x_max = float(np.nanmax(rows["z"].to_numpy(dtype=float)))
     for ax, place in zip(axes.flat, places):
         part = rows[rows["place"] == place].sort_values("rank")
@@ -45,7 +77,9 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
         positions = np.arange(len(part))[::-1]  # rank 1 at the top
         colours = [_STRONG if q < SIGNIFICANT_Q else _WEAK for q in part["q"].to_numpy(dtype=float)]
         ax.barh(positions, z, color=colours, height=0.75)
-        ax.set_yticks(positions, part["term"].tolist(), fontsize=9)
+        labels = [("=" if tied else "") + f"{rank} " + _label(term, glosses)
+                  for rank, tied, term in zip(part["rank"], part["tied"], part["term"])]
+        ax.set_yticks(positions, labels, fontsize=8)
         for y, value, stab in zip(positions, z, part["stability"].to_numpy(dtype=float)):
             if np.isfinite(stab):
                 ax.text(value, y, f" {stab:.2f}", va="center", ha="left", fontsize=7, color="#444444")
@@ -65,8 +99,8 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     return save_figure(fig, Path(path))
 
 
-def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path) -> Path:
-    """Places x terms heatmap of log-odds z (diverging, centred on zero)."""
+def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path, glosses: dict[str, str] | None = None) -> Path:
+    """Places x terms heatmap of log-odds z (diverging, centred on zero); rows in the matrix's place order."""
     use_cjk_font()
     from matplotlib import pyplot
 
@@ -75,9 +109,9 @@ def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path) -> Path:
     values = matrix.to_numpy(dtype=float)
     limit = float(np.nanmax(np.abs(values))) or 1.0
     n_places, n_terms = values.shape
-    fig, ax = pyplot.subplots(figsize=(max(6.0, 0.26 * n_terms + 2.0), max(2.5, 0.45 * n_places + 1.8)))
+    fig, ax = pyplot.subplots(figsize=(max(6.0, 0.26 * n_terms + 2.0), max(2.5, 0.45 * n_places + 3.4)))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
-    ax.set_xticks(np.arange(n_terms), [str(t) for t in matrix.columns], rotation=90, fontsize=8)
+    ax.set_xticks(np.arange(n_terms), [_label(str(t), glosses, 22) for t in matrix.columns], rotation=90, fontsize=7)
     ax.set_yticks(np.arange(n_places), [str(p) for p in matrix.index], fontsize=10)
     colourbar = fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     colourbar.set_label("z(该地 vs 其他地区合并)")

@@ -107,10 +107,12 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
 
     figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
     figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
+    figures_corpus.plot_profile_shares(read_table(out.tables / "profile_shares.csv"), out.figures / "profile_shares.png")
 
 
-def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
+def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
     from pipeline.text.coverage import coverage_table, lexicon_profile
+    from pipeline.text.profile import profile_tables
 
     io.write_jsonl(seg.units, out.units_jsonl)
     coverage = coverage_table(seg.survival_by_place, seg.lexicon)
@@ -118,6 +120,8 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
     io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
+    for name, frame in profile_tables(seg.units, seg.lexicon, params["profile"]).items():
+        io.write_csv(frame, out.tables / f"{name}.csv")
 
 
 def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
@@ -144,14 +148,15 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
 
     em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
     with _Timer(state, "emphases_output"):
-        table = emphases.emphases_table(em, params["top_n"])
-        io.write_csv(table, out.tables / "place_terms.csv")
-        io.write_csv(emphases.methods_agreement(table, params["agreement_top"]), out.tables / "methods_agreement.csv")
-        io.write_csv(emphases.place_summary(em), out.tables / "place_summary.csv")
-        io.write_csv(emphases.term_statistics(em), out.tables / "term_statistics.csv")
-        figures.plot_top_logodds(table, out.figures / "place_terms_logodds.png", top=params["figure_top"])
+        from pipeline.emphases.stage import emphases_tables
+        produced = emphases_tables(em, seg.units, params)
+        for name, frame in produced.items():
+            io.write_csv(frame, out.tables / f"{name}.csv")
+        glosses = figures.term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
+        figures.plot_top_logodds(produced["place_terms"], out.figures / "place_terms_logodds.png",
+                                 top=params["figure_top"], glosses=glosses)
         figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
-                                    out.figures / "place_terms_heatmap.png")
+                                    out.figures / "place_terms_heatmap.png", glosses=glosses)
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
@@ -315,7 +320,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
         seg = stage_segment(paths, state)
-        write_segment_outputs(out, seg)
+        write_segment_outputs(out, seg, params)
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
         write_exports(out, seg, documents)

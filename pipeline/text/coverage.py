@@ -104,13 +104,15 @@ def lexicon_profile(tokens_by_place: Mapping[str, Sequence[str] | Counter], lexi
     That token count is the denominator: per_10k = 10,000 x (tokens of the
     category's terms) / (all countable tokens of the place). Variants count
     for their canonical term. One row per place x category, zeros included,
-    sorted by place then category; columns place, category, count, terms
+    in place order, then by category; columns place, category, count, terms
     (distinct terms used), total_tokens, per_10k (rounded to `decimals`).
+    Places keep the order of `tokens_by_place` (the runner passes them in
+    manifest order), categories are sorted.
     """
     canonical = canonical_map(lexicon)
     categories = category_map(lexicon)
     rows = []
-    for place in sorted(tokens_by_place):
+    for place in tokens_by_place:
         tokens = tokens_by_place[place]
         tally = tokens if isinstance(tokens, Counter) else Counter(tokens)
         total = sum(tally.values())

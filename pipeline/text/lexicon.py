@@ -30,6 +30,18 @@ from pipeline.common.errors import InputError
 LEXICON_COLUMNS = ("term", "category", "variants", "gloss", "note")
 
 
+# Optional column: what kind of term a row is, beyond its dimension. Empty for
+# policy vocabulary; `brand` for a programme name coined by one locality
+# (五网智治, 社区发展治理 as Chengdu's name for community governance);
+# `self_reference` for the author's or interviewee's own institution (民政部门
+# in an interview with a civil-affairs official). The profile is reported with
+# and without them (`pipeline.text.profile`).
+KIND_COLUMN = "kind"
+
+
+KINDS = ("", "brand", "self_reference")
+
+
 VARIANT_SEPARATOR = "|"
 
 
@@ -57,12 +69,14 @@ def load_lexicon(path: Path) -> pd.DataFrame:
     """Read and validate the lexicon CSV.
 
     Returns one row per term, in file order, with columns term, category,
-    variants (a tuple of strings), gloss, note and line (the line of the file).
+    variants (a tuple of strings), gloss, note, kind (empty when the file has
+    no `kind` column) and line (the line of the file).
     Terms and variants are width-folded. Any defect raises `InputError` naming
     the file and the line: an unknown or missing column, a row with the wrong
     number of fields, an empty term or category, a category that is not
     snake_case, whitespace or a separator inside a term, a duplicate term, an
-    empty variant, a variant that is also a term, or a variant listed twice.
+    empty variant, a variant that is also a term, or a variant listed twice,
+    or a `kind` outside KINDS.
     """
     path = Path(path)
     raw = read_utf8(path, "lexicon file")
@@ -72,9 +86,9 @@ def load_lexicon(path: Path) -> pd.DataFrame:
     except StopIteration:
         raise InputError(path, "is empty; it needs the header " + ",".join(LEXICON_COLUMNS)) from None
     header = [h.strip() for h in header]
-    unknown = [h for h in header if h not in LEXICON_COLUMNS]
+    unknown = [h for h in header if h not in (*LEXICON_COLUMNS, KIND_COLUMN)]
     missing = [c for c in LEXICON_COLUMNS if c not in header]
-    if unknown or missing or len(header) != len(LEXICON_COLUMNS):
+    if unknown or missing or len(header) != len(set(header)):
         problem = []
         if unknown:
             problem.append(f"unknown column(s) {', '.join(unknown)}")
@@ -82,7 +96,8 @@ def load_lexicon(path: Path) -> pd.DataFrame:
             problem.append(f"missing column(s) {', '.join(missing)}")
         if not problem:
             problem.append("a column is repeated")
-        raise InputError(path, f"line 1: {'; '.join(problem)}; the header must be {','.join(LEXICON_COLUMNS)}")
+        raise InputError(path, f"line 1: {'; '.join(problem)}; the header must be {','.join(LEXICON_COLUMNS)}"
+                               f" (and optionally {KIND_COLUMN})")
 
     rows: list[dict] = []
     term_line: dict[str, int] = {}
@@ -117,8 +132,12 @@ def load_lexicon(path: Path) -> pd.DataFrame:
                     if variant == term or variant in variants:
                         raise InputError(path, f"line {line}: variant {variant!r} repeats the term or another variant")
                     variants.append(variant)
+            kind = record.get(KIND_COLUMN, "")
+            if kind not in KINDS:
+                raise InputError(path, f"line {line}: kind {kind!r} of {term!r} is not one of "
+                                       + ", ".join(repr(k) for k in KINDS))
             rows.append({"term": term, "category": category, "variants": tuple(variants),
-                         "gloss": record["gloss"], "note": record["note"], "line": line})
+                         "gloss": record["gloss"], "note": record["note"], "kind": kind, "line": line})
     except csv.Error as exc:
         raise InputError(path, f"line {reader.line_num}: malformed CSV ({exc})") from None
 
@@ -135,7 +154,7 @@ def load_lexicon(path: Path) -> pd.DataFrame:
             variant_owner[variant] = (row["term"], row["line"])
     if not rows:
         raise InputError(path, "has a header but no terms")
-    return pd.DataFrame(rows, columns=[*LEXICON_COLUMNS, "line"])
+    return pd.DataFrame(rows, columns=[*LEXICON_COLUMNS, KIND_COLUMN, "line"])
 
 
 def _check_string(path: Path, line: int, value: str, what: str) -> None:

@@ -35,7 +35,7 @@ whose prefix-dictionary cache lives in the folder the caller gives.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -248,11 +248,13 @@ class FilterRules:
     excluded_words: frozenset[str]
     keep_words: frozenset[str]
     excluded_tags: frozenset[str] = DEFAULT_EXCLUDED_TAGS
+    notation: Mapping[str, str] = field(default_factory=dict)  # bracket notation -> its one token
 
 
 def make_filter_rules(lexicon: pd.DataFrame, stopwords: Iterable[str], single_char_whitelist: Iterable[str],
                       exclusions: Mapping[str, Iterable[str]],
-                      excluded_tags: Iterable[str] = DEFAULT_EXCLUDED_TAGS) -> FilterRules:
+                      excluded_tags: Iterable[str] = DEFAULT_EXCLUDED_TAGS,
+                      notation: Mapping[str, str] | None = None) -> FilterRules:
     """Assemble `FilterRules` from the loaded lexicon and word lists.
 
     `exclusions` is `load_sectioned_wordlist(vocab_exclusions, ("exclude", "keep"))`.
@@ -262,7 +264,8 @@ def make_filter_rules(lexicon: pd.DataFrame, stopwords: Iterable[str], single_ch
                        single_char_whitelist=frozenset(single_char_whitelist),
                        excluded_words=frozenset(exclusions.get("exclude", ())),
                        keep_words=frozenset(exclusions.get("keep", ())),
-                       excluded_tags=frozenset(excluded_tags))
+                       excluded_tags=frozenset(excluded_tags),
+                       notation=dict(notation or {}))
 
 
 def is_punctuation(word: str) -> bool:
@@ -289,6 +292,7 @@ def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:
 def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, str | None]:
     """(countable token, content token) of one segmented word, None where it is not one.
 
+    Bracket notation (村(社区)) becomes the one token it stands for (村社区).
     Countable tokens make a place's total: no punctuation or numbers; variants
     mapped to canonical terms; stopwords, one-character words and excluded
     toponyms/persons/roles still in. Content tokens feed the emphasis and
@@ -301,6 +305,9 @@ def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, 
     word = fold_width(word.strip())
     if not word:
         return None, None
+    if word in rules.notation:
+        token = rules.notation[word]
+        return token, token
     if tag == LEXICON_TAG or word in rules.canonical:
         term = rules.canonical.get(word, word)
         return term, term

@@ -17,6 +17,7 @@ from pipeline.text import lexicon as lex_mod
 from pipeline.text import segment as seg_mod
 from pipeline.text.coverage import add_survival_counts, survival_counts
 from pipeline.text.matching import TermMatcher
+from pipeline.text.names import NameRules, load_name_rules, load_notation, place_name_positions
 from pipeline.text.units import make_units
 
 log = logging.getLogger("pipeline")
@@ -46,6 +47,7 @@ class Segmenter:
     rules: Any
     classify: Callable[[str, str], tuple[str | None, str | None]]  # segment.classify_word, remembered
     coverage_matcher: Any
+    names: NameRules
     hmm: bool
     max_chars: int
     min_chars: int
@@ -60,12 +62,16 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
     seg_params, unit_params = params["segment"], params["units"]
     general = seg_mod.general_stopwords()
     stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
+    exclusions = lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep"))
+    notation = load_notation(paths.lexicon / "notation.csv")
     rules = seg_mod.make_filter_rules(
         lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
-        lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep")),
-        seg_params["exclude_tags"])
+        exclusions, seg_params["exclude_tags"], notation)
+    names = load_name_rules(paths.lexicon, stopwords, set(rules.canonical) | set(notation) | set(exclusions["keep"]))
     ablation = bool(params["themes"].get("ablation", False))
-    tokenizer = seg_mod.build_tokenizer(lex_mod.lexicon_strings(lexicon), paths.jieba_cache, seg_params["lexicon_freq"])
+    # Notation is kept whole like a lexicon term, then mapped to its token.
+    tokenizer = seg_mod.build_tokenizer([*lex_mod.lexicon_strings(lexicon), *notation], paths.jieba_cache,
+                                        seg_params["lexicon_freq"])
     coverage = TermMatcher(rules.canonical)
     # The coverage check counts the same strings the segmentation keeps whole;
     # when both matchers hold the same strings, one search serves both.
@@ -76,15 +82,18 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
         general_stopwords=general, rules=rules,
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
-        coverage_matcher=coverage, hmm=seg_params["hmm"],
+        coverage_matcher=coverage, names=names, hmm=seg_params["hmm"],
         max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
 
 
 def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
     """Units and their tokens, countable-token counts and lexicon survival of one article.
 
-    Units carry `plain_tokens` (the ablation's plain-jieba baseline) when the
-    segmenter has a plain tokenizer.
+    Every unit has `tokens` (the content tokens) and `spans`, one [start, end)
+    character range of the unit's `text` per token: where the token was read
+    (a notation token spans its whole bracket form). Place names are counted
+    but are not tokens. Units carry `plain_tokens` (the ablation's plain-jieba
+    baseline) when the segmenter has a plain tokenizer.
     """
 
     units, countable, survival = [], Counter(), {}
@@ -99,8 +108,15 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
             matches if shared else None))
         classified = [segmenter.classify(w, t) for w, t in pairs]
         countable.update(counted for counted, _ in classified if counted)
+        name_at = place_name_positions(pairs, segmenter.names, seg_mod.LEXICON_TAG)
+        tokens, spans, cursor = [], [], 0
+        for position, ((word, _), (_, content)) in enumerate(zip(pairs, classified)):
+            if content and position not in name_at:
+                tokens.append(content)
+                spans.append([cursor, cursor + len(word)])
+            cursor += len(word)
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
-                "tokens": [content for _, content in classified if content]}
+                "tokens": tokens, "spans": spans}
         if segmenter.plain_tokenizer is not None:
             unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
         units.append(unit)

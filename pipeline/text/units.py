@@ -24,6 +24,41 @@ import re
 _SENTENCE_END = re.compile(r"(?:[。！？!?；;]+|……)[”’」』）)》〉\]】\"']*")
 
 
+def sentence_ends(text: str) -> list[int]:
+    """Character offsets where the sentences of `text` end (the last is len(text)).
+
+    The same boundaries as `split_sentences`, as positions: a token starting
+    at offset s lies in sentence `bisect_right(ends, s)`.
+    """
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
+    return ends
+
+
+def token_sentences(unit: dict) -> list[int]:
+    """Sentence number (within the unit) of every token of a unit from units.jsonl.
+
+    Uses the unit's `spans` (the character range of each token); a unit
+    without spans is one sentence.
+    """
+    from bisect import bisect_right
+
+    spans = unit.get("spans")
+    if spans is None:
+        return [0] * len(unit["tokens"])
+    if len(spans) != len(unit["tokens"]):
+        raise ValueError(f"unit {unit['unit_id']}: {len(spans)} spans for {len(unit['tokens'])} tokens")
+    ends = sentence_ends(unit["text"])
+    return [bisect_right(ends, start) for start, _ in spans]
+
+
+def sentence_count(text: str) -> int:
+    """Sentences of a unit's text that hold anything but whitespace and punctuation."""
+    starts = [0, *sentence_ends(text)[:-1]]
+    return sum(1 for a, b in zip(starts, sentence_ends(text)) if any(ch.isalnum() for ch in text[a:b]))
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Sentences of a paragraph, punctuation kept; whitespace-only pieces dropped."""
     sentences = []

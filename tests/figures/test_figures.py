@@ -186,3 +186,20 @@ def test_plot_lexicon_profile_writes_a_png(tmp_path):
 def test_plot_lexicon_profile_rejects_an_empty_profile(tmp_path):
     with pytest.raises(ValueError):
         figures_corpus.plot_lexicon_profile(PROFILE.iloc[0:0], tmp_path / "lexicon_profile.png")
+
+
+def test_profile_shares_figure_draws_intervals_that_need_not_contain_the_share(tmp_path):
+    rows = []
+    for place, shift in (("成都市", 0.0), ("合肥市", 0.1)):
+        for variant, drop in (("all", 0.0), ("without_flagged", 0.05)):
+            rows.append({"place": place, "variant": variant, "category": "digital_governance",
+                         "share": 0.3 + shift - drop, "ci_low": 0.2 + shift, "ci_high": 0.5 + shift})
+            # A cluster-bootstrap percentile interval can lie wholly above the share.
+            rows.append({"place": place, "variant": variant, "category": "rule_of_law",
+                         "share": 0.0, "ci_low": 0.05, "ci_high": 0.2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = figures_corpus.plot_profile_shares(pd.DataFrame(rows), tmp_path / "shares.png")
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    with pytest.raises(ValueError, match="empty"):
+        figures_corpus.plot_profile_shares(pd.DataFrame(columns=["place", "variant"]), tmp_path / "none.png")

@@ -83,7 +83,7 @@ def test_corpus_lexicon_and_emphasis_tables_match_the_committed_results(project_
     stage_corpus(paths, state)
     write_corpus_outputs(out, state)
     seg = stage_segment(paths, state)
-    write_segment_outputs(out, seg)
+    write_segment_outputs(out, seg, project_params)
     io.write_csv(documents_table(state.documents, seg.doc_counts), out.tables / "documents.csv")
     stage_emphases(out, state, seg)
     produced = sorted(p.relative_to(out.results).as_posix() for p in out.results.rglob("*") if p.is_file())

@@ -1,0 +1,67 @@
+"""`python -m pipeline kwic TERM [--place P] [--window N]`: keyword in context from the results.
+
+Reads the segmented units (results/corpus/units.jsonl) and prints every
+occurrence of TERM as a token, with N characters of context either side,
+one line per occurrence: place, unit, left context, [match], right context.
+TERM is a token as the study counts it (村社区 finds the text's 村(社区)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.common.errors import InputError
+from pipeline.emphases.evidence import kwic
+
+DEFAULT_WINDOW = 20
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the `kwic` subcommand."""
+    parser = commands.add_parser("kwic", help="print a term's keyword-in-context lines from results/")
+    parser.add_argument("term", help="the term, as a token (e.g. 基层治理)")
+    parser.add_argument("--place", default=None, help="only this place (as in data/corpus.csv)")
+    parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="characters of context each side")
+
+
+def read_units(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "not found; run `python -m pipeline run` first")
+    units = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                unit = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"line {number}: not JSON ({exc})") from None
+            if "spans" not in unit:
+                raise InputError(path, f"line {number}: unit without token spans; the results predate them, "
+                                       "run `python -m pipeline run` again")
+            units.append(unit)
+    return units
+
+
+def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO | None = None) -> int:
+    """Print the lines (to `out`, standard output by default); returns how many were printed."""
+    out = sys.stdout if out is None else out
+    if window < 0:
+        raise InputError(Path(units_path), f"--window must be zero or more, got {window}")
+    units = read_units(units_path)
+    if place is not None:
+        places = {u["place"] for u in units}
+        if place not in places:
+            raise InputError(Path(units_path), f"no place {place!r}; places: {', '.join(sorted(places))}")
+        units = [u for u in units if u["place"] == place]
+    lines = kwic(units, None, window, term=term)
+    for row in lines.itertuples(index=False):
+        print(f"{row.place}\t{row.unit_id}\t{row.left:>{window}} [{row.match}] {row.right}", file=out)
+    if lines.empty:
+        print(f"no token {term!r}" + (f" in {place}" if place else ""), file=sys.stderr)
+    return len(lines)

@@ -1,0 +1,100 @@
+"""Ranking rules for place emphases: ties share a rank, and sparse terms are not ranked.
+
+With a handful of articles most terms occur once or twice, and terms with the
+same counts get exactly the same score: a place's top 30 holds only a dozen
+distinct values. Two rules keep such ties from deciding a list:
+
+* **Competition ranking** ("1224"): a term's rank is 1 + the number of
+  eligible terms of the place with a strictly higher score. Terms with equal
+  scores share a rank and are marked `tied`; a list "top n" holds every term
+  whose rank is at most n, so it never cuts through a tie (it can hold more
+  than n rows). The order of the vocabulary, and so the code-point order of
+  the terms, cannot change a rank or a list.
+* **A count and dispersion floor**: a term is ranked in a place only when it
+  occurs at least `min_term_count` times there and in at least
+  `min_term_sentences` different sentences. A term used once, or repeated
+  within one slogan sentence, cannot be told apart from chance by any of
+  these statistics; such terms are reported separately (`below_floor`).
+
+Scores are compared after rounding to `SCORE_DECIMALS` decimals, so that
+values that differ only by floating-point noise count as tied.
+
+The bootstrap applies the same rule: in a resample a term is in the top k
+when its competition rank there is at most k (every term tied at the cut is
+in). This is the stated tie rule for stability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SCORE_DECIMALS = 10
+
+
+def comparable(scores: np.ndarray) -> np.ndarray:
+    """Scores rounded for comparison; NaN becomes -inf (never ahead of a number)."""
+    rounded = np.round(np.asarray(scores, dtype=np.float64), SCORE_DECIMALS)
+    return np.where(np.isfinite(rounded), rounded, -np.inf)
+
+
+def competition_ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Per row, the competition rank of every eligible entry (0 where not eligible).
+
+    Rank = 1 + number of eligible entries of the row with a strictly higher
+    (rounded) score. Works on a 1-d vector or a 2-d places x terms array.
+    """
+    one_row = np.ndim(scores) == 1
+    scores = np.atleast_2d(comparable(scores))
+    eligible = np.atleast_2d(np.asarray(eligible, dtype=bool)) & np.isfinite(scores)
+    ranks = np.zeros(scores.shape, dtype=np.int64)
+    for row in range(scores.shape[0]):
+        values = scores[row, eligible[row]]
+        if values.size == 0:
+            continue
+        ordered = np.sort(values)
+        # Entries strictly above v: all those after the last position where v could be inserted.
+        above = ordered.size - np.searchsorted(ordered, values, side="right")
+        ranks[row, eligible[row]] = above + 1
+    return ranks[0] if one_row else ranks
+
+
+def tied_mask(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """True where an eligible entry shares its (rounded) score with another eligible entry of its row."""
+    scores = np.atleast_2d(comparable(scores))
+    eligible = np.atleast_2d(np.asarray(eligible, dtype=bool)) & np.isfinite(scores)
+    tied = np.zeros(scores.shape, dtype=bool)
+    for row in range(scores.shape[0]):
+        values = scores[row, eligible[row]]
+        if values.size == 0:
+            continue
+        _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        tied[row, eligible[row]] = counts[inverse] > 1
+    return tied
+
+
+def top_with_ties(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
+    """Per row, True for every eligible entry whose competition rank is at most k.
+
+    Equivalent to `competition_ranks(...) <= k` but O(terms) per row: the k-th
+    highest eligible score is the cut, and every entry at or above it is in.
+    """
+    values = comparable(scores)
+    eligible = np.asarray(eligible, dtype=bool) & np.isfinite(values)
+    if k <= 0:
+        return np.zeros(values.shape, dtype=bool)
+    masked = np.where(eligible, values, -np.inf)
+    n_eligible = eligible.sum(axis=1)
+    if k >= values.shape[1]:
+        return eligible
+    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1]
+    # A row with fewer than k eligible entries keeps all of them.
+    cut = np.where(n_eligible >= k, kth, -np.inf)[:, None]
+    return eligible & (masked >= cut)
+
+
+def floor_mask(counts: np.ndarray, sentences: np.ndarray, min_term_count: int, min_term_sentences: int) -> np.ndarray:
+    """True where a place x term passes the count and dispersion floor (and the term is used)."""
+    if min_term_count < 1 or min_term_sentences < 1:
+        raise ValueError("min_term_count and min_term_sentences must be at least 1")
+    counts = np.asarray(counts)
+    return (counts >= min_term_count) & (np.asarray(sentences) >= min_term_sentences) & (counts > 0)
