@@ -11,25 +11,23 @@ settles them (`TermMatcher`: the longest string wins). Frame terms
 The table is computed for every sentence and separately for the study's own
 articles (doc_ids in `data/corpus.csv`, from which the lexicon was built) and
 for the rest (held-out pages), because a lexicon harvested from the texts it
-measures is expected to do better on them. It is computed for the lexicon as
-it is and for the lexicon with `lexicon/proposed_terms.csv` added.
-
-    python -m pipeline.report.validation    # writes data/validation/dictionary_validation.csv
+measures is expected to do better on them. The runner writes it to
+`results/tables/dictionary_validation.csv` on every run, so an edit of the
+lexicon shows at once what it does to precision and recall;
+`combine_lexicons` scores a lexicon with candidate terms added.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-import sys
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
 
-from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
-from pipeline.text.lexicon import canonical_map, category_map, load_lexicon
+from pipeline.text.lexicon import canonical_map, category_map
 from pipeline.text.matching import TermMatcher
 
 FRAME = "governance_frame"
@@ -130,20 +128,6 @@ def validation_report(coded: pd.DataFrame, dictionaries: Mapping[str, pd.DataFra
     return pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)]
 
 
-def main(paths: Paths | None = None) -> Path:
-    paths = paths or Paths.at()
-    coded = load_coded(paths.validation / "coded_sentences.csv")
-    lexicon = load_lexicon(paths.lexicon / "governance_terms.csv")
-    proposed = load_lexicon(paths.lexicon / "proposed_terms.csv")
-    with paths.manifest_csv.open(encoding="utf-8", newline="") as handle:
-        study_docs = [row["doc_id"] for row in csv.DictReader(handle)]
-    report = validation_report(coded, {"lexicon": lexicon,
-                                       "lexicon+proposed": combine_lexicons(lexicon, proposed)}, study_docs)
-    out = paths.validation / "dictionary_validation.csv"
-    report.to_csv(out, index=False, lineterminator="\n")
-    print(f"wrote {out}", file=sys.stderr)
-    return out
-
-
-if __name__ == "__main__":
-    main()
+def dictionary_validation(coded_csv: Path, lexicon: pd.DataFrame, study_docs: Iterable[str]) -> pd.DataFrame:
+    """The validation table of the study's lexicon against the hand coding in `coded_csv`."""
+    return validation_report(load_coded(coded_csv), {"lexicon": lexicon}, study_docs)

@@ -124,6 +124,16 @@ def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
         io.write_csv(frame, out.tables / f"{name}.csv")
 
 
+def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
+    """The lexicon's precision and recall per dimension against the hand-coded sentences."""
+    from pipeline.report.validation import dictionary_validation
+
+    coded = paths.validation / "coded_sentences.csv"
+    if coded.exists():
+        io.write_csv(dictionary_validation(coded, seg.lexicon, documents["doc_id"]),
+                     out.tables / "dictionary_validation.csv")
+
+
 def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
     """Document-term matrices, vocabulary, docvars and the dictionary for R (quanteda, stm)."""
     from pipeline.report.exports import build_exports
@@ -234,7 +244,7 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
 def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
-    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon)]
+    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) or p.is_relative_to(paths.validation)]
     outputs = sorted(p for p in out.results.rglob("*") if p.is_file() and p.name != "manifest.json")
     def rel(p: Path) -> str:
         try:
@@ -324,6 +334,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
         write_exports(out, seg, documents)
+        write_dictionary_validation(paths, out, seg, documents)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg)
         stage_themes(paths, out, state, seg)

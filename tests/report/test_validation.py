@@ -75,7 +75,7 @@ def test_report_splits_study_articles_from_the_rest():
     assert sizes == {"all": 6, "study_articles": 3, "heldout": 3}
 
 
-def test_proposed_terms_may_not_repeat_a_lexicon_string():
+def test_candidate_terms_may_not_repeat_a_lexicon_string():
     proposed = _lexicon([("经费", "fiscal_resources", []), ("社区服务站", "public_services_elderly_care", [])])
     with pytest.raises(ValueError, match="社区服务站"):
         combine_lexicons(LEXICON, proposed)

@@ -209,8 +209,10 @@ def test_boundary_conflicts_are_few_and_reviewed(corpus, tokenizer, plain):
     conflicts = boundary_conflicts(corpus, tokenizer, plain)
     # Reviewed: each forced cut is a better or equally good reading than jieba's
     # (e.g. 市|政社互动 where jieba reads 市政/社/互动). A new conflict means a new
-    # term cuts into a word: look at it before raising this number.
-    assert len(conflicts) <= 25, conflicts.to_string()
+    # term cuts into a word: look at it before raising this number. The
+    # codebook's added terms brought four, each read as well as jieba reads it:
+    # 财政|资金, 达标|率 (twice), 农村|居民参与.
+    assert len(conflicts) <= 29, conflicts.to_string()
     assert "政社互动" in set(conflicts["term"])
     assert not {"善治", "实验区"} & set(conflicts["term"])
 
