@@ -45,3 +45,13 @@ def figure_path(name: str) -> Path:
 
 def clean_text(doc_id: str) -> str:
     return (results_dir() / "corpus" / "clean" / f"{doc_id}.txt").read_text(encoding="utf-8")
+
+
+def load_units() -> list[dict]:
+    """The segmented text units (results/corpus/units.jsonl): text, tokens and their spans, place, doc_id."""
+    from pipeline.common.io import read_jsonl
+
+    path = results_dir() / "corpus" / "units.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found; run `make results` first")
+    return read_jsonl(path)

@@ -316,7 +316,8 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
 
 def _sync_documents(paths: Paths, target: Path) -> None:
     """After a run into the project's own results/: the README's findings and the codebook's term tables."""
-    if sync_readme(paths.root / "README.md", (target / "findings.md").read_text(encoding="utf-8")):
+    readme = paths.root / "README.md"
+    if readme.exists() and sync_readme(readme, (target / "findings.md").read_text(encoding="utf-8")):
         log.info("README.md: findings section rewritten from the new tables")
     codebook = paths.lexicon / "CODEBOOK.md"
     if codebook.exists() and sync_codebook(paths.lexicon / "governance_terms.csv", codebook):
