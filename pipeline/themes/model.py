@@ -76,6 +76,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
+from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.matching import final_topic_stability
 from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, round_sig,
@@ -141,6 +142,7 @@ def run_themes(
     term_categories: dict[str, str],
     params: dict[str, Any],
     labels_override: dict[int, str],
+    doc_covariates: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The themes stage: every table of the K sweep, the final model and the cross-checks.
 
@@ -150,11 +152,18 @@ def run_themes(
     `k_reason`, `summary` (plain values for the run manifest), and the objects
     `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
     """
-    p = ThemeParams.from_dict(params)
+    # The keyword-assisted model's own subsection is read by pipeline.themes.seeded.
+    p = ThemeParams.from_dict({k: v for k, v in params.items() if k != "seeded"})
     # Every product in this process runs on one BLAS thread too (bootstrap,
     # prevalence, NMF), so the tables do not depend on the machine's cores.
     with single_thread_blas():
-        return _run_themes(units, term_categories, p, labels_override)
+        out = _run_themes(units, term_categories, p, labels_override)
+        inputs = out["ldavis_inputs"]
+        groups = covariate_shares(list(units), inputs["doc_topic_dists"], inputs["doc_lengths"],
+                                  doc_covariates or {}, p.bootstrap_samples, p.bootstrap_seed)
+        groups.insert(3, "label", groups["topic"].map(dict(zip(out["topics"]["topic"], out["topics"]["label"]))))
+        out["group_topics"] = _round_frame(groups)
+        return out
 
 
 def _run_themes(
