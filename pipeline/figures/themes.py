@@ -23,11 +23,13 @@ FIGURE_FILES = {
 }
 
 METRICS = (
+    ("c_npmi", "c_npmi coherence, primary (higher is better)"),
+    ("exclusivity", "FREX exclusivity (higher is better)"),
+    ("stability", "stability across seeds (top-10 Jaccard)"),
     ("c_v", "c_v coherence (higher is better)"),
-    ("c_npmi", "c_npmi coherence (higher is better)"),
+    ("semantic_coherence", "semantic coherence, stm (higher is better)"),
     ("u_mass", "u_mass coherence (higher is better)"),
     ("perplexity", "held-out perplexity (lower is better)"),
-    ("stability", "stability across seeds (top-10 Jaccard)"),
 )
 
 
@@ -45,7 +47,7 @@ def figure_k_selection(
     from matplotlib import pyplot as plt
 
     use_cjk_font()
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    fig, axes = plt.subplots(2, 4, figsize=(17, 7.5))
     axes = axes.ravel()
     for ax, (col, title) in zip(axes, METRICS):
         ax.scatter(k_selection["k"], k_selection[col], s=14, color="tab:blue", alpha=0.6, label="lexicon: each seed")

@@ -137,7 +137,7 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
-                "nmf_match", "ablation", "k_selection_plain", "group_topics")
+                "nmf_match", "ablation", "k_selection_plain", "group_topics", "vocabulary_pruning", "topic_quality")
 SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics", "seeded_group_topics",
                  "seeded_sensitivity", "seeded_unit_agreement", "seeded_seeds")
 

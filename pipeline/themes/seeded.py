@@ -65,7 +65,6 @@ class SeededParams:
     max_free: int
     seeds: tuple[int, ...]
     min_stability: float
-    frex_weight: float
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> "SeededParams":
@@ -95,8 +94,6 @@ class SeededParams:
             problems.append("seeds must be at least two distinct integers (stability compares seeds)")
         if not 0.0 <= p.min_stability <= 1.0:
             problems.append("min_stability must be in [0, 1]")
-        if not 0.0 < p.frex_weight < 1.0:
-            problems.append("frex_weight must be in (0, 1)")
         if problems:
             raise ValueError("themes.seeded parameters: " + "; ".join(problems))
         return p

@@ -61,14 +61,14 @@ def _tops(phi: np.ndarray, vocab, topn: int) -> list[list[tuple[str, float]]]:
     return [top_terms(row, vocab, topn) for row in phi]
 
 
-def quality_table(prep, fits_main, tops_main, sp: SeededParams, topn: int) -> pd.DataFrame:
+def quality_table(prep, fits_main, tops_main, sp: SeededParams, topn: int, frex_weight: float) -> pd.DataFrame:
     """One row per dimension (seeded or not) and per free topic."""
     terms_main = [[t for t, _ in top] for top in tops_main]
     stability = topic_stability([[[t for t, _ in top] for top in _tops(f["phi"], prep["vocab"], topn)]
                                  for f in fits_main])
     with single_thread_blas():
         npmi = coherence_scores(terms_main, "c_npmi", prep["texts"], prep["corpus"], prep["dictionary"], topn)
-    excl = frex_exclusivity(fits_main[0]["phi"], topn, sp.frex_weight)
+    excl = frex_exclusivity(fits_main[0]["phi"], topn, frex_weight)
     rows = []
     for k, dim in enumerate(prep["topic_dims"]):
         seeds = {t for t, _ in prep["seeds"].get(dim, [])} if dim != FREE else set()
@@ -123,7 +123,7 @@ def run_seeded(
     doc_covariates: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     """The seeded model's tables, LDAvis inputs and a summary for the run manifest."""
-    p = ThemeParams.from_dict({k: v for k, v in themes_params.items() if k != "seeded"})
+    p = ThemeParams.from_dict(themes_params)
     sp = SeededParams.from_dict(themes_params["seeded"])
     units = list(units)
     prep = prepare(units, term_categories, p.no_below, p.no_above, sp)
@@ -144,7 +144,7 @@ def run_seeded(
          "seed": term in {t for t, _ in prep["seeds"].get(dims[k], [])} if dims[k] != FREE else False}
         for k in range(len(dims)) for r, (term, w) in enumerate(tops[k])
     ])
-    quality = quality_table(prep, main, tops, sp, topn)
+    quality = quality_table(prep, main, tops, sp, topn, p.frex_weight)
     lengths = np.array([sum(c for _, c in bow) for bow in prep["corpus"]], dtype=np.float64)
     with single_thread_blas():
         groups = covariate_shares(units, final["theta"], lengths, doc_covariates, p.bootstrap_samples,
