@@ -102,8 +102,12 @@ def test_tables_follow_the_results_contract(seeded_run):
     assert set(seeded_run["seeded_sensitivity"]["factor"]) == {0.5, 1.0, 2.0}
 
 
-def test_identical_across_runs_and_process_counts(seeded_run, theme_params):
+def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monkeypatch):
+    from pipeline.themes import seeded
+
     again = run_seeded(planted_units(), TERM_CATEGORIES, theme_params, COVARIATES)
+    # The synthetic corpus is small enough to run serially; make the workers run it.
+    monkeypatch.setattr(seeded, "POOL_MIN_TOKENS", 0)
     parallel = run_seeded(planted_units(), TERM_CATEGORIES, dict(theme_params, processes=2), COVARIATES)
     for name, table in seeded_run.items():
         if isinstance(table, pd.DataFrame):
