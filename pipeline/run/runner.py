@@ -183,13 +183,14 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
                           title="Keyword-assisted topics (one per seeded governance dimension)",
                           note="Topic numbers match results/tables/seeded_topics.csv.",
                           terms=params["ldavis_terms"])
-        _theme_figures(out, found, params)
+        _theme_figures(out, found, params, seeded)
 
 
-def _theme_figures(out: Paths, found: dict, params: dict) -> None:
+def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict) -> None:
     from pipeline.figures import themes as figures_themes
 
     figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
+    figures_themes.write_seeded_figure(seeded, out.figures)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path) -> list[Path]:

@@ -179,3 +179,10 @@ def test_missing_covariate_names_the_article():
     units = [{"doc_id": "a", "place": "甲"}, {"doc_id": "b", "place": "乙"}]
     with pytest.raises(ValueError, match="b"):
         covariate_shares(units, np.eye(2), np.ones(2), {"a": {"level": "city"}, "b": {}}, 10, 1)
+
+
+def test_seeded_figure_is_written(seeded_run, tmp_path):
+    from pipeline.figures.themes import write_seeded_figure
+
+    path = write_seeded_figure(seeded_run, tmp_path)
+    assert path.exists() and path.stat().st_size > 0
