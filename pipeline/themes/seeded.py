@@ -13,8 +13,8 @@ The model follows keyATM (Eshima, Imai & Sasaki 2024, AJPS) and seededlda
   dimension a passage is about; seeding them would make a topic of the genre.
 * Seeds: a dimension's lexicon terms ranked by their count in the modelled
   units (ties by term), kept while their share of all modelled tokens exceeds
-  `min_seed_share` (keyATM's advice is more than 0.1% of the corpus: rarer
-  keywords cannot shape a topic), at most `max_seeds`. A dimension without a
+  `min_keyword_share` (keyATM's advice is more than 0.1% of the corpus: rarer
+  keywords cannot shape a topic), at most `max_keywords`. A dimension without a
   seed above the floor gets no topic and is reported as not found.
 * Prior: every entry of eta is `eta`; a seed's entry in its dimension's topic
   gets `weight` x the seed's corpus count added: pseudo-counts on the count
@@ -57,8 +57,8 @@ class SeededParams:
     """The `themes.seeded:` section of params.yaml, checked."""
 
     frame_category: str
-    max_seeds: int
-    min_seed_share: float
+    max_keywords: int
+    min_keyword_share: float
     weight: float
     sensitivity: tuple[float, ...]
     eta: float
@@ -80,10 +80,10 @@ class SeededParams:
         values["sensitivity"] = tuple(float(s) for s in params["sensitivity"])
         p = cls(**values)
         problems = []
-        if p.max_seeds < 1:
-            problems.append("max_seeds must be at least 1")
-        if not 0.0 <= p.min_seed_share < 1.0:
-            problems.append("min_seed_share must be in [0, 1)")
+        if p.max_keywords < 1:
+            problems.append("max_keywords must be at least 1")
+        if not 0.0 <= p.min_keyword_share < 1.0:
+            problems.append("min_keyword_share must be in [0, 1)")
         if p.weight <= 0 or any(s <= 0 for s in p.sensitivity):
             problems.append("weight and sensitivity factors must be positive")
         if p.eta <= 0:
@@ -116,7 +116,7 @@ def choose_seeds(
     for dim in dims:
         terms = [t for t, c in term_categories.items() if c == dim]
         ranked = sorted(((t, counts.get(t, 0)) for t in terms), key=lambda tc: (-tc[1], tc[0]))
-        out[dim] = [(t, n) for t, n in ranked if total > 0 and n / total > sp.min_seed_share][: sp.max_seeds]
+        out[dim] = [(t, n) for t, n in ranked if total > 0 and n / total > sp.min_keyword_share][: sp.max_keywords]
     return out
 
 
@@ -159,8 +159,8 @@ def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no
     seeded_dims = [d for d in dims if seeds[d]]
     if not seeded_dims:
         raise ValueError(
-            f"themes.seeded: no lexicon term reaches min_seed_share={sp.min_seed_share} of the {total} modelled "
-            "tokens; lower min_seed_share"
+            f"themes.seeded: no lexicon term reaches min_keyword_share={sp.min_keyword_share} of the {total} modelled "
+            "tokens; lower min_keyword_share"
         )
     n_free = free_topic_count(texts, set(seed_terms), len(seeded_dims), sp.max_free)
     topic_dims = seeded_dims + [FREE] * n_free

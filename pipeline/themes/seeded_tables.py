@@ -85,7 +85,7 @@ def quality_table(prep, fits_main, tops_main, sp: SeededParams, topn: int, frex_
             rows.append({
                 "topic": None, "dimension": dim, "stability": float("nan"), "c_npmi": float("nan"),
                 "exclusivity": float("nan"), "seeds_in_top10": 0, "added_terms": "", "found": False, "seeds": 0,
-                "reason": f"no lexicon term above min_seed_share={sp.min_seed_share:g} of tokens: no topic",
+                "reason": f"no lexicon term above min_keyword_share={sp.min_keyword_share:g} of tokens: no topic",
             })
     return _round_frame(pd.DataFrame(rows))
 

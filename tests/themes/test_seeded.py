@@ -60,7 +60,7 @@ def theme_params() -> dict:
 
     params = dict(load_params(PROJECT_ROOT / "params.yaml")["themes"])
     params.update(passes=10, iterations=100, bootstrap_samples=200, processes=1, no_above=1.0)
-    params["seeded"] = dict(params["seeded"], min_seed_share=0.001, max_free=0, seeds=[1, 2])
+    params["seeded"] = dict(params["seeded"], min_keyword_share=0.001, max_free=0, seeds=[1, 2])
     return params
 
 
@@ -116,7 +116,7 @@ def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monk
 
 
 def test_seeds_are_the_most_frequent_terms_above_the_floor(theme_params):
-    sp = SeededParams.from_dict(dict(theme_params["seeded"], max_seeds=2, min_seed_share=0.01))
+    sp = SeededParams.from_dict(dict(theme_params["seeded"], max_keywords=2, min_keyword_share=0.01))
     cats = {"甲": "a", "乙": "a", "丙": "a", "丁": "b"}
     counts = {"甲": 5, "乙": 30, "丙": 20, "丁": 1}
     seeds = choose_seeds(counts, 1000, cats, ["a", "b"], sp)
