@@ -16,11 +16,15 @@ The model follows keyATM (Eshima, Imai & Sasaki 2024, AJPS) and seededlda
   `min_keyword_share` (keyATM's advice is more than 0.1% of the corpus: rarer
   keywords cannot shape a topic), at most `max_keywords`. A dimension without a
   seed above the floor gets no topic and is reported as not found.
-* Prior: every entry of eta is `eta`; a seed's entry in its dimension's topic
-  gets `weight` x the seed's corpus count added: pseudo-counts on the count
-  scale of the data, as seededlda gives them, so a seed's prior weighs about
-  as much as its own occurrences when weight = 1. Seed terms are kept in the
-  vocabulary even where the document-frequency pruning would drop them.
+* Prior: every entry of eta is `eta` (seededlda's default beta, 0.1); a
+  seed's entry in its dimension's topic gets `weight` x the seed's corpus
+  count added, and its entries in other topics nothing: pseudo-counts on the
+  count scale of the data, as seededlda gives them (its current versions add
+  the seed's count x weight x 100, with weight 0.01 by default, so weight = 1
+  here is seededlda's default: a seed's prior weighs as much as its own
+  occurrences). Seed terms are kept in the vocabulary even where the
+  document-frequency pruning would drop them. alpha, passes, iterations and
+  chunksize are the exploratory model's (`themes:`).
 * Free topics: topics without seeds take up language no dimension's seeds
   reach. Their number follows the units no seed reaches: if a share f of the
   units contains no seed term, free topics get that share at the seeded
