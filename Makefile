@@ -6,14 +6,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The Jupyter kernel the notebooks name; registered inside .venv, so nothing
+# outside the project folder changes.
+KERNEL := governance-study
 
-.PHONY: venv results test check bench clean-build
+.PHONY: venv results test check bench lab browser clean-build
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "== setting up $(VENV) from requirements.lock"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (governance study)" > /dev/null
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -27,8 +31,23 @@ check: $(STAMP)
 	$(PY) -m pipeline check
 
 ## The test suite, after the regeneration check.
-test: $(STAMP) check
+test: $(STAMP) browser check
 	$(PY) -m pytest
+
+## The browser the page tests drive: Debian's Chromium (installed when missing
+## and this is root; otherwise the browser test says what is missing).
+browser:
+	@command -v chromium > /dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	    echo "== installing chromium (Debian package) for the browser test"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    (apt-get install -y -q chromium > /dev/null 2>&1 || \
+	     (apt-get update -q > /dev/null && apt-get install -y -q chromium > /dev/null)); \
+	  else echo "== chromium is not installed and cannot be installed here: the browser test will fail"; fi; }
+
+## The notebooks in JupyterLab, on the study's own kernel.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 ## Scaling benchmark (10x, 100x, 1000x corpora).
 bench: $(STAMP)

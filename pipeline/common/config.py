@@ -43,6 +43,11 @@ class Paths:
         return self.root / "lexicon"
 
     @property
+    def validation(self) -> Path:
+        """Hand coding of sentences against the codebook, and the dictionary's scores against it."""
+        return self.root / "data" / "validation"
+
+    @property
     def notebooks(self) -> Path:
         return self.root / "notebooks"
 
@@ -71,6 +76,10 @@ class Paths:
     @property
     def units_jsonl(self) -> Path:
         return self.results / "corpus" / "units.jsonl"
+
+    @property
+    def exports(self) -> Path:
+        return self.results / "exports"
 
     @property
     def run_manifest(self) -> Path:

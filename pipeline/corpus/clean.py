@@ -5,8 +5,10 @@ the audit rows (rule, step, start, end, before, after) of every change, so a
 reader can see, and a test can replay, exactly what the study removed.
 
 Order matters: inserted pinyin is removed first (it is interleaved with the
-characters the other patterns must see), then site chrome, then garbled
-spans, then Unicode and whitespace normalisation.
+characters the other patterns must see), then known site chrome
+(lexicon/boilerplate.yaml), then the chrome classifier's lines and spans
+(pipeline/corpus/chrome.py, lexicon/chrome.yaml), then garbled spans, then
+Unicode and whitespace normalisation.
 """
 
 from __future__ import annotations
@@ -189,9 +191,12 @@ def nfc_edits(text: str) -> list[Edit]:
 Rule = Callable[[str], list[Edit]]
 
 
-def default_rules(patterns: list[BoilerplatePattern], garble_rule: Rule | None) -> list[Rule]:
-    """The cleaning rules in the order they run."""
+def default_rules(patterns: list[BoilerplatePattern], garble_rule: Rule | None,
+                  chrome_rule: Rule | None = None) -> list[Rule]:
+    """The cleaning rules in the order they run: known boilerplate first, then the chrome classifier."""
     rules: list[Rule] = [nfc_edits, pinyin_edits, lambda text: boilerplate_edits(text, patterns)]
+    if chrome_rule is not None:
+        rules.append(chrome_rule)
     if garble_rule is not None:
         rules.append(garble_rule)
     rules += [fullwidth_alnum_edits, odd_space_edits, space_run_edits, line_edge_edits,

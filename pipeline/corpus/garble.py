@@ -36,6 +36,11 @@ reading's character was lost) are removed with it.
 What a single character can hide is out of reach: a lone rare character is
 never removed on its own (it is as likely a place name such as 歙), and one or
 two misread characters that happen to be ordinary ones are not detected.
+Likewise a span printed as a few Hanzi and nothing else (at most
+`name_max_chars`) is confirmed only with a gain of `name_min_gain`: real rare
+place and person names (圐圙乡, 嵖岈山, 书记孔永) re-align into likelier text
+about as well as short misreadings do, while real misreadings run on until an
+ASCII byte and nearly always print foreign characters or run longer.
 """
 
 from __future__ import annotations
@@ -171,6 +176,11 @@ def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int,
 SENTENCE_MARKS = frozenset("。！？；")
 
 
+def name_shaped(printed: str, settings: GarbleSettings) -> bool:
+    """A printed span that could be a name: Hanzi only, and no longer than a name."""
+    return 0 < len(printed) <= settings.name_max_chars and all(is_han(ch) for ch in printed)
+
+
 class GarbleDetector:
     """The garble rule for one run: model, settings and scores built once.
 
@@ -202,6 +212,11 @@ class GarbleDetector:
             run = (max(run[0], lower), run[1])
             best = self._reading_near(text, run, lower, restorable, memo)
             if best is None or best.gain < settings.min_gain:
+                continue
+            if name_shaped(text[best.start:best.end], settings) and best.gain < settings.name_min_gain:
+                # A few ordinary-looking Hanzi: as likely a rare place or person
+                # name (圐圙, 嵖岈, 陈塘庄) as a misreading; only an overwhelming
+                # gain confirms them.
                 continue
             mean = model.mean_logp(best.text)
             share = model.pair_share(best.text)

@@ -17,6 +17,9 @@ from pipeline.common.errors import InputError
 from pipeline.common.io import sha256_text
 
 MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "date", "notes")
+# Optional: the doc_id of an article this one deliberately repeats (a repost
+# kept on purpose); the near-duplicate check then lets the pair through.
+OPTIONAL_COLUMNS = ("duplicate_of",)
 LEVELS = ("province", "city", "county", "district", "township", "community")
 
 
@@ -33,6 +36,7 @@ class Document:
     text: str
     codec: str
     raw_sha256: str
+    duplicate_of: str = ""
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
@@ -64,11 +68,15 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
         seen[doc_id] = line_no
         if row["level"] not in LEVELS:
             raise InputError(path, f"line {line_no}: level {row['level']!r} is not one of {', '.join(LEVELS)}")
+    for line_no, row in enumerate(rows, start=2):
+        target = (row.get("duplicate_of") or "").strip()
+        if target and (target not in seen or target == row["doc_id"]):
+            raise InputError(path, f"line {line_no}: duplicate_of {target!r} is not the doc_id of another article")
     files = [row["file"] for row in rows]
     duplicates = sorted({f for f in files if files.count(f) > 1})
     if duplicates:
         raise InputError(path, f"file(s) listed twice: {', '.join(duplicates)}")
-    return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS} for row in rows]
+    return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS + OPTIONAL_COLUMNS} for row in rows]
 
 
 def check_raw_folder(raw_dir: Path, manifest_rows: list[dict[str, str]], manifest_path: Path) -> None:
@@ -89,6 +97,23 @@ def cjk_share(text: str) -> float:
     return sum(1 for c in letters if unicodedata.name(c, "").startswith("CJK")) / len(letters)
 
 
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<div", b"<meta ", b"<p>",
+                 b"<p ", b"<br", b"<span", b"<style", b"<table")
+
+
+def looks_like_html(data: bytes) -> bool:
+    """True for a saved web page: a document type or several kinds of HTML tag.
+
+    One stray tag (a <p class=...> left in a copied paragraph) is removed by
+    cleaning; a page has its markup in many places.
+    """
+    lowered = data[:200_000].lower()
+    if lowered.lstrip().startswith((b"<!doctype html", b"<html")):
+        return True
+    kinds = sum(1 for marker in _HTML_MARKERS if marker in lowered)
+    return kinds >= 3 or lowered.count(b"</") >= 10
+
+
 def decode_bytes(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
                  min_cjk_share: float) -> tuple[str, str]:
     """Decode strictly with each codec and keep the most plausible Chinese text.
@@ -99,6 +124,10 @@ def decode_bytes(data: bytes, path: Path, codecs: list[str], plausibility: Calla
         raise InputError(path, "is empty; remove it (and its manifest row) or put the article's text in it")
     if b"\x00" in data:
         raise InputError(path, "contains NUL bytes, so it is binary, not an article; replace it with the text file")
+    if looks_like_html(data):
+        raise InputError(path, "is a web page (HTML markup), not the article's text; its tags and scripts would be "
+                               "counted as words. Save the article's text only (e.g. copy it from the browser, or "
+                               "extract it with trafilatura) and rerun")
     candidates: list[tuple[float, int, str, str]] = []
     for order, codec in enumerate(codecs):
         try:

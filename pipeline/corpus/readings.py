@@ -36,6 +36,8 @@ class GarbleSettings:
     max_grow: int
     run_gap: int
     max_span: int
+    name_max_chars: int = 4
+    name_min_gain: float = 10.0
 
     @classmethod
     def from_params(cls, params: dict) -> "GarbleSettings":
@@ -50,6 +52,8 @@ class GarbleSettings:
             max_grow=int(params["max_grow"]),
             run_gap=int(params["run_gap"]),
             max_span=int(params["max_span"]),
+            name_max_chars=int(params["name_max_chars"]),
+            name_min_gain=float(params["name_min_gain"]),
         )
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 
 from pipeline.common.config import Paths
 from pipeline.common.parallel import ordered_map
+from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
-from pipeline.corpus import ingest, script
+from pipeline.corpus import duplicates, ingest, script
 
 log = logging.getLogger("pipeline")
 
@@ -22,6 +23,7 @@ class CleanDocument:
     script: str
     text: str  # cleaned and simplified
     audit: list[dict]
+    meta: dict | None = None  # author and date named by the chrome removed (chrome.metadata)
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Cleaner:
     model: Any  # pipeline.corpus.charmodel.CharModel
     patterns: list
     garble: Any  # pipeline.corpus.garble.GarbleDetector
+    chrome: Any = None  # pipeline.corpus.chrome.ChromeLexicon
+    chrome_settings: Any = None  # pipeline.corpus.chrome.ChromeSettings
 
 
 def build_cleaner(paths: Paths, params: dict) -> Cleaner:
@@ -40,13 +44,22 @@ def build_cleaner(paths: Paths, params: dict) -> Cleaner:
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)
     return Cleaner(converter, model, clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml"),
-                   GarbleDetector(model, params["clean"]["garble"]))
+                   GarbleDetector(model, params["clean"]["garble"]),
+                   chrome.load_chrome(paths.lexicon / "chrome.yaml"),
+                   chrome.ChromeSettings.from_params(params["clean"]["chrome"]))
 
 
-def clean_article(text: str, cleaner: Cleaner) -> tuple[str, str, list[dict]]:
-    """(script, cleaned simplified text, audit rows) of one raw article text."""
-    rules = clean_stage.default_rules(cleaner.patterns, cleaner.garble.article_rule())
-    cleaned, audit = clean_stage.clean_text(text, rules)
+def article_rules(cleaner: Cleaner, repeated: frozenset[str] = frozenset()) -> list:
+    """The cleaning rules for one article (its garble memo is its own)."""
+    chrome_rule = (chrome.chrome_rule(cleaner.chrome, cleaner.chrome_settings, repeated)
+                   if cleaner.chrome is not None else None)
+    return clean_stage.default_rules(cleaner.patterns, cleaner.garble.article_rule(), chrome_rule)
+
+
+def clean_article(item: str | tuple[str, frozenset[str]], cleaner: Cleaner) -> tuple[str, str, list[dict]]:
+    """(script, cleaned simplified text, audit rows) of one raw article text (and its repeated lines)."""
+    text, repeated = (item, frozenset()) if isinstance(item, str) else item
+    cleaned, audit = clean_stage.clean_text(text, article_rules(cleaner, repeated))
     return (script.detect_script(cleaned, cleaner.converter), script.to_simplified(cleaned, cleaner.converter),
             audit)
 
@@ -63,10 +76,24 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
         # Workers build their own cleaner; a serial run reuses this one.
         build, build_args = ((build_cleaner, (paths, params)) if processes > 1 and len(docs) > 1
                              else (_same, (cleaner,)))
-        cleaned = ordered_map(clean_article, [d.text for d in docs], build, build_args, processes, "clean")
-        documents = [CleanDocument(doc, kind, text, audit) for doc, (kind, text, audit) in zip(docs, cleaned)]
+        repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
+        cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
+                              processes, "clean")
+        documents = [CleanDocument(doc, kind, text, audit, _metadata(audit, cleaner))
+                     for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
+        settings = params["clean"]["near_duplicates"]
+        if settings.get("check", True):
+            duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
+                                             float(settings["threshold"]))
     return documents
+
+
+def _metadata(audit: list[dict], cleaner: Cleaner) -> dict[str, str]:
+    """Author and date named by the chrome an article lost; the author in simplified script, like the text."""
+    meta = chrome.metadata(audit, cleaner.chrome)
+    meta["author"] = script.to_simplified(meta["author"], cleaner.converter)
+    return meta
 
 
 def _same(value: Any) -> Any:
@@ -82,8 +109,11 @@ def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
 def documents_table(documents: list[CleanDocument], extra: dict[str, dict[str, int]] | None = None) -> pd.DataFrame:
     rows = []
     for d in documents:
+        meta = d.meta or {}
         row = {"doc_id": d.doc.doc_id, "place": d.doc.place, "level": d.doc.level,
-               "province": d.doc.province, "source": d.doc.source, "date": d.doc.date,
+               "province": d.doc.province, "source": d.doc.source,
+               # The manifest's date wins; otherwise the date the removed chrome named.
+               "date": d.doc.date or meta.get("date", ""), "author": meta.get("author", ""),
                "file": d.doc.file, "codec": d.doc.codec, "script": d.script,
                "chars_raw": len(d.doc.text), "chars_clean": len(d.text),
                "changes": len(d.audit)}

@@ -19,7 +19,10 @@ import nbformat
 
 from pipeline.report.results import RESULTS_ENV
 
-KERNEL = "python3"
+# The kernel `make venv` registers inside .venv (and `make lab` uses), so that
+# the notebooks run in the study's own environment wherever they are opened.
+KERNEL = "governance-study"
+KERNEL_DISPLAY_NAME = "Python (governance study)"
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -32,7 +35,7 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             # stable ids: position-based, so inserting a cell renumbers but re-running does not
             pass
     nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL}
+    nb.metadata["kernelspec"] = {"display_name": KERNEL_DISPLAY_NAME, "language": "python", "name": KERNEL}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -54,6 +57,7 @@ def _results_env(results_dir: Path) -> Iterator[None]:
 
 
 async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -63,6 +67,9 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
                                 resources={"metadata": {"path": str(source.parent)}})
         try:
             await client.async_execute()
+        except NoSuchKernel:
+            raise RuntimeError(f"{source}: the Jupyter kernel {KERNEL!r} is not registered; run `make venv` "
+                               f"(or `python -m ipykernel install --sys-prefix --name {KERNEL}`)") from None
         except CellExecutionError as exc:
             raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -95,18 +102,28 @@ def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout
     return execute_notebooks([source], [destination], results_dir, 1, timeout)[0]
 
 
-def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str]) -> nbformat.NotebookNode:
-    """One notebook holding all of them, after a table of contents."""
-    toc = ["# Community governance in five Chinese places: the study's report", "",
-           "Every notebook of the study, executed by `make results`.", ""]
-    toc += [f"{i}. [{title}](#{_anchor(title)})" for i, title in enumerate(titles, start=1)]
+# nbconvert's lab template, less the scripts it would fetch from the web.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_TITLE = "Community governance (社区治理) in five Chinese places: what the study finds"
+
+
+def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str],
+                      abstract: str | None = None) -> nbformat.NotebookNode:
+    """One notebook holding all of them, after the title, the abstract and a table of contents."""
+    head = [f"# {REPORT_TITLE}", ""]
+    if abstract:
+        head += ["## Abstract", "", abstract, ""]
+    head += ["## Contents", "", "Every notebook of the study, executed by `make results` against the tables in "
+             "`results/`; their code is in `notebooks/`.", ""]
+    head += [f"{i}. [{title}](#{_anchor(title)})" for i, title in enumerate(titles, start=1)]
     merged = nbformat.v4.new_notebook()
-    merged.cells.append(nbformat.v4.new_markdown_cell("\n".join(toc)))
+    merged.cells.append(nbformat.v4.new_markdown_cell("\n".join(head)))
     for nb in notebooks:
         merged.cells.extend(copy.deepcopy(nb.cells))
     for index, cell in enumerate(merged.cells):
         cell["id"] = f"cell-{index:04d}"
     merged.metadata = copy.deepcopy(notebooks[0].metadata) if notebooks else merged.metadata
+    merged.metadata["title"] = REPORT_TITLE
     return merged
 
 
@@ -126,7 +143,10 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
 def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="study", extra_template_basedirs=[str(TEMPLATES)])
+    # A reader's report: findings, figures and tables without the code behind
+    # them (which the notebooks keep).
+    exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
@@ -137,11 +157,11 @@ def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
 
 
 def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path,
-                 kernels: int = 2) -> list[Path]:
+                 kernels: int = 2, abstract: str | None = None) -> list[Path]:
     """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report."""
     written = [notebooks_out / source.name for source in notebook_sources]
     executed = execute_notebooks(notebook_sources, written, results_dir, kernels)
     titles = [notebook_title(nb, source.stem) for nb, source in zip(executed, notebook_sources)]
     if executed:
-        export_html(combined_notebook(executed, titles), report_path)
+        export_html(combined_notebook(executed, titles, abstract), report_path)
     return written

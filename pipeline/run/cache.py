@@ -62,7 +62,8 @@ def input_files(paths: Paths) -> list[Path]:
     """Every file a run reads: raw articles, manifest, lexicon and pattern files."""
     files = [p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith(".")]
     files += [paths.manifest_csv]
-    files += [p for p in paths.lexicon.rglob("*") if p.is_file()]
+    # Documentation beside the word lists (README, codebook) is not read by any stage.
+    files += [p for p in paths.lexicon.rglob("*") if p.is_file() and p.suffix != ".md"]
     return sorted(files)
 
 

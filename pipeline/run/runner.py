@@ -23,13 +23,20 @@ import pandas as pd
 
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.corpus.chrome import ChromeSettings
+from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.figures.plotting import cjk_font_path
+from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
 from pipeline.run import provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
 from pipeline.text.stage import Segmentation, segment_corpus
 
 log = logging.getLogger("pipeline")
+
+# Lexicon files read by cleaning (the corpus stage), not by segmentation.
+CLEANING_LEXICON = ("boilerplate.yaml", "chrome.yaml")
 
 
 @dataclass
@@ -75,7 +82,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
     params = state.params
     raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
     key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
-                          patterns=files_digest([paths.lexicon / "boilerplate.yaml"], paths.root),
+                          patterns=files_digest([paths.lexicon / n for n in CLEANING_LEXICON], paths.root),
                           params=[params["ingest"], params["clean"]])
     state.keys["corpus"] = key
     state.documents = state.cache.get_or_compute(
@@ -84,7 +91,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
 
 def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
     """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
-    lexicon_files = [p for p in paths.lexicon.rglob("*") if p.is_file() and p.name != "boilerplate.yaml"]
+    lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name not in CLEANING_LEXICON]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
                           params=[state.params["segment"], state.params["units"]],
@@ -111,6 +118,17 @@ def write_segment_outputs(out: Paths, seg: Segmentation) -> None:
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
     io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
+
+
+def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
+    """Document-term matrices, vocabulary, docvars and the dictionary for R (quanteda, stm)."""
+    from pipeline.report.exports import build_exports
+
+    for name, content in build_exports(seg.units, documents, seg.lexicon).items():
+        if isinstance(content, pd.DataFrame):
+            io.write_csv(content, out.exports / name)
+        else:
+            io.write_text(content, out.exports / name)
 
 
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
@@ -193,8 +211,8 @@ def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict) -> None:
     figures_themes.write_seeded_figure(seeded, out.figures)
 
 
-def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path) -> list[Path]:
-    """Execute the notebooks against the new results and export the HTML report."""
+def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
+    """Execute the notebooks against the new results and export the HTML report, the findings as its abstract."""
     from pipeline.report.notebooks import build_report
 
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
@@ -208,7 +226,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
             scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
             try:
                 written = build_report(sources, scratch, out.results, scratch / "report.html",
-                                       state.params["report"].get("kernels", 1))
+                                       state.params["report"].get("kernels", 1), abstract_of(findings))
                 return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -224,12 +242,14 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
     for d in state.documents:
         io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
     io.write_csv(cleaning_audit_table(state.documents), out.tables / "cleaning_audit.csv")
+    io.write_csv(review_table(state.documents, ChromeSettings.from_params(state.params["clean"]["chrome"])),
+                 out.tables / "cleaning_review.csv")
 
 
 def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
-    inputs += sorted(p for p in paths.lexicon.rglob("*") if p.is_file())
+    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon)]
     outputs = sorted(p for p in out.results.rglob("*") if p.is_file() and p.name != "manifest.json")
     def rel(p: Path) -> str:
         try:
@@ -293,8 +313,19 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
             os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
     finally:
         shutil.rmtree(executed_dir, ignore_errors=True)
+    if target == paths.results:
+        _sync_documents(paths, target)
     log.info("results written to %s", target)
     return state
+
+
+def _sync_documents(paths: Paths, target: Path) -> None:
+    """After a run into the project's own results/: the README's findings and the codebook's term tables."""
+    if sync_readme(paths.root / "README.md", (target / "findings.md").read_text(encoding="utf-8")):
+        log.info("README.md: findings section rewritten from the new tables")
+    codebook = paths.lexicon / "CODEBOOK.md"
+    if codebook.exists() and sync_codebook(paths.lexicon / "governance_terms.csv", codebook):
+        log.info("lexicon/CODEBOOK.md: terms by dimension rewritten from the lexicon")
 
 
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
@@ -307,11 +338,13 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         write_segment_outputs(out, seg)
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
+        write_exports(out, seg, documents)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg)
         stage_themes(paths, out, state, seg)
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
-        stage_report(paths, out, state, executed_dir)
+        stage_report(paths, out, state, executed_dir, write_findings(out.tables, out.results / "findings.md"))
+        embed_fonts(out.results, cjk_font_path())
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)

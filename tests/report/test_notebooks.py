@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
-from pipeline.report.notebooks import execute_notebook
+from pipeline.report.notebooks import KERNEL, execute_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def test_notebook_structure(source):
     nb = nbformat.read(source, as_version=4)
     nbformat.validate(nb)
     assert nb.nbformat == 4
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.metadata["kernelspec"]["name"] == KERNEL
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
     # Results are read through pipeline.report.results only, never from a path of their own.
@@ -78,3 +78,11 @@ def test_notebook_executes_cleanly_and_reproducibly(source, results_dir, tmp_pat
     # the committed notebook is exactly what executing it against the committed results gives
     assert executed_path.read_bytes() == source.read_bytes(), (
         f"{source.name} differs from its re-execution; run `make results` and commit the notebooks")
+
+
+def test_the_study_kernel_is_registered_in_this_environment():
+    """`make venv` registers the kernel the notebooks name (and `make lab` opens them with)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    assert KERNEL in specs, f"kernel {KERNEL!r} not registered; run `make venv`"

@@ -1,0 +1,94 @@
+"""The generated part of the codebook: the lexicon's terms, dimension by dimension.
+
+`lexicon/CODEBOOK.md` is written by hand except for the section between the
+markers `<!-- terms-by-dimension:start -->` and `<!-- terms-by-dimension:end -->`,
+which lists every term of `lexicon/governance_terms.csv` with its gloss, so
+that the codebook and the dictionary never disagree on what a dimension holds.
+
+The CSV is read with the csv module, not through `load_lexicon`, so that a
+column added to the lexicon (such as a flag for local brands) does not stop
+the codebook from being built. The last column says which terms are local
+brands or otherwise special: the `kind` column when the lexicon has one, else
+"local brand" where the note says so.
+
+    python -m pipeline.report.codebook          # rewrite the section in place
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+from pipeline.common.config import Paths
+from pipeline.common.errors import InputError
+
+START = "<!-- terms-by-dimension:start -->"
+END = "<!-- terms-by-dimension:end -->"
+NOTE = ("<!-- Generated from lexicon/governance_terms.csv by pipeline.report.codebook; "
+        "do not edit by hand. -->")
+REQUIRED = ("term", "category", "gloss")
+
+
+def read_terms(text: str, source: str = "lexicon CSV") -> list[dict[str, str]]:
+    """Rows of the lexicon CSV as dicts, in file order; InputError on a missing column."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(source, f"line 1: missing column(s) {', '.join(missing)}")
+    reader.fieldnames = header
+    return [{k: (v or "").strip() for k, v in row.items() if k is not None}
+            for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|")
+
+
+def _kind(row: dict[str, str]) -> str:
+    if "kind" in row:
+        return row["kind"]
+    return "local brand" if "local brand" in row.get("note", "") else ""
+
+
+def terms_markdown(rows: list[dict[str, str]]) -> str:
+    """One table per category (in order of first appearance), terms in file order."""
+    categories: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        categories.setdefault(row["category"], []).append(row)
+    parts = [NOTE, ""]
+    for category, members in categories.items():
+        parts += [f"### {category} ({len(members)} terms)", "", "| term | gloss | kind |", "|---|---|---|"]
+        parts += [f"| {_cell(r['term'])} | {_cell(r['gloss'])} | {_cell(_kind(r))} |" for r in members]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def replace_section(document: str, section: str, source: str = "codebook") -> str:
+    """The document with the text between the two markers replaced by `section`."""
+    if document.count(START) != 1 or document.count(END) != 1 or document.index(START) > document.index(END):
+        raise InputError(source, f"needs exactly one {START} followed by one {END}")
+    head, rest = document.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{section.rstrip()}\n{END}{tail}"
+
+
+def current_section(document: str) -> str:
+    """The text between the markers, as `replace_section` writes it."""
+    _, rest = document.split(START, 1)
+    return rest.split(END, 1)[0].strip("\n")
+
+
+def main(paths: Paths | None = None) -> None:
+    paths = paths or Paths.at()
+    lexicon = paths.lexicon / "governance_terms.csv"
+    codebook = paths.lexicon / "CODEBOOK.md"
+    section = terms_markdown(read_terms(lexicon.read_text(encoding="utf-8"), str(lexicon)))
+    codebook.write_text(replace_section(codebook.read_text(encoding="utf-8"), section, str(codebook)),
+                        encoding="utf-8")
+    print(f"wrote the terms section of {codebook}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The study's findings in a few sentences, written from the result tables.
+
+The README's findings section and the report's abstract are both this text,
+so neither can drift from the tables: the runner writes it to
+`results/findings.md` and into the README between its findings markers, and a
+test checks that the README holds what the tables say.
+
+Each sentence is a pure function of the tables it names; a sentence whose
+table is missing (a stage turned off) is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import pandas as pd
+
+FRAME = "governance_frame"
+START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+Tables = Mapping[str, pd.DataFrame]
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def corpus_sentence(tables: Tables) -> str | None:
+    docs = tables.get("documents")
+    if docs is None or docs.empty:
+        return None
+    places = list(dict.fromkeys(docs["place"]))
+    by_province = docs.drop_duplicates("place")["province"].value_counts()
+    biggest, count = by_province.index[0], int(by_province.iloc[0])
+    levels = ", ".join(f"{n} {level}" for level, n in docs.drop_duplicates("place")["level"].value_counts().items())
+    share = f"; {count} of the {len(places)} places are in {biggest}" if count > 1 else ""
+    return (f"The corpus is {len(docs)} article{'s' if len(docs) != 1 else ''} from {len(places)} places "
+            f"({levels}){share}, cut into {int(docs['units'].sum())} text units with "
+            f"{int(docs['tokens'].sum())} counted tokens, so every place-level contrast below is a contrast "
+            f"between {'one article' if len(docs) == len(places) else 'a few articles'} per place.")
+
+
+def profile_sentence(tables: Tables) -> str | None:
+    """Which dimension (frame aside) each place mentions most, by the dictionary."""
+    profile = tables.get("lexicon_profile")
+    if profile is None or profile.empty:
+        return None
+    rate = "share" if "share" in profile.columns else "per_10k"
+    part = profile[profile["category"] != FRAME]
+    leads = (part.sort_values([rate, "category"], ascending=[False, True]).groupby("place", sort=False).head(1))
+    counts = leads["category"].value_counts()
+    top, n = counts.index[0], int(counts.iloc[0])
+    others = [f"{place} ({category})" for place, category in zip(leads["place"], leads["category"]) if category != top]
+    rest = f"; the others lead with another: {_join(others)}" if others else ""
+    unit = "share of sentences" if rate == "share" else "rate per 10,000 tokens"
+    return (f"By the dictionary, the dimension mentioned most (frame terms aside, by {unit}) is {top} "
+            f"in {n} of {leads['place'].nunique()} places{rest}.")
+
+
+def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:
+    """Each place's most distinctive terms by weighted log-odds that also hold up under the bootstrap."""
+    terms = tables.get("place_terms")
+    if terms is None or terms.empty:
+        return None
+    part = terms[(terms["method"] == "logodds") & (terms["stability"] >= min_stability)].sort_values(["rank", "term"])
+    parts = []
+    for place, group in part.groupby("place", sort=False):
+        picked = [f"{t} ({g})" if isinstance(g, str) and g else t
+                  for t, g in zip(group["term"].head(top), group.get("gloss", pd.Series([""] * len(group))).head(top))]
+        parts.append(f"{place}: {'、'.join(picked)}")
+    if not parts:
+        return None
+    return (f"Distinctive terms that stay in a place's top list in at least {min_stability:.0%} of bootstrap "
+            f"resamples: {'; '.join(parts)}.")
+
+
+def caveat_sentence(tables: Tables) -> str | None:
+    docs = tables.get("documents")
+    if docs is None or docs.empty or docs.groupby("place").size().max() > 1:
+        return None
+    return ("With one article per place, intervals describe variation across an article's passages, not across "
+            "articles or authors; a place's emphasis is one author's emphasis in one text.")
+
+
+SENTENCES: tuple[Callable[[Tables], str | None], ...] = (corpus_sentence, profile_sentence, emphases_sentence,
+                                                         caveat_sentence)
+
+
+def findings_markdown(tables: Tables, sentences: Sequence[Callable[[Tables], str | None]] = SENTENCES,
+                      figure: str | None = None) -> str:
+    """The findings paragraph (and the key figure's Markdown, when given)."""
+    text = " ".join(s for s in (make(tables) for make in sentences) if s)
+    return (f"![{figure.rsplit('/', 1)[-1]}]({figure})\n\n" if figure else "") + text + "\n"
+
+
+def replace_section(document: str, section: str) -> str:
+    """The document with the text between the findings markers replaced by `section`."""
+    start, end = document.find(START), document.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no {START} ... {END} section to write the findings into")
+    return document[:start + len(START)] + "\n" + section + document[end:]
+
+
+def section_of(document: str) -> str:
+    start, end = document.find(START), document.find(END)
+    return document[start + len(START):end].lstrip("\n") if 0 <= start < end else ""

@@ -1,0 +1,149 @@
+"""The dictionary's precision and recall per dimension, against sentences coded by hand.
+
+`data/validation/coded_sentences.csv` holds sentences coded against
+`lexicon/CODEBOOK.md` by a reader who did not see the dictionary's output
+(one 0/1 column per dimension, plus `frame_only` and `coder_note`). A sentence
+is *dictionary-positive* for a dimension when the lexicon finds a term or
+variant of that dimension in it, with overlaps settled as the segmentation
+settles them (`TermMatcher`: the longest string wins). Frame terms
+(`governance_frame`) are not a dimension and are never scored.
+
+The table is computed for every sentence and separately for the study's own
+articles (doc_ids in `data/corpus.csv`, from which the lexicon was built) and
+for the rest (held-out pages), because a lexicon harvested from the texts it
+measures is expected to do better on them. It is computed for the lexicon as
+it is and for the lexicon with `lexicon/proposed_terms.csv` added.
+
+    python -m pipeline.report.validation    # writes data/validation/dictionary_validation.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from pipeline.common.config import Paths
+from pipeline.common.errors import InputError
+from pipeline.text.lexicon import canonical_map, category_map, load_lexicon
+from pipeline.text.matching import TermMatcher
+
+FRAME = "governance_frame"
+META_COLUMNS = ("sentence_id", "doc_id", "sentence", "frame_only", "coder_note")
+TABLE_COLUMNS = ("subset", "dictionary", "dimension", "coded_positive", "dictionary_positive",
+                 "true_positive", "precision", "recall", "n_sentences")
+_UNIT_END = re.compile(r"(?<=[。！？；])|\n")
+
+
+def split_units(text: str) -> list[str]:
+    """Coding units: text cut after 。！？； and at line breaks, stripped, empty ones dropped."""
+    return [unit.strip() for unit in _UNIT_END.split(text) if unit.strip()]
+
+
+def load_coded(path: Path) -> pd.DataFrame:
+    """The hand coding, checked: the meta columns present, ids unique, every code 0 or 1."""
+    path = Path(path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise InputError(path, "has no coded sentences")
+    columns = list(rows[0])
+    missing = [c for c in META_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(path, f"line 1: missing column(s) {', '.join(missing)}")
+    codes = [c for c in columns if c not in META_COLUMNS]
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        if row["sentence_id"] in seen:
+            raise InputError(path, f"line {number}: duplicate sentence_id {row['sentence_id']!r}")
+        seen.add(row["sentence_id"])
+        for column in [*codes, "frame_only"]:
+            if row[column] not in ("0", "1"):
+                raise InputError(path, f"line {number}: {column} is {row[column]!r}; codes are 0 or 1")
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in [*codes, "frame_only"]:
+        frame[column] = frame[column].astype(int)
+    return frame
+
+
+def coded_dimensions(coded: pd.DataFrame) -> list[str]:
+    """The dimension columns of a coding table, in file order."""
+    return [c for c in coded.columns if c not in META_COLUMNS]
+
+
+def combine_lexicons(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """The lexicon with proposed rows added; a proposed string already in the lexicon is an error."""
+    known = canonical_map(base)
+    clashes = [s for s in canonical_map(extra) if s in known]
+    if clashes:
+        raise ValueError(f"proposed strings already in the lexicon: {', '.join(sorted(clashes))}")
+    return pd.concat([base, extra], ignore_index=True)
+
+
+def dictionary_codes(sentences: Iterable[str], lexicon: pd.DataFrame) -> list[set[str]]:
+    """For each sentence, the categories of the lexicon strings found in it (longest match wins)."""
+    canonical = canonical_map(lexicon)
+    category = category_map(lexicon)
+    matcher = TermMatcher(canonical)
+    return [{category[canonical[string]] for _, _, string in matcher.find(sentence)} for sentence in sentences]
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return round(numerator / denominator, 3) if denominator else float("nan")
+
+
+def validation_table(coded: pd.DataFrame, lexicon: pd.DataFrame) -> pd.DataFrame:
+    """Per coded dimension: coded and dictionary positives, their overlap, precision and recall."""
+    found = dictionary_codes(coded["sentence"], lexicon)
+    rows = []
+    for dimension in coded_dimensions(coded):
+        if dimension == FRAME:
+            continue
+        human = coded[dimension].to_numpy() == 1
+        machine = [dimension in categories for categories in found]
+        true_positive = int(sum(h and m for h, m in zip(human, machine)))
+        rows.append({"dimension": dimension, "coded_positive": int(human.sum()),
+                     "dictionary_positive": int(sum(machine)), "true_positive": true_positive,
+                     "precision": _ratio(true_positive, int(sum(machine))),
+                     "recall": _ratio(true_positive, int(human.sum())), "n_sentences": len(coded)})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS[2:])
+
+
+def validation_report(coded: pd.DataFrame, dictionaries: Mapping[str, pd.DataFrame],
+                      study_docs: Iterable[str]) -> pd.DataFrame:
+    """`validation_table` for every dictionary, over all sentences, the study's articles and the rest."""
+    in_study = coded["doc_id"].isin(set(study_docs))
+    subsets = {"all": coded, "study_articles": coded[in_study], "heldout": coded[~in_study]}
+    parts = []
+    for subset, rows in subsets.items():
+        if rows.empty:
+            continue
+        for name, lexicon in dictionaries.items():
+            table = validation_table(rows, lexicon)
+            table.insert(0, "dictionary", name)
+            table.insert(0, "subset", subset)
+            parts.append(table)
+    return pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)]
+
+
+def main(paths: Paths | None = None) -> Path:
+    paths = paths or Paths.at()
+    coded = load_coded(paths.validation / "coded_sentences.csv")
+    lexicon = load_lexicon(paths.lexicon / "governance_terms.csv")
+    proposed = load_lexicon(paths.lexicon / "proposed_terms.csv")
+    with paths.manifest_csv.open(encoding="utf-8", newline="") as handle:
+        study_docs = [row["doc_id"] for row in csv.DictReader(handle)]
+    report = validation_report(coded, {"lexicon": lexicon,
+                                       "lexicon+proposed": combine_lexicons(lexicon, proposed)}, study_docs)
+    out = paths.validation / "dictionary_validation.csv"
+    report.to_csv(out, index=False, lineterminator="\n")
+    print(f"wrote {out}", file=sys.stderr)
+    return out
+
+
+if __name__ == "__main__":
+    main()
