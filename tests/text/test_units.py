@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.corpus.script import make_converter
-from pipeline.text.units import make_units, split_sentences
+from pipeline.text.units import make_units, split_inline_headings, split_sentences
 from tests.conftest import raw_text
 
 DOC_IDS = ("anhui", "suzhou", "hefei", "huainan", "chengdu")
@@ -110,3 +110,14 @@ def test_inline_headings_start_new_units():
     # A long run after a sentence end is text, not a heading.
     long_run = "第一句。 " + "很长的一段没有标点的文字" * 3 + " 后文。"
     assert len(make_units(long_run, 300, 20)) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["党建引领。", " ", "夯基垒台", "二、", "(三)", "社区治理", ",", "居民", "。 ", "\n"]),
+                max_size=30),
+       st.integers(min_value=0, max_value=30))
+def test_heading_cuts_keep_the_text(pieces, min_chars):
+    line = "".join(pieces).replace("\n", "")
+    cut = split_inline_headings(line, min_chars)
+    assert "".join(cut).replace(" ", "") == line.replace(" ", "")
+    assert all(piece == piece.strip() and piece for piece in cut)
