@@ -11,8 +11,9 @@ The model follows keyATM (Eshima, Imai & Sasaki 2024, AJPS) and seededlda
   (社区, 城乡社区治理, 基层治理, 街道 ...) name the genre and its unit of
   governance in almost every sentence, so they say nothing about which
   dimension a passage is about; seeding them would make a topic of the genre.
-* Seeds: a dimension's lexicon terms ranked by their count in the modelled
-  units (ties by term), kept while their share of all modelled tokens exceeds
+* Seeds: a dimension's lexicon terms ranked by their count in the units
+  (ties by term), kept while their share of all the units' tokens (before
+  the vocabulary is pruned) exceeds
   `min_keyword_share` (keyATM's advice is more than 0.1% of the corpus: rarer
   keywords cannot shape a topic), at most `max_keywords`. A dimension without a
   seed above the floor gets no topic and is reported as not found.
@@ -163,8 +164,8 @@ def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no
     seeded_dims = [d for d in dims if seeds[d]]
     if not seeded_dims:
         raise ValueError(
-            f"themes.seeded: no lexicon term reaches min_keyword_share={sp.min_keyword_share} of the {total} modelled "
-            "tokens; lower min_keyword_share"
+            f"themes.seeded: no lexicon term reaches min_keyword_share={sp.min_keyword_share} of the units' "
+            f"{total} tokens; lower min_keyword_share"
         )
     n_free = free_topic_count(texts, set(seed_terms), len(seeded_dims), sp.max_free)
     topic_dims = seeded_dims + [FREE] * n_free

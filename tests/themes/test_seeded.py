@@ -186,3 +186,9 @@ def test_seeded_figure_is_written(seeded_run, tmp_path):
 
     path = write_seeded_figure(seeded_run, tmp_path)
     assert path.exists() and path.stat().st_size > 0
+
+
+def test_no_keyword_above_the_floor_stops_with_a_clear_error(theme_params):
+    params = dict(theme_params, seeded=dict(theme_params["seeded"], min_keyword_share=0.5))
+    with pytest.raises(ValueError, match="lower min_keyword_share"):
+        run_seeded(planted_units(per_doc=2), TERM_CATEGORIES, params, COVARIATES)
