@@ -23,11 +23,13 @@ FIGURE_FILES = {
 }
 
 METRICS = (
+    ("c_npmi", "c_npmi coherence, primary (higher is better)"),
+    ("exclusivity", "FREX exclusivity (higher is better)"),
+    ("stability", "stability across seeds (top-10 Jaccard)"),
     ("c_v", "c_v coherence (higher is better)"),
-    ("c_npmi", "c_npmi coherence (higher is better)"),
+    ("semantic_coherence", "semantic coherence, stm (higher is better)"),
     ("u_mass", "u_mass coherence (higher is better)"),
     ("perplexity", "held-out perplexity (lower is better)"),
-    ("stability", "stability across seeds (top-10 Jaccard)"),
 )
 
 
@@ -45,7 +47,7 @@ def figure_k_selection(
     from matplotlib import pyplot as plt
 
     use_cjk_font()
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    fig, axes = plt.subplots(2, 4, figsize=(17, 7.5))
     axes = axes.ravel()
     for ax, (col, title) in zip(axes, METRICS):
         ax.scatter(k_selection["k"], k_selection[col], s=14, color="tab:blue", alpha=0.6, label="lexicon: each seed")
@@ -156,3 +158,43 @@ def write_theme_figures(
             figure_place_topics(tables["place_topics"], tables["topic_roles"]), figures_dir / FIGURE_FILES["place_topics"]
         ),
     ]
+
+
+SEEDED_FIGURE = "themes_seeded_place_topics.png"
+
+
+def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, quality: pd.DataFrame):
+    """Share of each seeded dimension's topic in each place, with 95% intervals; found dimensions marked."""
+    from matplotlib import pyplot as plt
+
+    use_cjk_font()
+    places = list(dict.fromkeys(seeded_place_topics["place"]))
+    fitted = quality.dropna(subset=["topic"]).astype({"topic": int}).set_index("topic")
+    numbers = sorted(seeded_place_topics["topic"].unique())
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(numbers) * max(1, len(places) / 4) + 1.5))
+    offsets = np.linspace(0.3, -0.3, len(places)) if len(places) > 1 else np.zeros(1)
+    for j, place in enumerate(places):
+        sub = seeded_place_topics[seeded_place_topics["place"] == place].set_index("topic").loc[numbers]
+        y = np.arange(len(numbers))[::-1] + offsets[j]
+        ax.errorbar(sub["share"], y, xerr=[sub["share"] - sub["ci_low"], sub["ci_high"] - sub["share"]], fmt="o",
+                    markersize=4, capsize=2, color=colours(j % 10), label=place)
+
+    def label(t: int) -> str:
+        row = fitted.loc[t]
+        mark = "found" if str(row["found"]).lower() == "true" else "not stable" if row["dimension"] != "free" else "free"
+        return f"{t}. {row['dimension']} [{mark}, {row['stability']:.2f}]"
+
+    ax.set_yticks(np.arange(len(numbers))[::-1])
+    ax.set_yticklabels([label(t) for t in numbers], fontsize=8)
+    ax.set_xlabel("share of the place's modelled tokens (95% bootstrap interval)")
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Keyword-assisted topics by place (one topic per seeded governance dimension)")
+    fig.tight_layout()
+    return fig
+
+
+def write_seeded_figure(tables: dict, figures_dir: Path) -> Path:
+    return save_figure(figure_seeded_place_topics(tables["seeded_place_topics"], tables["seeded_topic_quality"]),
+                       Path(figures_dir) / SEEDED_FIGURE)

@@ -170,7 +170,9 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
-                "nmf_match", "ablation", "k_selection_plain")
+                "nmf_match", "ablation", "k_selection_plain", "group_topics", "vocabulary_pruning", "topic_quality")
+SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics", "seeded_group_topics",
+                 "seeded_sensitivity", "seeded_unit_agreement", "seeded_seeds")
 
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
@@ -178,16 +180,26 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
     from pipeline.themes.labels import load_topic_labels
     from pipeline.themes.ldavis import write_ldavis_html
     from pipeline.themes.model import run_themes
+    from pipeline.themes.seeded_tables import run_seeded
 
     params = state.params["themes"]
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
+    covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}
 
     def compute():
         with _Timer(state, "themes"):
-            return run_themes(seg.units, category_map(seg.lexicon), params, labels)
+            return run_themes(seg.units, category_map(seg.lexicon), params, labels, covariates)
+
+    def compute_seeded():
+        with _Timer(state, "themes_seeded"):
+            return run_seeded(seg.units, category_map(seg.lexicon), params, covariates)
 
     found = state.cache.get_or_compute(
-        state.cache.key("themes", segment=state.keys.get("segment"), params=params, labels=labels), compute)
+        state.cache.key("themes", segment=state.keys.get("segment"), params=params, labels=labels,
+                        covariates=covariates), compute)
+    seeded = state.cache.get_or_compute(
+        state.cache.key("themes_seeded", segment=state.keys.get("segment"), params=params, covariates=covariates),
+        compute_seeded)
     with _Timer(state, "themes_output"):
         for name in THEME_TABLES:
             if name in found:
@@ -197,13 +209,21 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
                           title=f"LDA topics (K = {found['chosen_k']})",
                           note="Topic numbers match results/tables/topics.csv.",
                           terms=params["ldavis_terms"])
-        _theme_figures(out, found, params)
+        for name in SEEDED_TABLES:
+            io.write_csv(seeded[name], out.tables / f"{name}.csv")
+        state.extras["themes_seeded"] = seeded["summary"]
+        write_ldavis_html(seeded["ldavis_inputs"], out.results / "lda_seeded.html",
+                          title="Keyword-assisted topics (one per seeded governance dimension)",
+                          note="Topic numbers match results/tables/seeded_topics.csv.",
+                          terms=params["ldavis_terms"])
+        _theme_figures(out, found, params, seeded)
 
 
-def _theme_figures(out: Paths, found: dict, params: dict) -> None:
+def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict) -> None:
     from pipeline.figures import themes as figures_themes
 
     figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
+    figures_themes.write_seeded_figure(seeded, out.figures)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:

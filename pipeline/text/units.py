@@ -6,7 +6,13 @@ A paragraph is a line of the cleaned text. A paragraph longer than
 its own (a sentence is never cut). Windows are balanced: a long paragraph is
 divided into about equal parts rather than filled greedily, so no unit is a
 short leftover tail. The Suzhou article, scraped as one line, becomes
-sentence windows in this way.
+sentence windows in this way, after being cut at its own section headings.
+
+A heading inside a line starts a new paragraph: a line scraped without its
+line breaks keeps its headings as short runs set off by spaces after a
+sentence end (苏州: "…水平。 夯基垒台 党建引领治理力度显著提升 十年来,…") or as
+numbered headings after a sentence end (…。二、…, …。(三)…). The line is cut
+before each such heading, so windows never straddle two sections.
 
 Units are whitespace-stripped pieces of the text in order: joined together
 they give the text back, apart from whitespace. Headings shorter than
@@ -70,6 +76,25 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in sentences if s.strip()]
 
 
+# Before a heading: a sentence end, then whitespace and a short run without
+# sentence punctuation that is itself followed by whitespace (its length is
+# checked against min_chars in code), or a numbered heading such as 二、 or (三).
+_SPACED_HEADING = re.compile(r"(?:(?<=[。！？!?；;])|(?<=[。！？!?；;][”’」』]))\s+(?=([^\s。！？!?；;]+)\s)")
+_NUMBERED_HEADING = re.compile(
+    r"(?<=[。！？!?；;])\s*(?=(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]))")
+
+
+def split_inline_headings(line: str, min_chars: int) -> list[str]:
+    """A line cut before each heading inside it (see the module docstring); the pieces joined give the line
+    back apart from whitespace at the cuts."""
+    cuts = {m.start() for m in _NUMBERED_HEADING.finditer(line)}
+    if min_chars > 0:
+        cuts |= {m.start() for m in _SPACED_HEADING.finditer(line) if len(m.group(1)) < min_chars}
+    cuts = sorted(c for c in cuts if 0 < c < len(line))
+    pieces = [line[a:b] for a, b in zip([0] + cuts, cuts + [len(line)])]
+    return [p.strip() for p in pieces if p.strip()]
+
+
 def _windows(sentences: list[str], max_chars: int) -> list[str]:
     total = sum(len(s) for s in sentences)
     # Aim for equal parts; the cap of max_chars still holds for each window.
@@ -101,7 +126,8 @@ def make_units(text: str, max_chars: int, min_chars: int = 0) -> list[str]:
         raise ValueError("max_chars must be positive")
     units: list[str] = []
     pending: list[str] = []
-    for line in text.splitlines():
+    lines = [piece for line in text.splitlines() for piece in split_inline_headings(line, min_chars)]
+    for line in lines:
         paragraph = line.strip()
         if not paragraph:
             continue

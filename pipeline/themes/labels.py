@@ -10,12 +10,21 @@ from pipeline.common.errors import InputError
 from pipeline.themes.params import NO_CATEGORY, round_sig
 
 
+LEAD_TERMS = 5
+
+
 def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[str, str]) -> str:
-    """Lexicon category with the largest summed top-term weight, plus the top two terms."""
+    """Lexicon category with the largest summed top-term weight, plus the top two terms.
+
+    Only a category with at least one term among the topic's first
+    `LEAD_TERMS` (5) terms can name the topic: a category that appears only
+    further down (rank 9, say) does not say what the topic is about.
+    """
+    leading = {term_categories.get(term) for term, _ in topic_top[:LEAD_TERMS]} - {None, ""}
     weight: dict[str, float] = {}
     for term, w in topic_top:
         cat = term_categories.get(term)
-        if cat:
+        if cat in leading:
             weight[cat] = weight.get(cat, 0.0) + w
     terms = "/".join(t for t, _ in topic_top[:2])
     if not weight:

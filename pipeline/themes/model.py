@@ -17,9 +17,13 @@ Method
   their top-term sets (Greene, O'Callaghan & Cunningham 2014; this is the
   rank-insensitive variant of their average-Jaccard agreement, which keeps
   agreement from turning on near-tied weights).
+  Each run is also scored as stm's searchK scores it: mean FREX exclusivity
+  and mean semantic coherence of its topics (pipeline/themes/stm_measures.py).
   Rule (`choose_k`): among the K whose mean stability across seeds is at least
-  `min_stability`, take the highest mean c_v; every K whose mean c_v is within
-  `cv_tolerance` of that best counts as tied, and ties go to the smaller K.
+  `min_stability`, the K on the frontier of mean c_npmi and mean exclusivity
+  (not beaten on both by another stable K); of the frontier, the most stable
+  K, ties to the smaller K. c_npmi is the primary coherence (c_v's author
+  advises against c_v, Palmetto issue #76; c_v is reported alongside).
   If no K is stable enough, the most stable K is taken (ties to the smaller K)
   and the reason says so.
 * Final model: fitted on all units at the chosen K with `final_seed`. Topics
@@ -76,14 +80,17 @@ import numpy as np
 import pandas as pd
 
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
+from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.matching import final_topic_stability
 from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, round_sig,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
 from pipeline.themes.selection import choose_k, summarise_sweep
-from pipeline.themes.sweep import (_segmentation_data, fit_lda, job_pool, single_thread_blas, split_units,
+from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
+from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
                                    submit_tasks, sweep_coherence, sweep_table)
+from pipeline.themes.vocabulary import pruning_table
 
 
 def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, Any]:
@@ -120,6 +127,22 @@ def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, A
     }
 
 
+def topic_quality(final, full, texts, labels, stability, p: ThemeParams) -> pd.DataFrame:
+    """Per final topic: c_npmi (primary) and c_v from one accumulator each over all units, stm's FREX
+    exclusivity and semantic coherence, and stability across seeds."""
+    terms = [[t for t, _ in top] for top in final["tops"]]
+    npmi = coherence_scores(terms, "c_npmi", texts, full["all"], full["dictionary"], p.topn_terms)
+    cv = coherence_scores(terms, "c_v", texts, full["all"], full["dictionary"], p.topn_terms)
+    excl = frex_exclusivity(final["phi"], p.topn_terms, p.frex_weight)
+    ids = full["dictionary"].token2id
+    semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full["all"]])
+    return _round_frame(pd.DataFrame({
+        "topic": range(1, len(terms) + 1), "label": [labels[t + 1] for t in range(len(terms))],
+        "c_npmi": npmi, "c_v": cv, "exclusivity": excl, "semantic_coherence": semcoh,
+        "stability": [float(s) for s in stability], "top_terms": ["/".join(t[:5]) for t in terms],
+    }))
+
+
 def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) -> pd.DataFrame:
     rows = [
         {
@@ -141,6 +164,7 @@ def run_themes(
     term_categories: dict[str, str],
     params: dict[str, Any],
     labels_override: dict[int, str],
+    doc_covariates: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The themes stage: every table of the K sweep, the final model and the cross-checks.
 
@@ -154,7 +178,15 @@ def run_themes(
     # Every product in this process runs on one BLAS thread too (bootstrap,
     # prevalence, NMF), so the tables do not depend on the machine's cores.
     with single_thread_blas():
-        return _run_themes(units, term_categories, p, labels_override)
+        out = _run_themes(units, term_categories, p, labels_override)
+        inputs = out["ldavis_inputs"]
+        groups = covariate_shares(list(units), inputs["doc_topic_dists"], inputs["doc_lengths"],
+                                  doc_covariates or {}, p.bootstrap_samples, p.bootstrap_seed)
+        groups.insert(3, "label", groups["topic"].map(dict(zip(out["topics"]["topic"], out["topics"]["label"]))))
+        out["group_topics"] = _round_frame(groups)
+        out["vocabulary_pruning"] = pruning_table([list(u["tokens"]) for u in units], [u["place"] for u in units],
+                                                  p.no_below, p.no_above)
+        return out
 
 
 def _run_themes(
@@ -189,7 +221,7 @@ def _run_themes(
         for s in segmentations:
             seg_results = [r for r in results if r["job"][0] == s]
             tables[s] = sweep_table(seg_results, scores[s], p.seeds)
-            choices[s] = choose_k(tables[s], p.min_stability, p.cv_tolerance)
+            choices[s] = choose_k(tables[s], p.min_stability)
         chosen_k, reason = choices["lexicon"]
         # The other seeds' full-data models at the chosen K (for per-topic
         # stability) run in the pool while this process fits the final model.
@@ -217,6 +249,7 @@ def _run_themes(
         p.shared_min_places,
     )
 
+    quality = topic_quality(final, full, [list(u[TOKEN_FIELD["lexicon"]]) for u in units], labels, stability, p)
     nmf = nmf_topics(full["all"], full["vocab"], chosen_k, p)
     nmf_match = nmf_match_table(final["tops"], nmf, labels, p.nmf_close_jaccard)
 
@@ -238,6 +271,7 @@ def _run_themes(
         "unit_topics": unit_topics_table(units, final["theta"]),
         "place_topics": place_topics,
         "topic_roles": roles,
+        "topic_quality": quality,
         "nmf_match": nmf_match,
         "ablation": ablation,
         "model": final["model"],

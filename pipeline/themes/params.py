@@ -20,6 +20,9 @@ SEGMENTATIONS = ("lexicon", "plain")
 TOKEN_FIELD = {"lexicon": "tokens", "plain": "plain_tokens"}
 
 
+SUBSECTIONS = ("seeded",)
+
+
 @dataclass(frozen=True)
 class ThemeParams:
     """The `themes:` section of params.yaml, checked."""
@@ -39,7 +42,7 @@ class ThemeParams:
     split_seed: int
     topn_terms: int
     min_stability: float
-    cv_tolerance: float
+    frex_weight: float
     presence_floor: float
     shared_min_places: int
     bootstrap_samples: int
@@ -53,6 +56,8 @@ class ThemeParams:
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> "ThemeParams":
+        # The keyword-assisted model's subsection is checked by pipeline.themes.seeded.SeededParams.
+        params = {k: v for k, v in params.items() if k not in SUBSECTIONS}
         names = list(cls.__dataclass_fields__)
         missing = [n for n in names if n not in params]
         if missing:
@@ -76,6 +81,8 @@ class ThemeParams:
             problems.append("holdout_fraction must be in [0, 1)")
         if self.topn_terms < 2:
             problems.append("topn_terms must be at least 2")
+        if not 0.0 < self.frex_weight < 1.0:
+            problems.append("frex_weight must be in (0, 1)")
         if self.processes < 1:
             problems.append("processes must be at least 1")
         if self.bootstrap_samples < 1:

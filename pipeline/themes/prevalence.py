@@ -60,6 +60,10 @@ def place_shares(
                     "ci_high": max(high[t], share[t]),
                     "units": n,
                     "tokens": int(lengths[idx].sum()),
+                    # Units of one place are resampled as if independent: the
+                    # interval is optimistic (group_topics.csv resamples
+                    # articles where a place has several).
+                    "interval": "units_optimistic",
                 }
             )
     return _round_frame(pd.DataFrame(rows))

@@ -19,6 +19,8 @@ def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
             "c_v_sd": g["c_v"].std(ddof=1).to_numpy(),
             "c_npmi_mean": g["c_npmi"].mean().to_numpy(),
             "u_mass_mean": g["u_mass"].mean().to_numpy(),
+            "exclusivity_mean": g["exclusivity"].mean().to_numpy(),
+            "semantic_coherence_mean": g["semantic_coherence"].mean().to_numpy(),
             "perplexity_mean": g["perplexity"].mean().to_numpy(),
             "stability_mean": g["stability"].mean().to_numpy(),
             "stability_sd": g["stability"].std(ddof=1).to_numpy(),
@@ -27,40 +29,49 @@ def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
     return _round_frame(out)
 
 
-def choose_k(k_selection: pd.DataFrame, min_stability: float, cv_tolerance: float = 0.0) -> tuple[int, str]:
+def frontier(points: dict[int, tuple[float, float]]) -> list[int]:
+    """The K not dominated on (coherence, exclusivity): no other K is at least as good on both and better on one."""
+    out = []
+    for k, (c, e) in points.items():
+        dominated = any(c2 >= c and e2 >= e and (c2 > c or e2 > e) for k2, (c2, e2) in points.items() if k2 != k)
+        if not dominated:
+            out.append(int(k))
+    return sorted(out)
+
+
+def choose_k(k_selection: pd.DataFrame, min_stability: float) -> tuple[int, str]:
     """The documented K rule; returns (K, reason as text).
 
-    Among K with mean stability >= `min_stability`, the highest mean c_v;
-    every K within `cv_tolerance` of that best counts as tied and the smallest
-    tied K wins. Without any stable K, the most stable K (ties to the smaller).
-    Means are rounded to six significant digits first so that ties are exact.
+    As stm's searchK is read: among K with mean stability >= `min_stability`,
+    the K on the frontier of mean c_npmi (coherence) and mean FREX
+    exclusivity, i.e. not beaten on both by another stable K; of the frontier,
+    the most stable K, ties to the smaller K. Without any stable K, the most
+    stable K (ties to the smaller). Means are rounded to six significant digits
+    first so that ties are exact.
     """
     summary = summarise_sweep(k_selection)
-    cv = dict(zip(summary["k"], summary["c_v_mean"]))
+    coh = dict(zip(summary["k"], summary["c_npmi_mean"]))
+    exc = dict(zip(summary["k"], summary["exclusivity_mean"]))
     stab = dict(zip(summary["k"], summary["stability_mean"]))
-    eligible = [k for k in summary["k"] if np.isfinite(stab[k]) and stab[k] >= min_stability]
-    if eligible:
-        finite = [k for k in eligible if np.isfinite(cv[k])]
-        if not finite:
-            k = int(min(eligible))
-            return k, f"K={k}: no K had a finite mean c_v; smallest K with mean stability >= {min_stability:g}"
-        best = max(cv[k] for k in finite)
-        tied = [k for k in finite if cv[k] >= best - cv_tolerance]
-        k = int(min(tied))
-        if cv_tolerance > 0:
-            tol = f" (K within {cv_tolerance:g} of the best mean c_v, {best:.3f}, count as tied; the smallest is taken)"
-        else:
-            tol = " (ties go to the smaller K)"
+    eligible = [int(k) for k in summary["k"] if np.isfinite(stab[k]) and stab[k] >= min_stability]
+    finite = [k for k in eligible if np.isfinite(coh[k]) and np.isfinite(exc[k])]
+    if finite:
+        front = frontier({k: (coh[k], exc[k]) for k in finite})
+        k = min(front, key=lambda f: (-stab[f], f))
         return k, (
-            f"K={k}: highest mean c_v ({cv[k]:.3f}) among K with mean stability across seeds >= "
-            f"{min_stability:g} (eligible K: {', '.join(str(int(e)) for e in eligible)}){tol}; "
-            f"its mean stability is {stab[k]:.3f}"
+            f"K={k}: the most stable K (mean stability {stab[k]:.3f}) on the frontier of mean c_npmi and mean "
+            f"FREX exclusivity (frontier K: {', '.join(map(str, front))}) among K with mean stability >= "
+            f"{min_stability:g} (eligible K: {', '.join(map(str, eligible))}); its mean c_npmi is {coh[k]:.3f}, "
+            f"its mean exclusivity {exc[k]:.3f}"
         )
+    if eligible:
+        k = min(eligible)
+        return k, f"K={k}: no stable K had finite coherence and exclusivity; smallest K with mean stability >= {min_stability:g}"
     ranked = sorted((k for k in summary["k"] if np.isfinite(stab[k])), key=lambda k: (-stab[k], k))
     if not ranked:
         raise ValueError("themes: no K has a finite stability; check seeds and the corpus")
     k = int(ranked[0])
     return k, (
         f"K={k}: no K reached mean stability {min_stability:g}; the most stable K was taken "
-        f"(mean stability {stab[k]:.3f}, mean c_v {cv[k]:.3f}); treat its topics as tentative"
+        f"(mean stability {stab[k]:.3f}, mean c_npmi {coh[k]:.3f}); treat its topics as tentative"
     )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import ThemeParams, _round_frame, place_order, top_terms
+from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 
 def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -102,7 +103,13 @@ def _fit_job(data: dict[str, Any], job: tuple[str, str, int, int]) -> dict[str, 
     if not np.isfinite(phi).all():
         raise FloatingPointError(f"themes: LDA with K={k}, seed={seed} ({segmentation}) produced non-finite topics")
     tops = [top_terms(row, seg["vocab"], p.topn_terms) for row in phi]
-    return {"job": job, "tops": tops, "perplexity": perplexity}
+    # stm's searchK measures, per topic, on the units the model was fitted on.
+    exclusivity = frex_exclusivity(phi, p.topn_terms, p.frex_weight)
+    ids = {term: i for i, term in enumerate(seg["vocab"])}
+    semcoh = semantic_coherence([[ids[t] for t, _ in top] for top in tops],
+                                [{i for i, _ in bow} for bow in seg[part]])
+    return {"job": job, "tops": tops, "perplexity": perplexity, "exclusivity": [float(v) for v in exclusivity],
+            "semantic_coherence": [float(v) for v in semcoh]}
 
 
 def _coherence_job(data: dict[str, Any], job: tuple[str, str, tuple[tuple[str, ...], ...]]) -> list[float]:
@@ -181,32 +188,27 @@ def sweep_coherence(
 ) -> dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]]:
     """Coherence of every distinct sweep topic: segmentation -> measure -> (K, topic) -> score.
 
-    One batch per segmentation, measure and K (the distinct topics of that K's
-    runs): the batches, and so the scores to the last bit, are the same
-    whether they run serially or in any number of workers.
+    One batch per segmentation and measure holding the distinct topics of the
+    whole sweep (gensim's `CoherenceModel.for_topics` route): the
+    co-occurrence counts are accumulated once per measure over all K, and the
+    batches, so the scores to the last bit, are the same whether they run
+    serially or in any number of workers. c_v and c_npmi cannot share one
+    accumulator: their sliding windows differ (110 and 10 tokens, as Röder et
+    al. define them).
     """
     tasks, keys = [], []
     for s in segmentations:
-        for k in sorted({r["job"][2] for r in results if r["job"][0] == s}):
-            topics = tuple(
-                sorted(
-                    {
-                        tuple(t for t, _ in topic)
-                        for r in results
-                        if r["job"][0] == s and r["job"][2] == k
-                        for topic in r["tops"]
-                    }
-                )
-            )
-            for measure in COHERENCE_MEASURES:
-                tasks.append(("coherence", (s, measure, topics)))
-                keys.append((s, measure, k, topics))
+        topics = tuple(sorted({tuple(t for t, _ in topic) for r in results if r["job"][0] == s for topic in r["tops"]}))
+        for measure in COHERENCE_MEASURES:
+            tasks.append(("coherence", (s, measure, topics)))
+            keys.append((s, measure, topics))
     values = submit_tasks(data, tasks, pool)()
     scores: dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]] = {
         s: {m: {} for m in COHERENCE_MEASURES} for s in segmentations
     }
-    for (s, measure, k, topics), vals in zip(keys, values):
-        scores[s][measure].update(((k, t), v) for t, v in zip(topics, vals))
+    ks = {s: sorted({r["job"][2] for r in results if r["job"][0] == s}) for s in segmentations}
+    for (s, measure, topics), vals in zip(keys, values):
+        scores[s][measure].update(((k, t), v) for t, v in zip(topics, vals) for k in ks[s])
     return scores
 
 
@@ -309,6 +311,8 @@ def sweep_table(
         row = {"k": k, "seed": seed}
         for measure in COHERENCE_MEASURES:
             row[measure] = float(np.mean([scores[measure][(k, tuple(t))] for t in terms]))
+        row["exclusivity"] = float(np.mean(r["exclusivity"]))
+        row["semantic_coherence"] = float(np.mean(r["semantic_coherence"]))
         row["perplexity"] = r["perplexity"]
         row["stability"] = float(np.mean(others))
         rows.append(row)

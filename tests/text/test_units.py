@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.corpus.script import make_converter
-from pipeline.text.units import make_units, split_sentences
+from pipeline.text.units import make_units, split_inline_headings, split_sentences
 from tests.conftest import raw_text
 
 DOC_IDS = ("anhui", "suzhou", "hefei", "huainan", "chengdu")
@@ -95,3 +95,29 @@ _sentences = st.lists(
 def test_units_properties_on_generated_text(paragraphs, max_chars, min_chars):
     text = "\n".join("".join(body + end for body, end in paragraph) for paragraph in paragraphs)
     check_units(text, make_units(text, max_chars, min_chars), max_chars)
+
+
+def test_inline_headings_start_new_units():
+    # 苏州's article was scraped as one line; its section headings stand between spaces after a sentence end.
+    line = ("倾力擦亮新时代城乡社区治理“苏州名片”。 夯基垒台 党建引领治理力度显著提升 十年来,市委、市政府高度重视城乡社区治理。"
+            " 积厚成势,基层民主自治深度有效延伸 十年来,始终坚持村(居)民在基层群众自治中的主体地位。")
+    units = make_units(line, 300, 20)
+    assert [u[:4] for u in units] == ["倾力擦亮", "夯基垒台", "积厚成势"]
+    # A numbered heading after a sentence end also opens a section; 统一、 inside a sentence does not.
+    numbered = "实现申报材料统一、办事流程统一、服务标准统一的一站式服务。二、加强队伍建设,配齐配强社区工作者和网格员。"
+    assert make_units(numbered, 300, 20) == ["实现申报材料统一、办事流程统一、服务标准统一的一站式服务。",
+                                             "二、加强队伍建设,配齐配强社区工作者和网格员。"]
+    # A long run after a sentence end is text, not a heading.
+    long_run = "第一句。 " + "很长的一段没有标点的文字" * 3 + " 后文。"
+    assert len(make_units(long_run, 300, 20)) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["党建引领。", " ", "夯基垒台", "二、", "(三)", "社区治理", ",", "居民", "。 ", "\n"]),
+                max_size=30),
+       st.integers(min_value=0, max_value=30))
+def test_heading_cuts_keep_the_text(pieces, min_chars):
+    line = "".join(pieces).replace("\n", "")
+    cut = split_inline_headings(line, min_chars)
+    assert "".join(cut).replace(" ", "") == line.replace(" ", "")
+    assert all(piece == piece.strip() and piece for piece in cut)

@@ -214,8 +214,8 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
         assert ours == [float(v) for v in gensim_own], measure
 
 
-def test_sweep_coherence_is_keyed_by_k(units, base_params):
-    """The same topic can be found at two K; each K's batch scores it."""
+def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_params):
+    """The same topic found at two K has one score: one accumulator per measure for the sweep."""
     p = ThemeParams.from_dict(small(base_params))
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
     sweep = _segmentation_data(units, "tokens", train, held, p)["sweep"]
@@ -227,8 +227,8 @@ def test_sweep_coherence_is_keyed_by_k(units, base_params):
     ]
     scores = sweep_coherence(data, results, ["lexicon"], None)
     first = tuple(THEMES["consultation"][:5])
-    assert (2, first) in scores["lexicon"]["c_v"] and (3, first) in scores["lexicon"]["c_v"]
-    assert len(scores["lexicon"]["u_mass"]) == 5
+    assert scores["lexicon"]["c_v"][(2, first)] == scores["lexicon"]["c_v"][(3, first)]
+    assert {t for _, t in scores["lexicon"]["u_mass"]} == {tuple(t for t, _ in top) for top in tops[:3]}
 
 
 # ---------------------------------------------------------------- tables
@@ -236,7 +236,10 @@ def test_sweep_coherence_is_keyed_by_k(units, base_params):
 
 def test_k_selection_has_one_row_per_k_and_seed(serial_run):
     ks = serial_run["k_selection"]
-    assert list(ks.columns) == ["k", "seed", "c_v", "c_npmi", "u_mass", "perplexity", "stability"]
+    assert list(ks.columns) == ["k", "seed", "c_v", "c_npmi", "u_mass", "exclusivity", "semantic_coherence",
+                                "perplexity", "stability"]
+    # FREX summed over 10 top terms lies in (0, 10]; semantic coherence is a sum of logs of shares <= 1.
+    assert ((ks["exclusivity"] > 0) & (ks["exclusivity"] <= 10)).all() and (ks["semantic_coherence"] <= 0).all()
     assert [(r.k, r.seed) for r in ks.itertuples()] == [(k, s) for k in (2, 3, 4) for s in (1, 2)]
     assert ks[["c_v", "c_npmi", "u_mass", "perplexity", "stability"]].notna().all().all()
     assert ((ks["stability"] >= 0) & (ks["stability"] <= 1)).all()
@@ -383,7 +386,8 @@ def test_stability_is_low_for_unrelated_runs():
 
 def test_sweep_stability_is_one_when_seeds_agree():
     tops = [[(t, 0.1) for t in v] for v in THEMES.values()]
-    results = [{"job": ("lexicon", "train", 4, s), "tops": tops[s - 1 :] + tops[: s - 1], "perplexity": 10.0} for s in (1, 2, 3)]
+    results = [{"job": ("lexicon", "train", 4, s), "tops": tops[s - 1 :] + tops[: s - 1], "perplexity": 10.0,
+                "exclusivity": [5.0] * 4, "semantic_coherence": [-10.0] * 4} for s in (1, 2, 3)]
     scores = {m: {(4, tuple(t for t, _ in topic)): 0.5 for topic in tops} for m in COHERENCE_MEASURES}
     table = sweep_table(results, scores, (1, 2, 3))
     assert (table["stability"] == 1.0).all() and (table["c_v"] == 0.5).all()
@@ -392,33 +396,32 @@ def test_sweep_stability_is_one_when_seeds_agree():
 # ---------------------------------------------------------------- the K rule
 
 
-def k_table(rows: list[tuple[int, float, float]]) -> pd.DataFrame:
-    """(k, c_v, stability) per K, duplicated over two seeds with a small spread."""
+def k_table(rows: list[tuple[int, float, float, float]]) -> pd.DataFrame:
+    """(k, c_npmi, exclusivity, stability) per K, duplicated over two seeds with a small spread."""
     out = []
-    for k, cv, stab in rows:
+    for k, npmi, excl, stab in rows:
         for seed, d in ((1, -0.01), (2, 0.01)):
-            out.append({"k": k, "seed": seed, "c_v": cv + d, "c_npmi": 0.0, "u_mass": -1.0, "perplexity": 100.0, "stability": stab + d})
+            out.append({"k": k, "seed": seed, "c_v": 0.5, "c_npmi": npmi + d, "u_mass": -1.0,
+                        "exclusivity": excl + d, "semantic_coherence": -50.0, "perplexity": 100.0,
+                        "stability": stab + d})
     return pd.DataFrame(out)
 
 
-def test_k_rule_picks_highest_cv_among_stable_k():
-    table = k_table([(2, 0.40, 0.80), (3, 0.55, 0.60), (4, 0.60, 0.30), (5, 0.50, 0.70)])
+def test_k_rule_takes_the_most_stable_k_on_the_coherence_exclusivity_frontier():
+    # K=5 is beaten on both measures by K=3; K=4 is on the frontier but unstable.
+    table = k_table([(2, 0.10, 8.0, 0.70), (3, 0.05, 9.0, 0.60), (4, 0.20, 9.5, 0.30), (5, 0.04, 8.5, 0.90)])
     k, reason = choose_k(table, min_stability=0.5)
-    assert k == 3  # K=4 has the best c_v but is unstable
-    assert reason.startswith("K=3") and "eligible K: 2, 3, 5" in reason
+    assert k == 2
+    assert reason.startswith("K=2") and "frontier K: 2, 3" in reason and "eligible K: 2, 3, 5" in reason
 
 
 def test_k_rule_ties_go_to_smaller_k():
-    table = k_table([(2, 0.40, 0.80), (3, 0.55, 0.60), (6, 0.55, 0.60)])
-    assert choose_k(table, min_stability=0.5)[0] == 3
-    # With a tolerance, K within it of the best count as tied.
-    table = k_table([(2, 0.53, 0.80), (3, 0.55, 0.60)])
-    assert choose_k(table, min_stability=0.5)[0] == 3
-    assert choose_k(table, min_stability=0.5, cv_tolerance=0.03)[0] == 2
+    table = k_table([(2, 0.10, 8.0, 0.60), (3, 0.05, 9.0, 0.60), (6, 0.05, 9.0, 0.60)])
+    assert choose_k(table, min_stability=0.5)[0] == 2
 
 
 def test_k_rule_falls_back_to_most_stable_k():
-    table = k_table([(2, 0.40, 0.30), (3, 0.55, 0.35), (4, 0.60, 0.35)])
+    table = k_table([(2, 0.10, 8.0, 0.30), (3, 0.05, 9.0, 0.35), (4, 0.20, 9.5, 0.35)])
     k, reason = choose_k(table, min_stability=0.5)
     assert k == 3 and "no K reached" in reason
 
@@ -437,6 +440,15 @@ def test_suggested_label_uses_the_heaviest_category():
     assert suggest_label([("居民", 0.2), ("群众", 0.1)], TERM_CATEGORIES) == "no_category: 居民/群众"
     # Equal category weights: the category name breaks the tie.
     assert suggest_label([("智慧", 0.1), ("党建", 0.1)], TERM_CATEGORIES) == "digital_governance: 智慧/党建"
+
+
+def test_suggested_label_never_names_a_category_absent_from_the_top_five():
+    # 养老 at rank 9 once named a topic; a category needs a term among the first five.
+    top = [("村", 0.2), ("服务", 0.1), ("居民", 0.05), ("群众", 0.04), ("工作", 0.03),
+           ("全面", 0.02), ("推进", 0.02), ("提升", 0.01), ("养老", 0.01)]
+    assert suggest_label(top, TERM_CATEGORIES) == "no_category: 村/服务"
+    top[4] = ("协商", 0.03)
+    assert suggest_label(top, TERM_CATEGORIES) == "self_governance_consultation: 村/服务"
 
 
 def test_label_override_is_applied(units, base_params, serial_run):

@@ -1,0 +1,66 @@
+"""Per-topic exclusivity (FREX) and semantic coherence, as R's stm reports them in `searchK`.
+
+* Exclusivity (Roberts, Stewart & Airoldi 2016; stm's `exclusivity`): for a
+  topic k and term w, exclusivity is the term's weight in k divided by its
+  summed weight over all topics, frequency is its weight in k; both are turned
+  into within-topic empirical CDF ranks over the vocabulary, and FREX is their
+  weighted harmonic mean, 1 / (w / ECDF(excl) + (1 - w) / ECDF(freq)) with
+  w = 0.7 by default. A topic's exclusivity is the sum of FREX over its top M
+  terms (M = 10 in stm), so it lies in (0, M].
+* Semantic coherence (Mimno et al. 2011; stm's `semanticCoherence`): for the
+  topic's top M terms in rank order, the sum over pairs i < j of
+  log((D(w_i, w_j) + 0.01) / D(w_j)), where D counts units containing the
+  term(s). Values are <= 0; closer to 0 is more coherent.
+
+Ties in the ranks are averaged, as R's `rank` does.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Sequence
+
+import numpy as np
+
+
+def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) -> np.ndarray:
+    """stm's exclusivity per topic from a topics x terms weight matrix (rows sum to 1)."""
+    from scipy.stats import rankdata
+
+    phi = np.asarray(phi, dtype=np.float64)
+    k, v = phi.shape
+    totals = phi.sum(axis=0)
+    excl = phi / np.where(totals > 0, totals, 1.0)
+    out = np.zeros(k)
+    for t in range(k):
+        ex = rankdata(excl[t]) / v
+        fr = rankdata(phi[t]) / v
+        frex = 1.0 / (frex_weight / ex + (1.0 - frex_weight) / fr)
+        # Top terms by weight, ties broken by term index, as a stable sort does.
+        top = np.argsort(-phi[t], kind="stable")[: min(topn, v)]
+        out[t] = float(frex[top].sum())
+    return out
+
+
+def semantic_coherence(top_ids: Sequence[Sequence[int]], doc_term_sets: Sequence[set[int]]) -> np.ndarray:
+    """stm's semantic coherence per topic; `top_ids` are term ids in rank order,
+    `doc_term_sets` the set of term ids of each unit."""
+    needed = sorted({i for ids in top_ids for i in ids})
+    df: dict[int, int] = {i: 0 for i in needed}
+    pair_df: dict[tuple[int, int], int] = {}
+    needed_set = set(needed)
+    for terms in doc_term_sets:
+        present = sorted(needed_set & set(terms))
+        for i in present:
+            df[i] += 1
+        for a, b in combinations(present, 2):
+            pair_df[(a, b)] = pair_df.get((a, b), 0) + 1
+    out = np.zeros(len(top_ids))
+    for t, ids in enumerate(top_ids):
+        total = 0.0
+        for a, b in combinations(list(ids), 2):
+            joint = pair_df.get((min(a, b), max(a, b)), 0)
+            # D(w_j) > 0 for every top term of a topic fitted on these units.
+            total += np.log(joint + 0.01) - np.log(max(df[b], 1))
+        out[t] = total
+    return out

@@ -1,0 +1,194 @@
+"""Keyword-assisted (seeded) topics, stm's per-topic measures and prevalence by covariate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.common.config import PROJECT_ROOT
+from pipeline.themes.group_prevalence import covariate_shares, group_shares
+from pipeline.themes.seeded import FREE, SeededParams, choose_seeds, dimensions, free_topic_count, seeded_prior
+from pipeline.themes.seeded_tables import run_seeded, topic_stability
+from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
+
+# Planted topics: disjoint vocabularies written as governance passages would be.
+PLANTED = {
+    "party": ["党建", "引领", "党组织", "书记", "党员", "先锋", "支部", "组织生活"],
+    "digital": ["智慧", "平台", "数据", "系统", "线上", "智能", "终端", "应用"],
+    "consult": ["协商", "议事", "居民", "自治", "委员会", "理事会", "会议", "意见"],
+    "grid": ["网格", "网格员", "楼栋", "巡查", "走访", "上报", "排查", "包保"],
+}
+# The lexicon lists the dimensions in an order unlike the planted order, so a
+# seeded topic's index is not where an unseeded fit would happen to put it.
+TERM_CATEGORIES = {
+    "社区": "governance_frame",
+    "网格": "grid_management", "网格员": "grid_management",
+    "协商": "self_governance_consultation", "议事": "self_governance_consultation",
+    "智慧": "digital_governance", "平台": "digital_governance",
+    "党建": "party_leadership", "党组织": "party_leadership",
+    "从未出现": "moral_governance",
+}
+DIMENSION_OF = {"grid_management": "grid", "self_governance_consultation": "consult",
+                "digital_governance": "digital", "party_leadership": "party"}
+
+
+def planted_units(per_doc: int = 12, length: int = 40, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    names = list(PLANTED)
+    units = []
+    docs = [("d1", "甲市", 0), ("d2", "乙市", 1), ("d3", "丙省", 2), ("d4", "丁市", 3)]
+    for doc_id, place, lead in docs:
+        for i in range(per_doc):
+            mix = rng.dirichlet(np.full(len(names), 0.2))
+            tokens = ["社区"]
+            for _ in range(length):
+                topic = names[int(rng.choice(len(names), p=mix))]
+                tokens.append(PLANTED[topic][int(rng.integers(len(PLANTED[topic])))])
+            units.append({"unit_id": f"{doc_id}-{i:03d}", "doc_id": doc_id, "place": place,
+                          "text": "".join(tokens), "tokens": tokens})
+    return units
+
+
+COVARIATES = {"d1": {"level": "city", "province": "甲省"}, "d2": {"level": "city", "province": "甲省"},
+              "d3": {"level": "province", "province": "丙省"}, "d4": {"level": "city", "province": "丁省"}}
+
+
+@pytest.fixture(scope="module")
+def theme_params() -> dict:
+    from pipeline.run.params import load_params
+
+    params = dict(load_params(PROJECT_ROOT / "params.yaml")["themes"])
+    params.update(passes=10, iterations=100, bootstrap_samples=200, processes=1, no_above=1.0)
+    params["seeded"] = dict(params["seeded"], min_keyword_share=0.001, max_free=0, seeds=[1, 2])
+    return params
+
+
+@pytest.fixture(scope="module")
+def seeded_run(theme_params) -> dict:
+    return run_seeded(planted_units(), TERM_CATEGORIES, theme_params, COVARIATES)
+
+
+def test_each_seeded_topic_is_its_planted_topic_at_the_seeded_index(seeded_run):
+    topics = seeded_run["seeded_topics"]
+    quality = seeded_run["seeded_topic_quality"]
+    seeded = quality.dropna(subset=["topic"])
+    # Topic numbers follow the lexicon's order of dimensions, frame excluded.
+    assert list(seeded["dimension"]) == ["grid_management", "self_governance_consultation",
+                                         "digital_governance", "party_leadership"]
+    for row in seeded.itertuples():
+        top = topics[topics["topic"] == row.topic].sort_values("rank")["term"].head(8)
+        planted = set(PLANTED[DIMENSION_OF[row.dimension]])
+        assert sum(t in planted for t in top) >= 7, (row.dimension, list(top))
+        assert row.seeds_in_top10 == 2
+
+
+def test_dimension_without_seed_is_reported_not_found(seeded_run):
+    quality = seeded_run["seeded_topic_quality"]
+    row = quality[quality["dimension"] == "moral_governance"].iloc[0]
+    assert pd.isna(row["topic"]) and not row["found"] and "no lexicon term" in row["reason"]
+    assert "governance_frame" not in set(quality["dimension"])
+
+
+def test_tables_follow_the_results_contract(seeded_run):
+    assert list(seeded_run["seeded_topics"].columns[:6]) == ["topic", "dimension", "rank", "term", "weight", "seed"]
+    assert list(seeded_run["seeded_topic_quality"].columns[:8]) == [
+        "topic", "dimension", "stability", "c_npmi", "exclusivity", "seeds_in_top10", "added_terms", "found"]
+    places = seeded_run["seeded_place_topics"]
+    assert list(places.columns[:6]) == ["place", "topic", "dimension", "share", "ci_low", "ci_high"]
+    assert (places["ci_low"] <= places["share"]).all() and (places["share"] <= places["ci_high"]).all()
+    sums = places.groupby("place")["share"].sum()
+    assert np.allclose(sums, 1.0, atol=1e-4)
+    assert set(seeded_run["seeded_sensitivity"]["factor"]) == {0.5, 1.0, 2.0}
+
+
+def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monkeypatch):
+    from pipeline.themes import seeded
+
+    again = run_seeded(planted_units(), TERM_CATEGORIES, theme_params, COVARIATES)
+    # The synthetic corpus is small enough to run serially; make the workers run it.
+    monkeypatch.setattr(seeded, "POOL_MIN_TOKENS", 0)
+    parallel = run_seeded(planted_units(), TERM_CATEGORIES, dict(theme_params, processes=2), COVARIATES)
+    for name, table in seeded_run.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(table, again[name])
+            pd.testing.assert_frame_equal(table, parallel[name])
+
+
+def test_seeds_are_the_most_frequent_terms_above_the_floor(theme_params):
+    sp = SeededParams.from_dict(dict(theme_params["seeded"], max_keywords=2, min_keyword_share=0.01))
+    cats = {"甲": "a", "乙": "a", "丙": "a", "丁": "b"}
+    counts = {"甲": 5, "乙": 30, "丙": 20, "丁": 1}
+    seeds = choose_seeds(counts, 1000, cats, ["a", "b"], sp)
+    # 甲 (0.5%) is below the 1% floor; 丁 too, so b has no seed.
+    assert seeds == {"a": [("乙", 30), ("丙", 20)], "b": []}
+
+
+def test_frame_category_must_exist():
+    with pytest.raises(ValueError, match="frame_category"):
+        dimensions({"甲": "a"}, "governance_frame")
+
+
+def test_free_topics_follow_the_units_no_seed_reaches():
+    texts = [["甲"], ["乙"], ["丙"], ["丁"]]
+    assert free_topic_count(texts, {"甲", "乙", "丙", "丁"}, 6, 5) == 0
+    # Half the units unreached: as many free topics as seeded ones, capped.
+    assert free_topic_count(texts, {"甲", "乙"}, 3, 5) == 3
+    assert free_topic_count(texts, {"甲", "乙"}, 9, 5) == 5
+    assert free_topic_count(texts, set(), 3, 2) == 2
+
+
+def test_prior_adds_count_scale_pseudo_counts_only_to_the_seed_topic():
+    prior = seeded_prior({"a": [("甲", 40)], "b": [("乙", 3)]}, ["a", "b", FREE], {"甲": 0, "乙": 1, "丙": 2},
+                         3, 0.1, 0.5)
+    assert np.allclose(prior, [[20.1, 0.1, 0.1], [0.1, 1.6, 0.1], [0.1, 0.1, 0.1]])
+
+
+def test_topic_stability_compares_topics_at_the_same_index():
+    runs = [[["a", "b"], ["c", "d"]], [["a", "b"], ["d", "e"]]]
+    assert topic_stability(runs) == [1.0, pytest.approx(1 / 3)]
+
+
+def test_frex_exclusivity_rewards_terms_held_by_one_topic():
+    phi = np.array([[0.5, 0.3, 0.1, 0.1], [0.1, 0.1, 0.4, 0.4]])
+    shared = np.array([[0.4, 0.3, 0.2, 0.1], [0.4, 0.3, 0.2, 0.1]])
+    exclusive = frex_exclusivity(phi, topn=2)
+    assert exclusive.shape == (2,) and (exclusive > frex_exclusivity(shared, topn=2)).all()
+    assert (exclusive <= 2.0).all()
+
+
+def test_semantic_coherence_is_zero_for_terms_that_always_co_occur():
+    docs = [{0, 1}, {0, 1}, {2}]
+    coh = semantic_coherence([[0, 1], [0, 2]], docs)
+    assert coh[0] == pytest.approx(np.log(2.01) - np.log(2))
+    assert coh[1] == pytest.approx(np.log(0.01) - np.log(1))
+
+
+def test_group_intervals_resample_articles_when_a_group_has_several():
+    theta = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.5, 0.5]])
+    lengths = np.ones(4)
+    table = group_shares(theta, lengths, ["x", "y", "z", "z"], ["g", "g", "h", "h"], "level", 300, 3)
+    kinds = dict(zip(table["group"], table["interval"]))
+    assert kinds == {"g": "cluster", "h": "units_optimistic"}
+    g1 = table[(table["group"] == "g") & (table["topic"] == 1)].iloc[0]
+    # Two articles at opposite ends: resampling articles spans the whole range.
+    assert g1["share"] == 0.5 and g1["ci_low"] == 0.0 and g1["ci_high"] == 1.0
+
+
+def test_missing_covariate_names_the_article():
+    units = [{"doc_id": "a", "place": "甲"}, {"doc_id": "b", "place": "乙"}]
+    with pytest.raises(ValueError, match="b"):
+        covariate_shares(units, np.eye(2), np.ones(2), {"a": {"level": "city"}, "b": {}}, 10, 1)
+
+
+def test_seeded_figure_is_written(seeded_run, tmp_path):
+    from pipeline.figures.themes import write_seeded_figure
+
+    path = write_seeded_figure(seeded_run, tmp_path)
+    assert path.exists() and path.stat().st_size > 0
+
+
+def test_no_keyword_above_the_floor_stops_with_a_clear_error(theme_params):
+    params = dict(theme_params, seeded=dict(theme_params["seeded"], min_keyword_share=0.5))
+    with pytest.raises(ValueError, match="lower min_keyword_share"):
+        run_seeded(planted_units(per_doc=2), TERM_CATEGORIES, params, COVARIATES)
