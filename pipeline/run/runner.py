@@ -177,6 +177,7 @@ SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics",
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
     from pipeline.text.lexicon import category_map
+    from pipeline.text.names import load_notation
     from pipeline.themes.labels import load_topic_labels
     from pipeline.themes.ldavis import write_ldavis_html
     from pipeline.themes.model import run_themes
@@ -185,10 +186,12 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
     params = state.params["themes"]
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}
+    notation_file = paths.lexicon / "notation.csv"
+    notation = sorted(set(load_notation(notation_file).values())) if notation_file.exists() else []
 
     def compute():
         with _Timer(state, "themes"):
-            return run_themes(seg.units, category_map(seg.lexicon), params, labels, covariates)
+            return run_themes(seg.units, category_map(seg.lexicon), params, labels, covariates, notation)
 
     def compute_seeded():
         with _Timer(state, "themes_seeded"):

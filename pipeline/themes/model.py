@@ -90,7 +90,7 @@ from pipeline.themes.selection import choose_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
                                    submit_tasks, sweep_coherence, sweep_table)
-from pipeline.themes.vocabulary import pruning_table
+from pipeline.themes.vocabulary import frame_vocabulary, pruning_table, without_terms
 
 
 def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, Any]:
@@ -165,8 +165,12 @@ def run_themes(
     params: dict[str, Any],
     labels_override: dict[int, str],
     doc_covariates: dict[str, dict[str, str]] | None = None,
+    frame_tokens: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The themes stage: every table of the K sweep, the final model and the cross-checks.
+
+    Terms of `exclude_categories` and the `frame_tokens` (the tokens notation
+    becomes) are dropped from the units' tokens before anything is fitted.
 
     Returns a dict with DataFrames `k_selection`, `k_summary`, `topics`,
     `unit_topics`, `place_topics`, `topic_roles`, `nmf_match`, `ablation`
@@ -175,6 +179,10 @@ def run_themes(
     `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
     """
     p = ThemeParams.from_dict(params)
+    # The frame's terms and the notation tokens name the unit of governance,
+    # not a theme; the exploratory model leaves them out (the tables say so).
+    excluded = frame_vocabulary(term_categories, p.exclude_categories, frame_tokens)
+    units = without_terms(units, excluded)
     # Every product in this process runs on one BLAS thread too (bootstrap,
     # prevalence, NMF), so the tables do not depend on the machine's cores.
     with single_thread_blas():

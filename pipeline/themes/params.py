@@ -43,6 +43,7 @@ class ThemeParams:
     topn_terms: int
     min_stability: float
     frex_weight: float
+    exclude_categories: tuple[str, ...]
     presence_floor: float
     shared_min_places: int
     bootstrap_samples: int
@@ -67,6 +68,7 @@ class ThemeParams:
             raise ValueError(f"themes parameters has unknown key(s) {', '.join(unknown)}")
         values = {n: params[n] for n in names}
         values["seeds"] = tuple(int(s) for s in params["seeds"])
+        values["exclude_categories"] = tuple(str(c) for c in params["exclude_categories"])
         p = cls(**values)
         p._check()
         return p

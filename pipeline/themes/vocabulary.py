@@ -13,7 +13,7 @@ reader sees what the rule costs in tokens.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -41,3 +41,17 @@ def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_belo
                  "units": None, "unit_share": None, "tokens": sum(tokens[t] for t in rare),
                  "token_share": sum(tokens[t] for t in rare) / total, "places": None})
     return _round_frame(pd.DataFrame(rows))
+
+
+def frame_vocabulary(term_categories: Mapping[str, str], categories: Iterable[str],
+                     extra: Iterable[str] = ()) -> frozenset[str]:
+    """Every lexicon term of the given categories, plus `extra` tokens (the notation tokens)."""
+    wanted = set(categories)
+    return frozenset({t for t, c in term_categories.items() if c in wanted} | set(extra))
+
+
+def without_terms(units: Sequence[dict[str, Any]], terms: frozenset[str], field: str = "tokens") -> list[dict[str, Any]]:
+    """Copies of the units with the given terms dropped from `field` (other fields shared, not copied)."""
+    if not terms:
+        return list(units)
+    return [{**unit, field: [t for t in unit[field] if t not in terms]} for unit in units]
