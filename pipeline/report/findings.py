@@ -40,21 +40,57 @@ def corpus_sentence(tables: Tables) -> str | None:
             f"between {'one article' if len(docs) == len(places) else 'a few articles'} per place.")
 
 
+def _leads(part: pd.DataFrame, rate: str) -> pd.DataFrame:
+    return part.sort_values([rate, "category"], ascending=[False, True]).groupby("place", sort=False).head(1)
+
+
 def profile_sentence(tables: Tables) -> str | None:
-    """Which dimension (frame aside) each place mentions most, by the dictionary."""
-    profile = tables.get("lexicon_profile")
-    if profile is None or profile.empty:
-        return None
-    rate = "share" if "share" in profile.columns else "per_10k"
-    part = profile[profile["category"] != FRAME]
-    leads = (part.sort_values([rate, "category"], ascending=[False, True]).groupby("place", sort=False).head(1))
+    """Which dimension (frame aside) each place mentions most, by the dictionary, and whether brands decide it."""
+    shares = tables.get("profile_shares")
+    changed = ""
+    if shares is not None and not shares.empty:
+        shares = shares[shares["category"] != FRAME]
+        leads, rate, unit = _leads(shares[shares["variant"] == "all"], "share"), "share", "share of sentences"
+        plain = _leads(shares[shares["variant"] == "without_flagged"], "share")
+        moved = [f"{place} ({a} → {b})" for place, a, b in
+                 zip(leads["place"], leads["category"], leads["place"].map(dict(zip(plain["place"], plain["category"]))))
+                 if isinstance(b, str) and a != b]
+        if moved:
+            changed = (f" Without local brand names and institutional self-references the lead changes in "
+                       f"{len(moved)} place{'s' if len(moved) != 1 else ''}: {_join(moved)}.")
+    else:
+        profile = tables.get("lexicon_profile")
+        if profile is None or profile.empty:
+            return None
+        leads, rate, unit = _leads(profile[profile["category"] != FRAME], "per_10k"), "per_10k", "rate per 10,000 tokens"
     counts = leads["category"].value_counts()
     top, n = counts.index[0], int(counts.iloc[0])
     others = [f"{place} ({category})" for place, category in zip(leads["place"], leads["category"]) if category != top]
     rest = f"; the others lead with another: {_join(others)}" if others else ""
-    unit = "share of sentences" if rate == "share" else "rate per 10,000 tokens"
     return (f"By the dictionary, the dimension mentioned most (frame terms aside, by {unit}) is {top} "
-            f"in {n} of {leads['place'].nunique()} places{rest}.")
+            f"in {n} of {leads['place'].nunique()} places{rest}.{changed}")
+
+
+def seeded_sentence(tables: Tables, presence_floor: float = 0.05, shared_min_places: int = 4) -> str | None:
+    """What the keyword-assisted model finds: stable dimensions, and which are present in how many places."""
+    quality, shares = tables.get("seeded_topic_quality"), tables.get("seeded_place_topics")
+    if quality is None or shares is None or quality.empty:
+        return None
+    dims = quality[quality["dimension"] != "free"]
+    found = list(dims.loc[dims["found"].astype(str) == "True", "dimension"])
+    places = shares["place"].nunique()
+    need = min(shared_min_places, places)
+    present = shares[(shares["dimension"].isin(found)) & (shares["ci_low"] >= presence_floor)]
+    reach = present.groupby("dimension")["place"].nunique().reindex(found, fill_value=0)
+    shared = [d for d in found if reach[d] >= need]
+    specific = [f"{d} ({'、'.join(present.loc[present['dimension'] == d, 'place'])})" for d in found if 0 < reach[d] < need]
+    return (f"A keyword-assisted topic model with one topic per dimension finds {len(found)} of {len(dims)} "
+            f"dimensions as stable topics; counting a dimension as present in a place when the lower 95% bound "
+            f"of its share is at least {presence_floor:g}, "
+            + (f"{_join(shared)} {'is' if len(shared) == 1 else 'are'} shared by at least {need} places"
+               if shared else f"none is shared by {need} or more places")
+            + (f", and {_join(specific)} {'is' if len(specific) == 1 else 'are'} specific" if specific else "")
+            + "; with one article per place these intervals are optimistic.")
 
 
 def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:
@@ -65,8 +101,7 @@ def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) 
     part = terms[(terms["method"] == "logodds") & (terms["stability"] >= min_stability)].sort_values(["rank", "term"])
     parts = []
     for place, group in part.groupby("place", sort=False):
-        picked = [f"{t} ({g})" if isinstance(g, str) and g else t
-                  for t, g in zip(group["term"].head(top), group.get("gloss", pd.Series([""] * len(group))).head(top))]
+        picked = list(group["term"].head(top))
         parts.append(f"{place}: {'、'.join(picked)}")
     if not parts:
         return None
@@ -82,8 +117,8 @@ def caveat_sentence(tables: Tables) -> str | None:
             "articles or authors; a place's emphasis is one author's emphasis in one text.")
 
 
-SENTENCES: tuple[Callable[[Tables], str | None], ...] = (corpus_sentence, profile_sentence, emphases_sentence,
-                                                         caveat_sentence)
+SENTENCES: tuple[Callable[[Tables], str | None], ...] = (corpus_sentence, seeded_sentence, profile_sentence,
+                                                         emphases_sentence, caveat_sentence)
 
 
 def findings_markdown(tables: Tables, sentences: Sequence[Callable[[Tables], str | None]] = SENTENCES,

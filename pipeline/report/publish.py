@@ -11,8 +11,9 @@ from pipeline.report.findings import findings_markdown, replace_section, section
 from pipeline.report.results import read_table
 
 # The tables the findings sentences read, by name.
-FINDINGS_TABLES = ("documents", "lexicon_profile", "place_terms")
-KEY_FIGURE = "results/figures/lexicon_profile.png"
+FINDINGS_TABLES = ("documents", "lexicon_profile", "profile_shares", "place_terms", "seeded_topic_quality",
+                   "seeded_place_topics")
+KEY_FIGURE = "results/figures/themes_seeded_place_topics.png"
 
 
 def write_findings(tables_dir: Path, destination: Path, figure: str | None = KEY_FIGURE) -> str:

@@ -6,8 +6,15 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
-from pipeline.report.findings import (corpus_sentence, emphases_sentence, findings_markdown, profile_sentence,
-                                      replace_section, section_of)
+from pipeline.report.findings import (
+    corpus_sentence,
+    emphases_sentence,
+    findings_markdown,
+    profile_sentence,
+    replace_section,
+    section_of,
+    seeded_sentence,
+)
 
 DOCS = pd.DataFrame({"doc_id": ["a", "b", "c"], "place": ["甲市", "乙市", "丙省"],
                      "level": ["city", "city", "province"], "province": ["丙省", "丁省", "丙省"],
@@ -52,3 +59,25 @@ def test_readme_holds_the_findings_of_the_committed_tables():
     findings = (Paths.at().results / "findings.md").read_text(encoding="utf-8")
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert section_of(readme) == findings, "README findings differ from results/findings.md: run `make results`"
+
+
+def test_seeded_sentence_counts_stable_dimensions_and_where_they_are_present():
+    quality = pd.DataFrame({"dimension": ["digital_governance", "social_forces", "grid_management"],
+                            "found": [True, True, False]})
+    shares = pd.DataFrame({"place": ["甲市", "乙市", "甲市", "乙市", "甲市", "乙市"],
+                           "dimension": ["digital_governance"] * 2 + ["social_forces"] * 2 + ["grid_management"] * 2,
+                           "ci_low": [0.10, 0.07, 0.20, 0.01, 0.5, 0.5]})
+    sentence = seeded_sentence({"seeded_topic_quality": quality, "seeded_place_topics": shares},
+                               presence_floor=0.05, shared_min_places=4)
+    # two places: "shared" needs both; grid_management is not stable, so it is neither
+    assert "finds 2 of 3 dimensions" in sentence
+    assert "digital_governance is shared by at least 2 places" in sentence
+    assert "social_forces (甲市) is specific" in sentence and "grid_management" not in sentence
+
+
+def test_profile_sentence_reports_a_lead_that_rests_on_brand_names():
+    shares = pd.DataFrame({"place": ["甲市"] * 4, "variant": ["all", "all", "without_flagged", "without_flagged"],
+                           "category": ["digital_governance", "social_forces"] * 2, "share": [0.5, 0.3, 0.1, 0.3]})
+    sentence = profile_sentence({"profile_shares": shares})
+    assert "is digital_governance in 1 of 1 places" in sentence
+    assert "甲市 (digital_governance → social_forces)" in sentence
