@@ -12,39 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.figures.plotting import save_figure, use_cjk_font
+from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
 
 # A row is drawn as "significant" below this q; the threshold is only a visual
 # aid (the table carries the q-values themselves).
 SIGNIFICANT_Q = 0.05
 
 
-def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> dict[str, str]:
-    """English gloss of every term that has one: the lexicon's, then the glossary's (term,gloss CSV).
-
-    A missing glossary file gives the lexicon glosses alone; a term without a
-    gloss is drawn with the term only.
-    """
-    glosses: dict[str, str] = {}
-    if glossary_path is not None and Path(glossary_path).exists():
-        from pipeline.text.lexicon import read_utf8
-        import csv
-        import io as _io
-
-        rows = list(csv.DictReader(_io.StringIO(read_utf8(Path(glossary_path), "glossary"))))
-        if rows and not {"term", "gloss"} <= set(rows[0]):
-            from pipeline.common.errors import InputError
-            raise InputError(Path(glossary_path), "needs the columns term,gloss")
-        glosses.update({r["term"].strip(): r["gloss"].strip() for r in rows if r["term"].strip() and r["gloss"]})
-    glosses.update({t: g for t, g in zip(lexicon["term"], lexicon["gloss"]) if isinstance(g, str) and g.strip()})
-    return glosses
-
-
-def _label(term: str, glosses: dict[str, str] | None, width: int = 28) -> str:
-    gloss = (glosses or {}).get(term, "")
-    if len(gloss) > width:
-        gloss = gloss[:width - 1].rstrip() + "…"
-    return f"{term}  {gloss}" if gloss else term
 _STRONG, _WEAK = "#2b5c8a", "#b8c4cf"
 
 
@@ -77,7 +51,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
         positions = np.arange(len(part))[::-1]  # rank 1 at the top
         colours = [_STRONG if q < SIGNIFICANT_Q else _WEAK for q in part["q"].to_numpy(dtype=float)]
         ax.barh(positions, z, color=colours, height=0.75)
-        labels = [("=" if tied else "") + f"{rank} " + _label(term, glosses)
+        labels = [("=" if tied else "") + f"{rank} " + gloss_label(term, glosses)
                   for rank, tied, term in zip(part["rank"], part["tied"], part["term"])]
         ax.set_yticks(positions, labels, fontsize=8)
         for y, value, stab in zip(positions, z, part["stability"].to_numpy(dtype=float)):
@@ -111,7 +85,7 @@ def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path, glosses: dict[str, str
     n_places, n_terms = values.shape
     fig, ax = pyplot.subplots(figsize=(max(6.0, 0.26 * n_terms + 2.0), max(2.5, 0.45 * n_places + 3.4)))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
-    ax.set_xticks(np.arange(n_terms), [_label(str(t), glosses, 22) for t in matrix.columns], rotation=90, fontsize=7)
+    ax.set_xticks(np.arange(n_terms), [gloss_label(str(t), glosses, 22) for t in matrix.columns], rotation=90, fontsize=7)
     ax.set_yticks(np.arange(n_places), [str(p) for p in matrix.index], fontsize=10)
     colourbar = fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
     colourbar.set_label("z(该地 vs 其他地区合并)")

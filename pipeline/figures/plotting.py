@@ -10,6 +10,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pandas as pd
+
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
 
@@ -49,3 +51,33 @@ def save_figure(fig, path: Path) -> Path:
         fig.savefig(path, format="png", metadata={"Software": None}, bbox_inches="tight")
     pyplot.close(fig)
     return path
+
+
+# English glosses beside Chinese terms, shared by every figure that draws terms.
+def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> dict[str, str]:
+    """English gloss of every term that has one: the lexicon's, then the glossary's (term,gloss CSV).
+
+    A missing glossary file gives the lexicon glosses alone; a term without a
+    gloss is drawn with the term only.
+    """
+    glosses: dict[str, str] = {}
+    if glossary_path is not None and Path(glossary_path).exists():
+        import csv
+        import io as _io
+
+        from pipeline.text.lexicon import read_utf8
+
+        rows = list(csv.DictReader(_io.StringIO(read_utf8(Path(glossary_path), "glossary"))))
+        if rows and not {"term", "gloss"} <= set(rows[0]):
+            from pipeline.common.errors import InputError
+            raise InputError(Path(glossary_path), "needs the columns term,gloss")
+        glosses.update({r["term"].strip(): r["gloss"].strip() for r in rows if r["term"].strip() and r["gloss"]})
+    glosses.update({t: g for t, g in zip(lexicon["term"], lexicon["gloss"]) if isinstance(g, str) and g.strip()})
+    return glosses
+
+
+def gloss_label(term: str, glosses: dict[str, str] | None, width: int = 28) -> str:
+    gloss = (glosses or {}).get(term, "")
+    if len(gloss) > width:
+        gloss = gloss[:width - 1].rstrip() + "…"
+    return f"{term}  {gloss}" if gloss else term

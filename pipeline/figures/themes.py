@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.figures.plotting import save_figure, use_cjk_font
+from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
 
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
@@ -77,21 +77,21 @@ def figure_k_selection(
     return fig
 
 
-def figure_topic_terms(topics: pd.DataFrame, top: int = 10):
-    """One small bar chart of the top terms per topic, titled with its label."""
+def figure_topic_terms(topics: pd.DataFrame, top: int = 10, glosses: dict[str, str] | None = None):
+    """One small bar chart of the top terms per topic (each with its English gloss), titled with its label."""
     from matplotlib import pyplot as plt
 
     use_cjk_font()
     numbers = sorted(topics["topic"].unique())
     cols = min(3, len(numbers))
     rows = math.ceil(len(numbers) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.2 * rows), squeeze=False)
     for ax, topic in zip(axes.ravel(), numbers):
         sub = topics[topics["topic"] == topic].sort_values("rank").head(top)
         y = np.arange(len(sub))[::-1]
         ax.barh(y, sub["weight"], color="tab:blue")
         ax.set_yticks(y)
-        ax.set_yticklabels(sub["term"])
+        ax.set_yticklabels([gloss_label(term, glosses, 22) for term in sub["term"]])
         ax.set_title(f"{topic}. {sub['label'].iloc[0]}", fontsize=9)
         ax.set_xlabel("p(term | topic)", fontsize=8)
         ax.tick_params(labelsize=8)
@@ -144,7 +144,7 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
 
 
 def write_theme_figures(
-    tables: dict, figures_dir: Path, min_stability: float | None = None
+    tables: dict, figures_dir: Path, min_stability: float | None = None, glosses: dict[str, str] | None = None
 ) -> list[Path]:
     """Render and save the three themes figures; returns their paths."""
     figures_dir = Path(figures_dir)
@@ -153,7 +153,7 @@ def write_theme_figures(
             figure_k_selection(tables["k_selection"], tables["chosen_k"], min_stability, tables.get("k_selection_plain")),
             figures_dir / FIGURE_FILES["k_selection"],
         ),
-        save_figure(figure_topic_terms(tables["topics"]), figures_dir / FIGURE_FILES["topic_terms"]),
+        save_figure(figure_topic_terms(tables["topics"], glosses=glosses), figures_dir / FIGURE_FILES["topic_terms"]),
         save_figure(
             figure_place_topics(tables["place_topics"], tables["topic_roles"]), figures_dir / FIGURE_FILES["place_topics"]
         ),

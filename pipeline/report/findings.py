@@ -50,7 +50,7 @@ def profile_sentence(tables: Tables) -> str | None:
     changed = ""
     if shares is not None and not shares.empty:
         shares = shares[shares["category"] != FRAME]
-        leads, rate, unit = _leads(shares[shares["variant"] == "all"], "share"), "share", "share of sentences"
+        leads, unit = _leads(shares[shares["variant"] == "all"], "share"), "share of sentences"
         plain = _leads(shares[shares["variant"] == "without_flagged"], "share")
         moved = [f"{place} ({a} → {b})" for place, a, b in
                  zip(leads["place"], leads["category"], leads["place"].map(dict(zip(plain["place"], plain["category"]))))
@@ -62,7 +62,7 @@ def profile_sentence(tables: Tables) -> str | None:
         profile = tables.get("lexicon_profile")
         if profile is None or profile.empty:
             return None
-        leads, rate, unit = _leads(profile[profile["category"] != FRAME], "per_10k"), "per_10k", "rate per 10,000 tokens"
+        leads, unit = _leads(profile[profile["category"] != FRAME], "per_10k"), "rate per 10,000 tokens"
     counts = leads["category"].value_counts()
     top, n = counts.index[0], int(counts.iloc[0])
     others = [f"{place} ({category})" for place, category in zip(leads["place"], leads["category"]) if category != top]

@@ -26,7 +26,7 @@ from pipeline.common.config import Paths
 from pipeline.corpus.chrome import ChromeSettings
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
-from pipeline.figures.plotting import cjk_font_path
+from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
 from pipeline.run import provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
@@ -162,7 +162,7 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
         produced = emphases_tables(em, seg.units, params)
         for name, frame in produced.items():
             io.write_csv(frame, out.tables / f"{name}.csv")
-        glosses = figures.term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
+        glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
         figures.plot_top_logodds(produced["place_terms"], out.figures / "place_terms_logodds.png",
                                  top=params["figure_top"], glosses=glosses)
         figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
@@ -219,13 +219,13 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
                           title="Keyword-assisted topics (one per seeded governance dimension)",
                           note="Topic numbers match results/tables/seeded_topics.csv.",
                           terms=params["ldavis_terms"])
-        _theme_figures(out, found, params, seeded)
+        _theme_figures(out, found, params, seeded, term_glosses(seg.lexicon, out.lexicon / "glossary.csv"))
 
 
-def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict) -> None:
+def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict, glosses: dict[str, str]) -> None:
     from pipeline.figures import themes as figures_themes
 
-    figures_themes.write_theme_figures(found, out.figures, params["min_stability"])
+    figures_themes.write_theme_figures(found, out.figures, params["min_stability"], glosses)
     figures_themes.write_seeded_figure(seeded, out.figures)
 
 
