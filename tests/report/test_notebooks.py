@@ -17,7 +17,7 @@ from pipeline.report.notebooks import KERNEL, execute_notebook
 pytestmark = pytest.mark.slow
 
 EXPECTED = ["01_corpus_and_cleaning", "02_place_emphases", "03_shared_themes",
-            "04_governance_profile", "05_findings"]
+            "04_governance_profile", "05_findings", "06_explore"]
 NOTEBOOKS = sorted(Paths.at().notebooks.glob("[0-9][0-9]_*.ipynb"))
 MISSING_FIGURE = "Figure missing:"
 
@@ -41,7 +41,7 @@ def results_dir():
     return results
 
 
-def test_the_five_notebooks_are_there():
+def test_the_six_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
