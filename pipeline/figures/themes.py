@@ -102,6 +102,19 @@ def figure_topic_terms(topics: pd.DataFrame, top: int = 10, glosses: dict[str, s
     return fig
 
 
+def _place_share_points(ax, shares: pd.DataFrame, places: list, numbers: list) -> None:
+    """One point with its interval per place and topic; the first place on top within each topic's row."""
+    from matplotlib import pyplot as plt
+
+    colours = plt.get_cmap("tab10")
+    offsets = np.linspace(0.3, -0.3, len(places)) if len(places) > 1 else np.zeros(1)
+    for j, place in enumerate(places):
+        sub = shares[shares["place"] == place].set_index("topic").loc[numbers]
+        y = np.arange(len(numbers))[::-1] + offsets[j]
+        ax.errorbar(sub["share"], y, xerr=[sub["share"] - sub["ci_low"], sub["ci_high"] - sub["share"]], fmt="o",
+                    markersize=4, capsize=2, color=colours(j % 10), label=place)
+
+
 def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
     """Share of each topic in each place, with 95% bootstrap intervals.
 
@@ -113,23 +126,8 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
     places = list(dict.fromkeys(place_topics["place"]))
     roles = topic_roles.set_index("topic")
     numbers = sorted(place_topics["topic"].unique())
-    colours = plt.get_cmap("tab10")
     fig, ax = plt.subplots(figsize=(9, 0.75 * len(numbers) * max(1, len(places) / 4) + 1.5))
-    # First place on top within each topic's row, matching the legend's order.
-    offsets = np.linspace(0.3, -0.3, len(places)) if len(places) > 1 else np.zeros(1)
-    for j, place in enumerate(places):
-        sub = place_topics[place_topics["place"] == place].set_index("topic").loc[numbers]
-        y = np.arange(len(numbers))[::-1] + offsets[j]
-        ax.errorbar(
-            sub["share"],
-            y,
-            xerr=[sub["share"] - sub["ci_low"], sub["ci_high"] - sub["share"]],
-            fmt="o",
-            markersize=4,
-            capsize=2,
-            color=colours(j % 10),
-            label=place,
-        )
+    _place_share_points(ax, place_topics, places, numbers)
     ax.set_yticks(np.arange(len(numbers))[::-1])
     ax.set_yticklabels(
         [f"{t}. {roles.loc[t, 'label']}" + ("  [shared]" if roles.loc[t, "role"] == "shared" else "") for t in numbers],
@@ -171,14 +169,8 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, quality: pd.Da
     places = list(dict.fromkeys(seeded_place_topics["place"]))
     fitted = quality.dropna(subset=["topic"]).astype({"topic": int}).set_index("topic")
     numbers = sorted(seeded_place_topics["topic"].unique())
-    colours = plt.get_cmap("tab10")
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(numbers) * max(1, len(places) / 4) + 1.5))
-    offsets = np.linspace(0.3, -0.3, len(places)) if len(places) > 1 else np.zeros(1)
-    for j, place in enumerate(places):
-        sub = seeded_place_topics[seeded_place_topics["place"] == place].set_index("topic").loc[numbers]
-        y = np.arange(len(numbers))[::-1] + offsets[j]
-        ax.errorbar(sub["share"], y, xerr=[sub["share"] - sub["ci_low"], sub["ci_high"] - sub["share"]], fmt="o",
-                    markersize=4, capsize=2, color=colours(j % 10), label=place)
+    _place_share_points(ax, seeded_place_topics, places, numbers)
 
     def label(t: int) -> str:
         row = fitted.loc[t]

@@ -23,6 +23,18 @@ TOKEN_FIELD = {"lexicon": "tokens", "plain": "plain_tokens"}
 SUBSECTIONS = ("seeded",)
 
 
+def dataclass_values(cls, params: dict[str, Any], section: str) -> dict[str, Any]:
+    """The values of a parameters dataclass from its section of params.yaml: every field, nothing else."""
+    names = list(cls.__dataclass_fields__)
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"{section} parameters lack {', '.join(missing)}; copy them from the project's params.yaml")
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise ValueError(f"{section} parameters has unknown key(s) {', '.join(unknown)}")
+    return {n: params[n] for n in names}
+
+
 @dataclass(frozen=True)
 class ThemeParams:
     """The `themes:` section of params.yaml, checked."""
@@ -59,14 +71,7 @@ class ThemeParams:
     def from_dict(cls, params: dict[str, Any]) -> "ThemeParams":
         # The keyword-assisted model's subsection is checked by pipeline.themes.seeded.SeededParams.
         params = {k: v for k, v in params.items() if k not in SUBSECTIONS}
-        names = list(cls.__dataclass_fields__)
-        missing = [n for n in names if n not in params]
-        if missing:
-            raise ValueError(f"themes parameters lack {', '.join(missing)}; copy them from the project's params.yaml")
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise ValueError(f"themes parameters has unknown key(s) {', '.join(unknown)}")
-        values = {n: params[n] for n in names}
+        values = dataclass_values(cls, params, "themes")
         values["seeds"] = tuple(int(s) for s in params["seeds"])
         values["exclude_categories"] = tuple(str(c) for c in params["exclude_categories"])
         p = cls(**values)

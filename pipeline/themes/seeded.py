@@ -54,6 +54,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.themes.params import dataclass_values
+
 FREE = "free"
 
 
@@ -73,14 +75,7 @@ class SeededParams:
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> "SeededParams":
-        names = list(cls.__dataclass_fields__)
-        missing = [n for n in names if n not in params]
-        if missing:
-            raise ValueError(f"themes.seeded parameters lack {', '.join(missing)}; copy them from params.yaml")
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise ValueError(f"themes.seeded parameters has unknown key(s) {', '.join(unknown)}")
-        values = {n: params[n] for n in names}
+        values = dataclass_values(cls, params, "themes.seeded")
         values["seeds"] = tuple(int(s) for s in params["seeds"])
         values["sensitivity"] = tuple(float(s) for s in params["sensitivity"])
         p = cls(**values)
