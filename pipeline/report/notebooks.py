@@ -53,7 +53,8 @@ def _results_env(results_dir: Path) -> Iterator[None]:
             os.environ[RESULTS_ENV] = previous
 
 
-async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
+async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore,
+                   bar=None) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -72,6 +73,8 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
     destination.parent.mkdir(parents=True, exist_ok=True)
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         nbformat.write(nb, handle)
+    if bar is not None:
+        bar.update(1)
     return nb
 
 
@@ -82,9 +85,13 @@ def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], res
     The notebooks only read results, so they do not depend on one another
     and may run side by side, each in its own kernel process.
     """
+    from pipeline.common.parallel import progress
+
     async def run_all() -> list[nbformat.NotebookNode]:
         slots = asyncio.Semaphore(max(1, kernels))
-        return list(await asyncio.gather(*(_execute(s, d, timeout, slots) for s, d in zip(sources, destinations))))
+        with progress(total=len(sources), description="report: notebooks", unit="notebook") as bar:
+            return list(await asyncio.gather(*(_execute(s, d, timeout, slots, bar)
+                                               for s, d in zip(sources, destinations))))
 
     with _results_env(results_dir):
         return asyncio.run(run_all())

@@ -51,7 +51,13 @@ def compare_trees(expected: Path, actual: Path) -> list[str]:
 def check_results(paths: Paths, params: dict, params_file: Path, keep: bool = False) -> int:
     from pipeline.run.runner import run_study
 
-    scratch = Path(tempfile.mkdtemp(prefix="study-check-"))
+    from pipeline.run.guard import scratch_root
+
+    # build/tmp is cleared by the next run; a folder kept for inspection goes to the system's temp folder.
+    where = None if keep else scratch_root(paths.build)
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="study-check-", dir=where))
     try:
         results = scratch / "results"
         notebooks = scratch / "notebooks"
