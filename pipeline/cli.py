@@ -76,7 +76,8 @@ def _setup_logging(quiet: bool) -> None:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    logging.getLogger("gensim").setLevel(logging.WARNING)
+    for noisy in ("gensim", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from pipeline.common.parallel import set_progress
 
     set_progress(not quiet)
