@@ -18,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import multiprocessing
 import os
 import signal
 import sys
 import threading
 from concurrent.futures import Executor
+from multiprocessing import context as mp_context
 from typing import Any, Callable, Iterator, Sequence
 
 from tqdm import tqdm
@@ -65,6 +67,46 @@ def _die_with_parent(parent: int) -> None:
             threading.Event().wait(1.0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _start_ignoring_interrupts(start: Callable[[], None]) -> None:
+    """Start a process with Ctrl-C ignored: the disposition is inherited through fork and exec, so a
+    worker still importing when Ctrl-C arrives prints no traceback; the parent's handler is back at once."""
+    if threading.current_thread() is not threading.main_thread():
+        start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _SpawnProcess(mp_context.SpawnProcess):
+    def start(self) -> None:
+        _start_ignoring_interrupts(super().start)
+
+
+class _SpawnContext(mp_context.SpawnContext):
+    Process = _SpawnProcess
+
+
+_CONTEXTS: dict[str, Any] = {"spawn": _SpawnContext}
+if hasattr(mp_context, "ForkProcess"):  # POSIX
+    class _ForkProcess(mp_context.ForkProcess):
+        def start(self) -> None:
+            _start_ignoring_interrupts(super().start)
+
+    class _ForkContext(mp_context.ForkContext):
+        Process = _ForkProcess
+
+    _CONTEXTS["fork"] = _ForkContext
+
+
+def worker_context(method: str | None = None):
+    """The multiprocessing context for worker pools (`method`: fork, spawn, or the platform's default)."""
+    method = method or multiprocessing.get_start_method()
+    return _CONTEXTS[method]() if method in _CONTEXTS else multiprocessing.get_context(method)
 
 
 def worker_setup(parent: int) -> None:
@@ -122,7 +164,8 @@ def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Cal
         return [work(job, state) for job in progress(jobs, description)]
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(os.getpid(), build, build_args))
+    pool = ProcessPoolExecutor(processes, mp_context=worker_context(), initializer=_init_worker,
+                               initargs=(os.getpid(), build, build_args))
     with closing_pool(pool):
         # Chunks amortise the hand-over; eight per process keep the load even.
         chunk = max(1, len(jobs) // (processes * 8))

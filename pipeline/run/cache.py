@@ -96,6 +96,7 @@ class StageCache:
         self.enabled = enabled
         self.max_bytes = int(max_mb * 1024 * 1024)
         self.hits: list[str] = []
+        self.written: list[str] = []
 
     def key(self, stage: str, **dependencies: Any) -> str:
         return f"{stage}-{value_digest({'code': code_digest(), **dependencies})[:24]}"
@@ -131,11 +132,12 @@ class StageCache:
                 return value
         value = compute()
         if self.enabled:
-            self._write(path, value)
+            if self._write(path, value):
+                self.written.append(key.split("-", 1)[0])
             self.prune(keep=path)
         return value
 
-    def _write(self, path: Path, value: Any) -> None:
+    def _write(self, path: Path, value: Any) -> bool:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -145,11 +147,13 @@ class StageCache:
                     out.write(hashlib.sha256(payload).digest())
                     out.write(payload)
                 os.replace(tmp, path)
+                return True
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             log.warning("cannot write the cache entry %s (%s); the run goes on without caching it", path, exc.strerror)
+            return False
 
     def prune(self, keep: Path | None = None) -> list[Path]:
         """Delete the least recently used entries until the folder is within its size; returns them."""

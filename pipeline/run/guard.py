@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -124,6 +125,11 @@ def foreign_files(target: Path, keep: tuple[str, ...]) -> list[str]:
                   and (name := p.relative_to(target).as_posix()) not in listed and name != MANIFEST)
 
 
+def _writable(folder: Path) -> bool:
+    """Writable by this process, and not marked read-only by its owner (root may write anywhere)."""
+    return os.access(folder, os.W_OK | os.X_OK) and bool(folder.stat().st_mode & stat.S_IWUSR)
+
+
 def check_results_folder(target: Path, keep: tuple[str, ...]) -> None:
     """Refuse, before any work, a results folder the run could not or should not replace."""
     if target.exists() and not target.is_dir():
@@ -131,9 +137,9 @@ def check_results_folder(target: Path, keep: tuple[str, ...]) -> None:
     parent = target.parent
     while not parent.exists():
         parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not _writable(parent):
         raise InputError(target, f"cannot be written: {parent} is read-only; pass --results with a writable folder")
-    if target.exists() and not os.access(target, os.W_OK | os.X_OK):
+    if target.exists() and not _writable(target):
         raise InputError(target, "is read-only, so the run will not replace it; make it writable "
                                  "(chmod u+w) or pass --results with another folder")
     foreign = foreign_files(target, keep)

@@ -66,9 +66,9 @@ class _Timer:
         return self
 
     def __exit__(self, *exc):
-        self.state.timings[self.name] = time.perf_counter() - self.start
-        self.state.peak_rss_mb[self.name] = peak_rss_mb()
-        if exc[0] is None:
+        if exc[0] is None:  # only finished stages are timed
+            self.state.timings[self.name] = time.perf_counter() - self.start
+            self.state.peak_rss_mb[self.name] = peak_rss_mb()
             log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
 
 
@@ -289,8 +289,8 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
             shutil.copyfile(executed, part)
             os.replace(part, notebooks_target / executed.name)
     except KeyboardInterrupt as exc:
-        done = [name for name in state.timings if not name.endswith("_output")]
-        exc.kept = (f"{target} was left as it was" + (f"; the finished stages ({', '.join(done)}) are kept in "
+        done = list(dict.fromkeys(state.cache.hits + state.cache.written))
+        exc.kept = (f"{target} was left as it was" + (f"; the stages done so far ({', '.join(done)}) are kept in "
                     "build/cache/ and the next run reuses them" if done and use_cache else ""))
         raise
     finally:

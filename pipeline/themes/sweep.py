@@ -7,13 +7,12 @@ import math
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.common.parallel import closing_pool, progress, worker_setup
+from pipeline.common.parallel import closing_pool, progress, worker_context, worker_setup
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import ThemeParams, _round_frame, place_order, top_terms
 
@@ -150,7 +149,7 @@ def job_pool(data: dict[str, Any], processes: int) -> Iterator[ProcessPoolExecut
         yield None
         return
     pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=get_context("spawn"), initializer=_init_worker,
+        max_workers=processes, mp_context=worker_context("spawn"), initializer=_init_worker,
         initargs=(os.getpid(), data),
     )
     # On any exception (Ctrl-C too) queued fits are cancelled and the workers ended at once.
