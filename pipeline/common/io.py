@@ -86,15 +86,17 @@ def swap_in(staging: Path, target: Path) -> None:
     the staging path) deleted; elsewhere the old folder is renamed aside,
     the new one renamed in, and the old one put back if that fails.
     """
-    if target.exists() and _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    if not target.exists():
+    for _ in range(5):  # another process may create or swap the target in between
         try:
+            if target.exists():
+                if not _exchange(staging, target):
+                    break  # no atomic exchange here: rename aside below
+                shutil.rmtree(staging, ignore_errors=True)
+                return
             os.rename(staging, target)
             return
-        except OSError:
-            if not target.exists():
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.EEXIST, errno.ENOTEMPTY):
                 raise
     previous = Path(tempfile.mkdtemp(prefix=f"{target.name}.previous-", dir=target.parent))
     os.rename(target, previous)  # onto an empty folder: allowed, and atomic
@@ -107,8 +109,13 @@ def swap_in(staging: Path, target: Path) -> None:
 
 
 def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
+    """Permissions of a new folder under the process's umask (read without changing it, where possible)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0)
+        os.umask(umask)
     return 0o777 & ~umask
 
 

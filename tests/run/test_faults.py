@@ -4,6 +4,7 @@ one line per problem naming the file, exit code 2, and results/ untouched."""
 from __future__ import annotations
 
 import copy
+import io
 import os
 import subprocess
 import sys
@@ -201,3 +202,101 @@ def test_an_unexpected_failure_is_one_line_with_exit_1(project, capsys, monkeypa
     assert code == 1
     assert lines == [line for line in lines if line.startswith("error: ValueError: a stage failed (in ")]
     assert len(lines) == 1 and os.path.basename(__file__) in lines[0]
+
+
+# -- stage cache ------------------------------------------------------------------------------------
+
+
+def cache_with_one_entry(tmp_path, **kw):
+    from pipeline.run.cache import StageCache
+
+    cache = StageCache(tmp_path / "cache", **kw)
+    key = cache.key("corpus", inputs="x")
+    assert cache.get_or_compute(key, lambda: {"value": 1}) == {"value": 1}
+    return cache, key, tmp_path / "cache" / f"{key}.pkl"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: os.urandom(len(data)),            # random bytes
+    lambda data: data[:-1] + bytes([data[-1] ^ 1]),  # one flipped bit in the pickle
+    lambda data: data[:10],                         # truncated
+])
+def test_an_unreadable_cache_entry_is_discarded_and_recomputed(tmp_path, caplog, damage):
+    cache, key, path = cache_with_one_entry(tmp_path)
+    path.write_bytes(damage(path.read_bytes()))
+    assert cache.get_or_compute(key, lambda: {"value": 2}) == {"value": 2}
+    assert "recomputing" in caplog.text
+    assert cache.get_or_compute(key, lambda: {"value": 3}) == {"value": 2}  # the new entry is good
+
+
+def test_a_cache_entry_that_checks_out_but_does_not_unpickle_is_recomputed(tmp_path, caplog):
+    import hashlib
+
+    cache, key, path = cache_with_one_entry(tmp_path)
+    payload = b"\x80\x05not a pickle"
+    path.write_bytes(hashlib.sha256(payload).digest() + payload)
+    assert cache.get_or_compute(key, lambda: "again") == "again" and "no longer loads" in caplog.text
+
+
+def test_the_cache_is_pruned_above_its_size_oldest_first(tmp_path):
+    from pipeline.run.cache import StageCache
+
+    cache = StageCache(tmp_path / "cache", max_mb=0.25)
+    for i in range(6):
+        cache.get_or_compute(f"stage{i}-k", lambda: os.urandom(100_000))
+        os.utime(tmp_path / "cache" / f"stage{i}-k.pkl", (i, i))  # stage0 is the least recently used
+    kept = sorted(p.name for p in (tmp_path / "cache").glob("*.pkl"))
+    assert kept == ["stage4-k.pkl", "stage5-k.pkl"]
+    assert sum(p.stat().st_size for p in (tmp_path / "cache").iterdir()) <= 0.25 * 2**20
+
+
+# -- atomic swap and progress -----------------------------------------------------------------------
+
+
+def test_concurrent_swaps_never_fail_halfway(tmp_path):
+    import threading
+
+    from pipeline.common import io
+
+    target, failures = tmp_path / "results", []
+
+    def swapper(n: int) -> None:
+        for i in range(150):
+            try:
+                with io.staged_directory(target) as staging:
+                    (staging / "a.csv").write_text(f"{n}-{i}")
+                    (staging / "b.csv").write_text(f"{n}-{i}")
+            except Exception as exc:  # noqa: BLE001 (counted)
+                failures.append(exc)
+
+    threads = [threading.Thread(target=swapper, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    while not target.exists():
+        time.sleep(0.001)
+    missing = 0
+    while any(t.is_alive() for t in threads):
+        missing += not target.is_dir()  # once there, the results folder is never missing
+    for thread in threads:
+        thread.join()
+    assert failures == [] and missing == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+    assert (target / "a.csv").read_text() == (target / "b.csv").read_text()
+
+
+def test_progress_bars_are_quiet_in_logs_and_under_quiet(monkeypatch):
+    from pipeline.common import parallel
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert not parallel.progress(range(3), "articles").disable  # a terminal: shown, with an ETA
+    parallel.set_progress(False)
+    try:
+        assert parallel.progress(range(3), "articles").disable  # --quiet
+    finally:
+        parallel.set_progress(True)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert parallel.progress(range(3), "articles").disable  # a log file or CI: nothing
