@@ -317,3 +317,6 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
         stage_report(paths, out, state, executed_dir)
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
+        # Checked again just before the swap: a file the user added to the
+        # results folder during the run is not deleted either.
+        guard.check_results_folder(target, KEEP)
