@@ -9,6 +9,7 @@ yields no diff.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import copy
 import os
@@ -53,6 +54,16 @@ def _results_env(results_dir: Path) -> Iterator[None]:
             os.environ[RESULTS_ENV] = previous
 
 
+async def _stop_kernel(client) -> None:
+    """The notebook's kernel is gone, also when its start was cancelled half-way (Ctrl-C),
+    and nbclient's exit hook for it (which would fail on a cleaned-up client) is dropped."""
+    atexit.unregister(client._cleanup_kernel)
+    manager = client.km
+    if manager is not None and manager.has_kernel:
+        with contextlib.suppress(Exception):
+            await manager.shutdown_kernel(now=True)
+
+
 async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore,
                    bar=None) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
@@ -60,12 +71,16 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
 
     nb = nbformat.read(source, as_version=4)
     async with slots:
+        # "immediate": a finished (or interrupted) notebook's kernel is stopped
+        # at once, not first sent an interrupt it may receive while still starting.
         client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                                resources={"metadata": {"path": str(source.parent)}})
+                                shutdown_kernel="immediate", resources={"metadata": {"path": str(source.parent)}})
         try:
             await client.async_execute()
         except CellExecutionError as exc:
             raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
+        finally:
+            await _stop_kernel(client)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise RuntimeError(f"{source}: error output in the executed notebook: {errors[0].get('ename')}")
@@ -94,7 +109,54 @@ def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], res
                                                for s, d in zip(sources, destinations))))
 
     with _results_env(results_dir):
-        return asyncio.run(run_all())
+        return run_interruptibly(run_all())
+
+
+async def _settle(tasks) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_interruptibly(coroutine):
+    """Run `coroutine` in an event loop of its own thread; Ctrl-C (or SIGTERM) in this
+    thread cancels it, waits until every kernel is shut down, and re-raises.
+
+    In its own thread the loop leaves the process's signal handlers alone
+    (nbclient would otherwise replace them with its own, which stop a kernel
+    and report a dead kernel instead of an interrupt).
+    """
+    import threading
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    outcome: dict = {}
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            outcome["value"] = loop.run_until_complete(task)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+        finally:
+            rest = asyncio.all_tasks(loop)
+            for pending in rest:
+                pending.cancel()
+            loop.run_until_complete(_settle(rest))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    thread = threading.Thread(target=run, name="notebooks", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except BaseException:
+        with contextlib.suppress(RuntimeError):  # the loop may have closed already
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:

@@ -81,6 +81,37 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def descendants(pid: int) -> list[int]:
+    """A process and every process it started, and they started, and so on (live ones)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat:
+            children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (zombies count as gone)."""
+    live = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if state[state.rindex(")") + 2] != "Z":
+            live.append(pid)
+    return live
+
+
 def wait_until_empty(pgid: int, timeout: float) -> list[int]:
     end = time.monotonic() + timeout
     while time.monotonic() < end and group_members(pgid):

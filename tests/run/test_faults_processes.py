@@ -17,8 +17,8 @@ from pipeline.common.config import Paths
 from pipeline.run.params import load_params
 from pipeline.run.runner import up_to_date
 from tests.conftest import copy_project_inputs
-from tests.run.cli_runs import (LONG, SMALL, command, group_members, kill_group, start, wait_for_line,
-                                wait_until_empty, write_params)
+from tests.run.cli_runs import (LONG, SMALL, alive, command, descendants, group_members, kill_group, start,
+                                wait_for_line, wait_until_empty, write_params)
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +72,28 @@ def test_one_interrupt_during_a_long_sweep_stops_within_seconds(warm, tmp_path, 
     last = [line for line in text.splitlines() if line.startswith(("interrupted:", "terminated:"))]
     assert len(last) == 1 and "was left as it was" in last[0] and "build/cache/" in last[0]
     assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path, project) == []
+
+
+def test_one_ctrl_c_while_notebooks_run_leaves_no_kernel(warm, tmp_path):
+    project, _, _, _ = warm
+    params = write_params(tmp_path, **{**SMALL, "report": dict(execute_notebooks=True, kernels=2)})
+    process = start(command(project, params, results=tmp_path / "out"), tmp_path / "log")
+    try:
+        wait_for_line(tmp_path / "log", "Executing notebook", process)
+        time.sleep(2)
+        tree = descendants(process.pid)
+        assert len(tree) >= 2  # the run and at least one kernel
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        deadline = time.monotonic() + 15
+        while alive(tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert alive(tree) == []
+    finally:
+        kill_group(process.pid)
+    text = (tmp_path / "log").read_text(encoding="utf-8")
+    assert "Traceback" not in text and text.strip().splitlines()[-1].startswith("interrupted:")
     assert leftovers(tmp_path, project) == []
 
 
