@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -78,7 +79,9 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
         try:
             await client.async_execute()
         except CellExecutionError as exc:
-            raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
+            # First line: the notebook and the error, readable without a terminal (no colour codes).
+            what = re.sub(r"\x1b\[[0-9;]*m", "", f"{exc.ename}: {exc.evalue}")
+            raise RuntimeError(f"{source}: a cell failed while executing ({what})\n{exc}") from None
         finally:
             await _stop_kernel(client)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
