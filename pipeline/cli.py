@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         kept = getattr(exc, "kept", None) or "results/ was left as it was"
+        # Kernel clients torn down mid-start complain at exit; after an interrupt that is noise.
+        logging.getLogger("traitlets").setLevel(logging.CRITICAL)
         print(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}: {kept}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # anything else: one line, the traceback only when asked

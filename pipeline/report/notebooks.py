@@ -9,7 +9,6 @@ yields no diff.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import copy
 import os
@@ -55,10 +54,19 @@ def _results_env(results_dir: Path) -> Iterator[None]:
             os.environ[RESULTS_ENV] = previous
 
 
+def _client_class():
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        def _cleanup_kernel(self) -> None:
+            """The exit hook nbclient registers per kernel: `_stop_kernel` has stopped the kernel
+            already (a kernel also exits with this process), so at exit there is nothing left to do."""
+
+    return Client
+
+
 async def _stop_kernel(client) -> None:
-    """The notebook's kernel is gone, also when its start was cancelled half-way (Ctrl-C),
-    and nbclient's exit hook for it (which would fail on a cleaned-up client) is dropped."""
-    atexit.unregister(client._cleanup_kernel)
+    """The notebook's kernel is gone, also when its start was cancelled half-way (Ctrl-C)."""
     manager = client.km
     if manager is not None and manager.has_kernel:
         with contextlib.suppress(Exception):
@@ -67,14 +75,13 @@ async def _stop_kernel(client) -> None:
 
 async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore,
                    bar=None) -> nbformat.NotebookNode:
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(source, as_version=4)
     async with slots:
         # "immediate": a finished (or interrupted) notebook's kernel is stopped
         # at once, not first sent an interrupt it may receive while still starting.
-        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
+        client = _client_class()(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
                                 shutdown_kernel="immediate", resources={"metadata": {"path": str(source.parent)}})
         try:
             await client.async_execute()

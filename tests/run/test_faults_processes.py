@@ -93,7 +93,7 @@ def test_one_ctrl_c_while_notebooks_run_leaves_no_kernel(warm, tmp_path):
     finally:
         kill_group(process.pid)
     text = (tmp_path / "log").read_text(encoding="utf-8")
-    assert "Traceback" not in text and text.strip().splitlines()[-1].startswith("interrupted:")
+    assert "Traceback" not in text and text.strip().splitlines()[-1].startswith("interrupted:"), text
     assert leftovers(tmp_path, project) == []
 
 
