@@ -92,14 +92,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise InputError(paths.root, "project root not found; pass --root with the project folder")
     params_file = (args.params or paths.params).resolve()
     params = load_params(params_file)  # every parameter checked before anything else
-    if args.command == "bench":
-        from pipeline.bench.bench import run_bench
-
-        run_bench(paths, params, quick=args.quick)
-        return 0
     results = args.results.resolve() if getattr(args, "results", None) else paths.results
-    with guard.project_lock(paths.build, wait=args.wait):
+    with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
         guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))
+        if args.command == "bench":
+            from pipeline.bench.bench import run_bench
+
+            run_bench(paths, params, quick=args.quick)
+            return 0
         if args.command == "check":
             from pipeline.run.check import check_results
 

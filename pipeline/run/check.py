@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.common.config import Paths
+from pipeline.run.guard import SELF_DIGEST
 
 # Folders under results/ that a study run does not produce (the benchmark writes them).
 NOT_REGENERATED = ("bench",)
@@ -25,6 +26,7 @@ def _files(folder: Path) -> set[str]:
 def _manifest_without_git(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     data.pop("git", None)
+    data.pop(SELF_DIGEST, None)  # a digest over the whole manifest, git block included
     return data
 
 

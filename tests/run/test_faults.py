@@ -300,3 +300,20 @@ def test_progress_bars_are_quiet_in_logs_and_under_quiet(monkeypatch):
         parallel.set_progress(True)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert parallel.progress(range(3), "articles").disable  # a log file or CI: nothing
+
+
+def test_check_compares_manifests_without_the_git_block_and_the_digest_over_it(tmp_path):
+    import json
+
+    from pipeline.run.check import compare_trees
+    from pipeline.run.guard import read_manifest, seal
+
+    for name, commit in (("a", "1111"), ("b", "2222")):
+        (tmp_path / name).mkdir()
+        manifest = seal({"git": {"source_commit": commit}, "outputs": {}, "fingerprint": "f"})
+        (tmp_path / name / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        assert read_manifest(tmp_path / name) == manifest  # intact: its digest matches
+    assert compare_trees(tmp_path / "a", tmp_path / "b") == []
+    other = seal({"git": {"source_commit": "1111"}, "outputs": {}, "fingerprint": "g"})
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps(other), encoding="utf-8")
+    assert compare_trees(tmp_path / "a", tmp_path / "b") == ["differs: manifest.json"]
