@@ -122,6 +122,34 @@ SCHEMA: dict[str, Key] = {
     "report.execute_notebooks": Key("bool"),
     "report.kernels": Key("int", low=1, optional=True),
     "cache.max_mb": Key("float", low=0.0, optional=True),
+    # Keys that the cleaning, profile, emphases and keyword-assisted-topics work
+    # adds on other branches, described here so that their parameters files are
+    # checked too; optional until those branches are merged, then required.
+    "clean.near_duplicates.check": Key("bool", optional=True),
+    "clean.near_duplicates.shingle_chars": Key("int", low=1, optional=True),
+    "clean.near_duplicates.threshold": Key("float", **PROB, optional=True),
+    "clean.chrome.max_chars": Key("int", low=1, optional=True),
+    "clean.chrome.head_lines": Key("int", low=0, optional=True),
+    "clean.chrome.tail_lines": Key("int", low=0, optional=True),
+    "clean.garble.name_max_chars": Key("int", low=1, optional=True),
+    "clean.garble.name_min_gain": Key("float", low=0.0, optional=True),
+    "profile.confidence": Key("float", low=0.5, high=0.999, optional=True),
+    "profile.bootstrap_samples": Key("int", low=1, optional=True),
+    "profile.seed": Key("int", low=0, optional=True),
+    "emphases.min_term_count": Key("int", low=1, optional=True),
+    "emphases.min_term_sentences": Key("int", low=1, optional=True),
+    "emphases.kwic_window": Key("int", low=1, optional=True),
+    "themes.exclude_categories": Key("list[str]", optional=True),
+    "themes.frex_weight": Key("float", **PROB, optional=True),
+    "themes.seeded.frame_category": Key("str", optional=True),
+    "themes.seeded.max_keywords": Key("int", low=1, optional=True),
+    "themes.seeded.min_keyword_share": Key("float", **PROB, optional=True),
+    "themes.seeded.weight": Key("float", low=0.0, optional=True),
+    "themes.seeded.sensitivity": Key("list[float]", low=0.0, optional=True),
+    "themes.seeded.eta": Key("float", low=0.0, optional=True),
+    "themes.seeded.max_free": Key("int", low=0, optional=True),
+    "themes.seeded.seeds": Key("list[int]", low=0, min_items=2, optional=True),
+    "themes.seeded.min_stability": Key("float", **PROB, optional=True),
     "bench.seed": SEED,
     "bench.scales": Key("list[int]", min_items=1),
     "bench.articles_per_place": COUNT,
@@ -143,7 +171,7 @@ SCHEMA: dict[str, Key] = {
 }
 
 # Sections that may be left out of a parameters file as a whole.
-OPTIONAL_SECTIONS = ("bench", "cache")
+OPTIONAL_SECTIONS = ("bench", "cache", "profile")
 
 # Sections whose value is a mapping of other sections' keys (partial parameters).
 OVERRIDE_KEYS = ("bench.overrides", "bench.quick_overrides")
