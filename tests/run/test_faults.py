@@ -11,6 +11,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.common.config import PROJECT_ROOT
@@ -317,3 +319,21 @@ def test_check_compares_manifests_without_the_git_block_and_the_digest_over_it(t
     other = seal({"git": {"source_commit": "1111"}, "outputs": {}, "fingerprint": "g"})
     (tmp_path / "b" / "manifest.json").write_text(json.dumps(other), encoding="utf-8")
     assert compare_trees(tmp_path / "a", tmp_path / "b") == ["differs: manifest.json"]
+
+
+@given(value=st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
+def test_no_word_boolean_or_list_passes_for_a_number(value):
+    from pipeline.run.schema import value_problem
+
+    for name, key in SCHEMA.items():
+        if key.kind in ("int", "float"):
+            assert value_problem(key, value) is not None, name
+
+
+@given(number=st.integers(min_value=-10**6, max_value=10**6))
+def test_an_integer_passes_exactly_when_it_is_in_range(number):
+    from pipeline.run.schema import value_problem
+
+    for key in SCHEMA.values():
+        if key.kind == "int":
+            assert (value_problem(key, number) is None) == (key.low <= number <= key.high)
