@@ -70,16 +70,17 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _start_ignoring_interrupts(start: Callable[[], None]) -> None:
-    """Start a process with Ctrl-C ignored: the disposition is inherited through fork and exec, so a
-    worker still importing when Ctrl-C arrives prints no traceback; the parent's handler is back at once."""
-    if threading.current_thread() is not threading.main_thread():
+    """Start a process with Ctrl-C blocked: the mask is inherited through fork and exec, so a worker
+    still importing when Ctrl-C arrives prints no traceback (`worker_setup` then ignores it for good).
+    In the parent a Ctrl-C that arrives meanwhile is held, not lost, and delivered once the worker runs."""
+    if not hasattr(signal, "pthread_sigmask"):
         start()
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         start()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _SpawnProcess(mp_context.SpawnProcess):
@@ -111,7 +112,9 @@ def worker_context(method: str | None = None):
 
 def worker_setup(parent: int) -> None:
     """Run first in every worker: Ctrl-C is the parent's to handle, and the worker dies with it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops a Ctrl-C held since the start
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent)
     logging.getLogger("jieba").setLevel(logging.WARNING)
 
