@@ -1,64 +1,147 @@
-"""Command line: `python -m pipeline run | check | <stage> ...`."""
+"""Command line of the study: `python -m pipeline run | check | bench | kwic`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import traceback
 from pathlib import Path
 
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 
+EXIT_CODES = """exit codes:
+  0    done (or results already up to date)
+  1    `check` found differences, or the run failed on something other than its input
+       (one line; --debug shows the traceback)
+  2    bad input, parameters or command line, or another run is going: one line per
+       problem, naming the file; nothing under results/ was changed
+  130  interrupted (Ctrl-C); 143: terminated (SIGTERM). results/ was left as it was"""
+
+
+def _global_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    # Accepted before and after the subcommand; after it they only override
+    # what was given before (argparse.SUPPRESS keeps the earlier value).
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--params", type=Path, default=default(None),
+                        help="parameters file (default: params.yaml at the project root)")
+    parser.add_argument("--root", type=Path, default=default(None),
+                        help="project root (default: the checkout this package lives in)")
+    parser.add_argument("--quiet", action="store_true", default=default(False),
+                        help="only warnings and errors, no progress bars")
+    parser.add_argument("--debug", action="store_true", default=default(False),
+                        help="show the full traceback of an error")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    parser.add_argument("--params", type=Path, default=None, help="parameters file (default: params.yaml at the project root)")
-    parser.add_argument("--root", type=Path, default=None, help="project root (default: the checkout this package lives in)")
-    parser.add_argument("--quiet", action="store_true", help="only warnings and errors")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run every stage and replace results/ atomically")
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, epilog=EXIT_CODES,
+                                     formatter_class=formatter)
+    _global_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,check,bench,kwic}")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text, epilog=EXIT_CODES, formatter_class=formatter)
+        _global_options(sub, top=False)
+        return sub
+
+    run = command("run", "run every stage and replace results/ in one step when all succeed")
     run.add_argument("--results", type=Path, default=None, help="write here instead of results/")
     run.add_argument("--force", action="store_true", help="run even when results/ is up to date")
     run.add_argument("--no-cache", action="store_true", help="recompute every stage instead of reusing build/cache/")
-    check = commands.add_parser("check", help="regenerate into a temporary folder and compare with results/")
+    run.add_argument("--wait", action="store_true", help="if another run is going in this project, wait for it")
+    check = command("check", "regenerate into a temporary folder and compare with results/")
     check.add_argument("--keep", action="store_true", help="keep the temporary folder for inspection")
-    bench = commands.add_parser("bench", help="time every stage on 10x, 100x and 1000x corpora")
+    check.add_argument("--wait", action="store_true", help="if another run is going in this project, wait for it")
+    bench = command("bench", "time every stage on 10x, 100x and 1000x corpora")
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
     from pipeline.emphases.kwic import add_parser as add_kwic_parser
     add_kwic_parser(commands)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise Terminated()
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     # jieba sets its own logger to DEBUG when imported and logs every
     # dictionary load; import it here, at the edge, and keep only its warnings.
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    logging.getLogger("gensim").setLevel(logging.WARNING)
+    for noisy in ("gensim", "numexpr", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from pipeline.common.parallel import set_progress
+
+    set_progress(not quiet)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from pipeline.run import guard
+    from pipeline.run.params import load_params
+
     paths = Paths.at(args.root) if args.root else Paths.at()
+    if not paths.root.is_dir():
+        raise InputError(paths.root, "project root not found; pass --root with the project folder")
     params_file = (args.params or paths.params).resolve()
-    try:
-        from pipeline.run.params import load_params
-        params = load_params(params_file)
-        if args.command == "run":
-            from pipeline.run.runner import run_study
-            run_study(paths, params, params_file, args.results, use_cache=not args.no_cache, force=args.force)
-        elif args.command == "check":
-            from pipeline.run.check import check_results
-            return check_results(paths, params, params_file, keep=args.keep)
-        elif args.command == "kwic":
-            from pipeline.emphases.kwic import run_kwic
-            run_kwic(paths.units_jsonl, args.term, args.place, args.window)
-        elif args.command == "bench":
+    if args.command == "kwic":  # reads the results only: no parameters, no lock
+        from pipeline.emphases.kwic import run_kwic
+
+        run_kwic(paths.units_jsonl, args.term, args.place, args.window)
+        return 0
+    params = load_params(params_file)  # every parameter checked before anything else
+    results = args.results.resolve() if getattr(args, "results", None) else paths.results
+    with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
+        guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))
+        if args.command == "bench":
             from pipeline.bench.bench import run_bench
+
             run_bench(paths, params, quick=args.quick)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("The previous results were left as they were.", file=sys.stderr)
-        return 2
+            return 0
+        if args.command == "check":
+            from pipeline.run.check import check_results
+
+            return check_results(paths, params, params_file, keep=args.keep)
+        from pipeline.run.runner import run_study
+
+        run_study(paths, params, params_file, results, use_cache=not args.no_cache, force=args.force)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _setup_logging(args.quiet)
+        return _dispatch(args)
+    except InputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        if args.debug:
+            traceback.print_exc()
+        kept = getattr(exc, "kept", None) or "results/ was left as it was"
+        # Kernel clients torn down mid-start complain at exit; after an interrupt that is noise.
+        logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+        print(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}: {kept}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except Exception as exc:  # anything else: one line, the traceback only when asked
+        if args.debug:
+            traceback.print_exc()
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" (in {Path(where.filename).name}:{where.lineno})" if where else ""
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"error: {type(exc).__name__}: {first}{at}; rerun with --debug for the traceback", file=sys.stderr)
+        return 1

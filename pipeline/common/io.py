@@ -4,10 +4,13 @@ run leaves the previous results in place."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -60,28 +63,82 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Put `staging` at `target`; `target` is never missing or half-replaced, even with other runs swapping.
+
+    On Linux the two folders are exchanged atomically and the old one (now at
+    the staging path) deleted; elsewhere the old folder is renamed aside,
+    the new one renamed in, and the old one put back if that fails.
+    """
+    for _ in range(5):  # another process may create or swap the target in between
+        try:
+            if target.exists():
+                if not _exchange(staging, target):
+                    break  # no atomic exchange here: rename aside below
+                shutil.rmtree(staging, ignore_errors=True)
+                return
+            os.rename(staging, target)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    previous = Path(tempfile.mkdtemp(prefix=f"{target.name}.previous-", dir=target.parent))
+    os.rename(target, previous)  # onto an empty folder: allowed, and atomic
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(previous, target)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _default_mode() -> int:
+    """Permissions of a new folder under the process's umask (read without changing it, where possible)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0)
+        os.umask(umask)
+    return 0o777 & ~umask
+
+
 @contextlib.contextmanager
 def staged_directory(target: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]:
     """Yield an empty folder beside `target`; on success it replaces `target`.
 
     Entries of the old `target` named in `keep` (e.g. benchmark output that a
-    study run does not produce) are carried over. If the body raises, the
-    staging folder is deleted and `target` is left exactly as it was.
+    study run does not produce) are carried over, and the new folder gets the
+    old one's permissions (a new folder those of the umask). If the body
+    raises, the staging folder is deleted and `target` is left exactly as it was.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.staging-", dir=target.parent))
     try:
         yield staging
+        for name in keep:
+            old = target / name
+            if old.exists() and not (staging / name).exists():
+                shutil.copytree(old, staging / name, symlinks=True) if old.is_dir() else shutil.copy2(old, staging / name)
+        os.chmod(staging, stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode())
+        swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    for name in keep:
-        old = target / name
-        if old.exists() and not (staging / name).exists():
-            shutil.copytree(old, staging / name) if old.is_dir() else shutil.copy2(old, staging / name)
-    previous = target.with_name(f"{target.name}.previous-{os.getpid()}")
-    if target.exists():
-        os.replace(target, previous)
-    os.replace(staging, target)
-    shutil.rmtree(previous, ignore_errors=True)

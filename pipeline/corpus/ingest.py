@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "d
 # Optional: the doc_id of an article this one deliberately repeats (a repost
 # kept on purpose); the near-duplicate check then lets the pair through.
 OPTIONAL_COLUMNS = ("duplicate_of",)
+log = logging.getLogger("pipeline")
 LEVELS = ("province", "city", "county", "district", "township", "community")
 
 
@@ -42,17 +45,24 @@ class Document:
 def read_manifest(path: Path) -> list[dict[str, str]]:
     """Read and check data/corpus.csv; return its rows in file order."""
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a manifest saved by a spreadsheet program starts with a byte-order mark.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             header = tuple(reader.fieldnames or ())
             rows = [dict(row) for row in reader]
     except FileNotFoundError:
         raise InputError(path, "manifest not found; create it with the columns " + ",".join(MANIFEST_COLUMNS)) from None
-    except UnicodeDecodeError:
-        raise InputError(path, "manifest is not UTF-8; save it as UTF-8 and rerun") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"manifest is not UTF-8 (invalid byte at offset {exc.start}); save it as UTF-8 and rerun") from None
+    except csv.Error as exc:
+        raise InputError(path, f"manifest is not a readable CSV file ({exc})") from None
     missing = [c for c in MANIFEST_COLUMNS if c not in header]
     if missing:
-        raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}")
+        raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}; its header must include "
+                               + ",".join(MANIFEST_COLUMNS))
+    extra = [c for c in header if c not in MANIFEST_COLUMNS + OPTIONAL_COLUMNS]
+    if extra:
+        log.warning("%s: column(s) %s are not used by the study and are ignored", path, ", ".join(map(repr, extra)))
     if not rows:
         raise InputError(path, "manifest has no rows; add one row per article in data/raw/")
     seen: dict[str, int] = {}
@@ -66,6 +76,9 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
         if doc_id in seen:
             raise InputError(path, f"line {line_no}: duplicate doc_id {doc_id!r} (first on line {seen[doc_id]}); give each article its own id")
         seen[doc_id] = line_no
+        problem = file_name_problem(row["file"])
+        if problem:
+            raise InputError(path, f"line {line_no}: file {row['file']!r} {problem}")
         if row["level"] not in LEVELS:
             raise InputError(path, f"line {line_no}: level {row['level']!r} is not one of {', '.join(LEVELS)}")
     for line_no, row in enumerate(rows, start=2):
@@ -79,10 +92,44 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
     return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS + OPTIONAL_COLUMNS} for row in rows]
 
 
+def file_name_problem(name: str) -> str | None:
+    """Why a manifest `file` value is not a plain file name inside data/raw/ (None when it is)."""
+    if "/" in name or "\\" in name or name in (".", "..") or Path(name).is_absolute():
+        return "must be a plain file name inside data/raw/ (no folders, no '..', not an absolute path)"
+    if name.startswith("."):
+        return "must not start with a dot (hidden files are not articles)"
+    return None
+
+
+def raw_entry_problem(entry: Path, raw_dir: Path) -> str | None:
+    """Why an entry of data/raw/ cannot be an article (None for a regular, visible file)."""
+    if entry.is_symlink():
+        target = Path(os.path.realpath(entry))
+        if not entry.exists():
+            return f"is a broken symbolic link (to {os.readlink(entry)}); remove it"
+        inside = target.is_relative_to(Path(os.path.realpath(raw_dir)))
+        where = "inside" if inside else "outside"
+        return (f"is a symbolic link to {target} ({where} data/raw/); put the article itself in data/raw/ "
+                "so that the study's inputs are the files it fingerprints")
+    if entry.name.startswith("."):
+        return "is hidden (its name starts with a dot); move it out of data/raw/ or rename it and add a manifest row"
+    if entry.is_dir():
+        return "is a folder; data/raw/ holds article files only, with no subfolders"
+    if not entry.is_file():
+        return "is not a regular file"
+    return None
+
+
 def check_raw_folder(raw_dir: Path, manifest_rows: list[dict[str, str]], manifest_path: Path) -> None:
-    """Every manifest row has its file, and every file in data/raw/ has a row."""
+    """Every manifest row has its file, and every entry of data/raw/ is a listed regular file."""
+    if not raw_dir.is_dir():
+        raise InputError(raw_dir, "the folder of raw articles is missing; create it and put the articles in it")
     listed = {row["file"] for row in manifest_rows}
-    present = {p.name for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
+    entries = sorted(raw_dir.iterdir())
+    problems = [f"{p.name} {problem}" for p in entries if (problem := raw_entry_problem(p, raw_dir))]
+    if problems:
+        raise InputError(raw_dir, problems)
+    present = {p.name for p in entries}
     for row in manifest_rows:
         if row["file"] not in present:
             raise InputError(raw_dir / row["file"], f"listed in {manifest_path.name} (doc_id {row['doc_id']!r}) but not found; add the file or remove the row")
@@ -140,10 +187,59 @@ def decode_bytes(data: bytes, path: Path, codecs: list[str], plausibility: Calla
         # Higher plausibility first; among equals, the earlier codec in the list.
         candidates.append((plausibility(text), -order, codec, text))
     if not candidates:
-        raise InputError(path, f"cannot be decoded as Chinese text with any of {', '.join(codecs)}; "
-                               "convert it to UTF-8 (e.g. iconv -f <codec> -t utf-8) and rerun")
+        raise InputError(path, _undecodable(data, codecs, min_cjk_share))
     _, _, codec, text = max(candidates)
     return text, codec
+
+
+def chinese_chars(text: str) -> int:
+    """Number of Han characters (CJK unified or compatibility ideographs)."""
+    return sum(1 for c in text if unicodedata.name(c, "").startswith(("CJK UNIFIED", "CJK COMPATIBILITY IDEOGRAPH")))
+
+
+def _undecodable(data: bytes, codecs: list[str], min_cjk_share: float) -> str:
+    """Why no codec gave Chinese text: no Chinese at all, too little, or bytes no codec accepts."""
+    decoded, errors = {}, []
+    for codec in codecs:
+        try:
+            decoded[codec] = data.decode(codec).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            errors.append(f"{codec}: byte 0x{data[exc.start]:02x} at offset {exc.start}")
+        except LookupError:
+            errors.append(f"{codec}: unknown codec (check ingest.codecs)")
+    if decoded:
+        codec, text = next(iter(decoded.items()))
+        if not any(chinese_chars(t) for t in decoded.values()):
+            return (f"has no Chinese text (decoded as {codec}: {len(''.join(text.split()))} "
+                    "visible characters, none of them Chinese); an article must be Chinese text")
+        share = max(cjk_share(t) for t in decoded.values())
+        return (f"only {share:.0%} of its characters are Chinese (as {codec}), below ingest.min_cjk_share = "
+                f"{min_cjk_share}; it does not look like an article")
+    return ("cannot be decoded with any of the codecs in ingest.codecs (" + "; ".join(errors) + "); "
+            "fix or remove the invalid bytes, or convert the file to UTF-8 (e.g. iconv -f <codec> -t utf-8)")
+
+
+def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cjk_share: float,
+                   min_chinese_chars: int) -> int:
+    """Every input of the corpus checked before any stage runs; returns the number of articles.
+
+    The manifest, the raw folder, and each article's bytes: decodable as
+    Chinese text with one of `codecs`, and with at least `min_chinese_chars`
+    Chinese characters.
+    """
+    rows = read_manifest(manifest_path)
+    check_raw_folder(raw_dir, rows, manifest_path)
+    for row in rows:
+        path = raw_dir / row["file"]
+        with open(path, "rb") as handle:
+            data = handle.read()
+        text, _ = decode_bytes(data, path, codecs, cjk_share, min_cjk_share)
+        count = chinese_chars(text)
+        if count < min_chinese_chars:
+            raise InputError(path, f"has {count} Chinese characters; an article needs at least {min_chinese_chars} "
+                                   "(ingest.min_chinese_chars) for the analyses to have units to compare. "
+                                   "Remove it and its manifest row, or lower the minimum")
+    return len(rows)
 
 
 def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -56,22 +57,47 @@ def _results_env(results_dir: Path) -> Iterator[None]:
             os.environ[RESULTS_ENV] = previous
 
 
-async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
-    from jupyter_client.kernelspec import NoSuchKernel
+def _client_class():
     from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        def _cleanup_kernel(self) -> None:
+            """The exit hook nbclient registers per kernel: `_stop_kernel` has stopped the kernel
+            already (a kernel also exits with this process), so at exit there is nothing left to do."""
+
+    return Client
+
+
+async def _stop_kernel(client) -> None:
+    """The notebook's kernel is gone, also when its start was cancelled half-way (Ctrl-C)."""
+    manager = client.km
+    if manager is not None and manager.has_kernel:
+        with contextlib.suppress(Exception):
+            await manager.shutdown_kernel(now=True)
+
+
+async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore,
+                   bar=None) -> nbformat.NotebookNode:
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(source, as_version=4)
     async with slots:
-        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                                resources={"metadata": {"path": str(source.parent)}})
+        # "immediate": a finished (or interrupted) notebook's kernel is stopped
+        # at once, not first sent an interrupt it may receive while still starting.
+        client = _client_class()(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
+                                shutdown_kernel="immediate", resources={"metadata": {"path": str(source.parent)}})
         try:
             await client.async_execute()
         except NoSuchKernel:
             raise RuntimeError(f"{source}: the Jupyter kernel {KERNEL!r} is not registered; run `make venv` "
                                f"(or `python -m ipykernel install --sys-prefix --name {KERNEL}`)") from None
         except CellExecutionError as exc:
-            raise RuntimeError(f"{source}: a cell failed while executing:\n{exc}") from None
+            # First line: the notebook and the error, readable without a terminal (no colour codes).
+            what = re.sub(r"\x1b\[[0-9;]*m", "", f"{exc.ename}: {exc.evalue}")
+            raise RuntimeError(f"{source}: a cell failed while executing ({what})\n{exc}") from None
+        finally:
+            await _stop_kernel(client)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise RuntimeError(f"{source}: error output in the executed notebook: {errors[0].get('ename')}")
@@ -79,6 +105,8 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
     destination.parent.mkdir(parents=True, exist_ok=True)
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         nbformat.write(nb, handle)
+    if bar is not None:
+        bar.update(1)
     return nb
 
 
@@ -89,12 +117,63 @@ def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], res
     The notebooks only read results, so they do not depend on one another
     and may run side by side, each in its own kernel process.
     """
+    from pipeline.common.parallel import progress
+
     async def run_all() -> list[nbformat.NotebookNode]:
         slots = asyncio.Semaphore(max(1, kernels))
-        return list(await asyncio.gather(*(_execute(s, d, timeout, slots) for s, d in zip(sources, destinations))))
+        with progress(total=len(sources), description="report: notebooks", unit="notebook") as bar:
+            return list(await asyncio.gather(*(_execute(s, d, timeout, slots, bar)
+                                               for s, d in zip(sources, destinations))))
 
     with _results_env(results_dir):
-        return asyncio.run(run_all())
+        return run_interruptibly(run_all())
+
+
+async def _settle(tasks) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_interruptibly(coroutine):
+    """Run `coroutine` in an event loop of its own thread; Ctrl-C (or SIGTERM) in this
+    thread cancels it, waits until every kernel is shut down, and re-raises.
+
+    In its own thread the loop leaves the process's signal handlers alone
+    (nbclient would otherwise replace them with its own, which stop a kernel
+    and report a dead kernel instead of an interrupt).
+    """
+    import threading
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    outcome: dict = {}
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            outcome["value"] = loop.run_until_complete(task)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+        finally:
+            rest = asyncio.all_tasks(loop)
+            for pending in rest:
+                pending.cancel()
+            loop.run_until_complete(_settle(rest))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    thread = threading.Thread(target=run, name="notebooks", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except BaseException:
+        with contextlib.suppress(RuntimeError):  # the loop may have closed already
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def execute_notebook(source: Path, destination: Path, results_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:

@@ -9,8 +9,10 @@ recorded in results/manifest.json without running any stage.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import pickle
 import tempfile
@@ -19,6 +21,8 @@ from typing import Any, Callable, Iterable
 
 from pipeline.common.config import Paths
 from pipeline.run.params import study_params
+
+log = logging.getLogger("pipeline")
 
 CODE_DIR = Path(__file__).resolve().parents[1]  # the pipeline package
 
@@ -80,31 +84,96 @@ def run_fingerprint(paths: Paths, params: dict, packages: dict[str, str]) -> str
 
 
 class StageCache:
-    """Pickled stage outputs in build/cache/, keyed by a digest of their dependencies."""
+    """Pickled stage outputs in build/cache/, keyed by a digest of their dependencies.
 
-    def __init__(self, folder: Path, enabled: bool = True):
+    Each entry is the SHA-256 of its pickle followed by the pickle. An entry
+    that cannot be read, whose checksum does not match, or that does not
+    unpickle, is deleted with a warning and recomputed. After each write the
+    least recently used entries are deleted until the folder holds at most
+    `max_mb` megabytes (the entry just written is kept).
+    """
+
+    def __init__(self, folder: Path, enabled: bool = True, max_mb: float = 500):
         self.folder = Path(folder)
         self.enabled = enabled
+        self.max_bytes = int(max_mb * 1024 * 1024)
         self.hits: list[str] = []
+        self.written: list[str] = []
 
     def key(self, stage: str, **dependencies: Any) -> str:
         return f"{stage}-{value_digest({'code': code_digest(), **dependencies})[:24]}"
 
+    def _read(self, path: Path) -> tuple[bool, Any]:
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return False, None
+        except OSError as exc:
+            log.warning("cache entry %s cannot be read (%s); recomputing it", path, exc.strerror)
+            return False, None
+        digest, payload = blob[:32], blob[32:]
+        if len(blob) < 32 or hashlib.sha256(payload).digest() != digest:
+            log.warning("cache entry %s is damaged (checksum mismatch); deleting and recomputing it", path)
+            path.unlink(missing_ok=True)
+            return False, None
+        try:
+            return True, pickle.loads(payload)
+        except Exception as exc:  # written by other code: any failure to load means recompute
+            log.warning("cache entry %s no longer loads (%s); deleting and recomputing it", path, type(exc).__name__)
+            path.unlink(missing_ok=True)
+            return False, None
+
     def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
         path = self.folder / f"{key}.pkl"
-        if self.enabled and path.exists():
-            try:
-                with open(path, "rb") as handle:
-                    value = pickle.load(handle)
+        if self.enabled:
+            found, value = self._read(path)
+            if found:
                 self.hits.append(key.split("-", 1)[0])
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: pruned last
                 return value
-            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-                path.unlink(missing_ok=True)  # a stale or broken entry is recomputed
         value = compute()
         if self.enabled:
+            if self._write(path, value):
+                self.written.append(key.split("-", 1)[0])
+            self.prune(keep=path)
+        return value
+
+    def _write(self, path: Path, value: Any) -> bool:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        return value
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(hashlib.sha256(payload).digest())
+                    out.write(payload)
+                os.replace(tmp, path)
+                return True
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            log.warning("cannot write the cache entry %s (%s); the run goes on without caching it", path, exc.strerror)
+            return False
+
+    def prune(self, keep: Path | None = None) -> list[Path]:
+        """Delete the least recently used entries until the folder is within its size; returns them."""
+        entries = []
+        for p in self.folder.glob("*.pkl"):
+            with contextlib.suppress(OSError):
+                st = p.stat()
+                entries.append((st.st_mtime, p, st.st_size))
+        total = sum(size for _, _, size in entries)
+        removed = []
+        for _, p, size in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            if p == keep:
+                continue
+            p.unlink(missing_ok=True)
+            total -= size
+            removed.append(p)
+        if removed:
+            log.info("cache: deleted %d old entries to stay within %.0f MB", len(removed), self.max_bytes / 2**20)
+        return removed

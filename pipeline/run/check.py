@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.common.config import Paths
+from pipeline.run.guard import SELF_DIGEST
 
 # Folders under results/ that a study run does not produce (the benchmark writes them).
 NOT_REGENERATED = ("bench",)
@@ -25,6 +26,7 @@ def _files(folder: Path) -> set[str]:
 def _manifest_without_git(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     data.pop("git", None)
+    data.pop(SELF_DIGEST, None)  # a digest over the whole manifest, git block included
     return data
 
 
@@ -51,7 +53,13 @@ def compare_trees(expected: Path, actual: Path) -> list[str]:
 def check_results(paths: Paths, params: dict, params_file: Path, keep: bool = False) -> int:
     from pipeline.run.runner import run_study
 
-    scratch = Path(tempfile.mkdtemp(prefix="study-check-"))
+    from pipeline.run.guard import scratch_root
+
+    # build/tmp is cleared by the next run; a folder kept for inspection goes to the system's temp folder.
+    where = None if keep else scratch_root(paths.build)
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="study-check-", dir=where))
     try:
         results = scratch / "results"
         notebooks = scratch / "notebooks"

@@ -23,12 +23,14 @@ import pandas as pd
 
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.common.errors import InputError
 from pipeline.corpus.chrome import ChromeSettings
+from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
-from pipeline.run import provenance
+from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
 from pipeline.text.stage import Segmentation, segment_corpus
@@ -71,9 +73,9 @@ class _Timer:
         return self
 
     def __exit__(self, *exc):
-        self.state.timings[self.name] = time.perf_counter() - self.start
-        self.state.peak_rss_mb[self.name] = peak_rss_mb()
-        if exc[0] is None:
+        if exc[0] is None:  # only finished stages are timed
+            self.state.timings[self.name] = time.perf_counter() - self.start
+            self.state.peak_rss_mb[self.name] = peak_rss_mb()
             log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
 
 
@@ -241,7 +243,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
 
     def compute() -> dict[str, bytes]:
         with _Timer(state, "report"):
-            scratch = Path(tempfile.mkdtemp(prefix="study-report-"))
+            scratch = _scratch(paths, "report")
             try:
                 written = build_report(sources, scratch, out.results, scratch / "report.html",
                                        state.params["report"].get("kernels", 1), abstract_of(findings))
@@ -275,7 +277,7 @@ def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summ
         except ValueError:
             return p.name
     params = study_params(params)
-    return {
+    return guard.seal({
         "parameters": params,
         "parameters_file": rel(params_file),
         "inputs": {rel(p): io.sha256_file(p) for p in inputs},
@@ -286,24 +288,35 @@ def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summ
         "summary": summary,
         "fingerprint": run_fingerprint(paths, params, provenance.package_versions()),
         "python": "3.11",
-    }
+    })
 
 
 def up_to_date(paths: Paths, params: dict, target: Path) -> bool:
-    """True when target/manifest.json records this run's fingerprint and every output is intact."""
-    import json
+    """True when target/manifest.json is intact, records this run's fingerprint, and lists exactly the outputs there."""
+    manifest = guard.read_manifest(target)
+    if manifest is None or manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
+        return False
+    return guard.outputs_intact(target, manifest, KEEP)
 
-    manifest_path = target / "manifest.json"
-    if not manifest_path.exists():
-        return False
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return False
-    if manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
-        return False
-    outputs = manifest.get("outputs", {})
-    return all((target / name).exists() and io.sha256_file(target / name) == digest for name, digest in outputs.items())
+
+# Folders of results/ that a study run does not write and carries over (the benchmark's).
+KEEP = ("bench",)
+
+
+def _scratch(paths: Paths, name: str) -> Path:
+    root = guard.scratch_root(paths.build)
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+
+
+def preflight(paths: Paths, params: dict, target: Path) -> None:
+    """Every input and the results folder checked before any stage runs (raises InputError)."""
+    guard.check_results_folder(target, KEEP)
+    ingest = params["ingest"]
+    check_articles(paths.raw, paths.manifest_csv, ingest["codecs"], ingest["min_cjk_share"],
+                   ingest.get("min_chinese_chars", 1))
+    if not paths.lexicon.is_dir():
+        raise InputError(paths.lexicon, "the lexicon folder is missing")
 
 
 def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path | None = None,
@@ -318,17 +331,26 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
     """
     target = Path(results_dir) if results_dir else paths.results
     notebooks_target = Path(notebooks_dir) if notebooks_dir else paths.notebooks
-    state = StudyState(params=params, cache=StageCache(paths.build / "cache", enabled=use_cache))
+    cache_mb = params.get("cache", {}).get("max_mb", 500)
+    state = StudyState(params=params, cache=StageCache(paths.build / "cache", enabled=use_cache, max_mb=cache_mb))
+    guard.clear_leftovers([target])
+    preflight(paths, params, target)
     if not force and up_to_date(paths, params, target):
         log.info("results in %s are up to date with the code, inputs and parameters; nothing to do", target)
         return state
-    executed_dir = Path(tempfile.mkdtemp(prefix="study-notebooks-"))
+    executed_dir = _scratch(paths, "notebooks")
     try:
         _run_into_staging(paths, state, params_file, target, executed_dir)
         notebooks_target.mkdir(parents=True, exist_ok=True)
         for executed in sorted(executed_dir.glob("*.ipynb")):
-            shutil.copyfile(executed, notebooks_target / f".{executed.name}.tmp")
-            os.replace(notebooks_target / f".{executed.name}.tmp", notebooks_target / executed.name)
+            part = notebooks_target / f".{executed.name}.{os.getpid()}.tmp"
+            shutil.copyfile(executed, part)
+            os.replace(part, notebooks_target / executed.name)
+    except KeyboardInterrupt as exc:
+        done = list(dict.fromkeys(state.cache.hits + state.cache.written))
+        exc.kept = (f"{target} was left as it was" + (f"; the stages done so far ({', '.join(done)}) are kept in "
+                    "build/cache/ and the next run reuses them" if done and use_cache else ""))
+        raise
     finally:
         shutil.rmtree(executed_dir, ignore_errors=True)
     if target == paths.results:
@@ -349,7 +371,7 @@ def _sync_documents(paths: Paths, target: Path) -> None:
 
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
     params = state.params
-    with io.staged_directory(target, keep=("bench",)) as staging:
+    with io.staged_directory(target, keep=KEEP) as staging:
         out = paths.with_results(staging)
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
@@ -368,3 +390,6 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         stage_report(paths, out, state, executed_dir, write_findings(out.tables, out.results / "findings.md"))
         embed_fonts(out.results, cjk_font_path())
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
+        # Checked again just before the swap: a file the user added to the
+        # results folder during the run is not deleted either.
+        guard.check_results_folder(target, KEEP)

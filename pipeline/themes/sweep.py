@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
+from pipeline.common.parallel import closing_pool, progress, worker_context, worker_setup
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import ThemeParams, _round_frame, place_order, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
@@ -129,7 +130,9 @@ def _run_task(data: dict[str, Any], task: tuple[str, tuple]) -> Any:
 _WORKER_DATA: dict[str, Any] = {}
 
 
-def _init_worker(data: dict[str, Any]) -> None:
+def _init_worker(parent: int, data: dict[str, Any]) -> None:
+    # Ctrl-C is the parent's; the worker dies with the parent even on SIGKILL.
+    worker_setup(parent)
     # The corpus travels once per worker instead of once per job.
     _WORKER_DATA.clear()
     _WORKER_DATA.update(data)
@@ -152,9 +155,12 @@ def job_pool(data: dict[str, Any], processes: int) -> Iterator[ProcessPoolExecut
     if processes <= 1:
         yield None
         return
-    with ProcessPoolExecutor(
-        max_workers=processes, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(data,)
-    ) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=worker_context("spawn"), initializer=_init_worker,
+        initargs=(os.getpid(), data),
+    )
+    # On any exception (Ctrl-C too) queued fits are cancelled and the workers ended at once.
+    with closing_pool(pool):
         yield pool
 
 
@@ -169,15 +175,24 @@ def submit_tasks(
     submitted by decreasing expected cost (larger K, larger coherence batch)
     so that no worker is left with one long task at the end.
     """
+    what = "fits" if tasks and tasks[0][0] == "fit" else "coherence batches"
     if pool is None:
-        return lambda: [_run_task(data, task) for task in tasks]
+        return lambda: [_run_task(data, task) for task in progress(tasks, f"themes: {what}", unit="task")]
 
     def cost(i: int) -> tuple[int, int]:
         kind, job = tasks[i]
         return (-len(job[2]) if kind == "coherence" else -job[2], i)
 
     futures = {i: pool.submit(_worker_task, tasks[i]) for i in sorted(range(len(tasks)), key=cost)}
-    return lambda: [futures[i].result() for i in range(len(tasks))]
+
+    def wait() -> list[Any]:
+        with progress(total=len(tasks), description=f"themes: {what}", unit="task") as bar:
+            for future in as_completed(futures.values()):
+                future.result()  # a failed task stops the wait at once
+                bar.update(1)
+        return [futures[i].result() for i in range(len(tasks))]
+
+    return wait
 
 
 def sweep_coherence(
