@@ -81,3 +81,11 @@ def gloss_label(term: str, glosses: dict[str, str] | None, width: int = 28) -> s
     if len(gloss) > width:
         gloss = gloss[:width - 1].rstrip() + "…"
     return f"{term}  {gloss}" if gloss else term
+
+
+def gloss_topic_label(label: str, glosses: dict[str, str] | None, width: int = 18) -> str:
+    """A topic label "dimension: 甲/乙" with each Chinese term followed by its gloss, where one is known."""
+    head, sep, terms = label.partition(": ")
+    if not sep:
+        return label
+    return head + sep + "/".join(gloss_label(term, glosses, width).replace("  ", " ", 1) for term in terms.split("/"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
+from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figure, use_cjk_font
 
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
@@ -92,7 +92,7 @@ def figure_topic_terms(topics: pd.DataFrame, top: int = 10, glosses: dict[str, s
         ax.barh(y, sub["weight"], color="tab:blue")
         ax.set_yticks(y)
         ax.set_yticklabels([gloss_label(term, glosses, 22) for term in sub["term"]])
-        ax.set_title(f"{topic}. {sub['label'].iloc[0]}", fontsize=9)
+        ax.set_title(f"{topic}. {gloss_topic_label(sub['label'].iloc[0], glosses)}", fontsize=9)
         ax.set_xlabel("p(term | topic)", fontsize=8)
         ax.tick_params(labelsize=8)
     for ax in axes.ravel()[len(numbers) :]:
@@ -115,7 +115,7 @@ def _place_share_points(ax, shares: pd.DataFrame, places: list, numbers: list) -
                     markersize=4, capsize=2, color=colours(j % 10), label=place)
 
 
-def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
+def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame, glosses: dict[str, str] | None = None):
     """Share of each topic in each place, with 95% bootstrap intervals.
 
     One row per topic (shared topics marked), one colour per place.
@@ -130,7 +130,8 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame):
     _place_share_points(ax, place_topics, places, numbers)
     ax.set_yticks(np.arange(len(numbers))[::-1])
     ax.set_yticklabels(
-        [f"{t}. {roles.loc[t, 'label']}" + ("  [shared]" if roles.loc[t, "role"] == "shared" else "") for t in numbers],
+        [f"{t}. {gloss_topic_label(roles.loc[t, 'label'], glosses)}" + ("  [shared]" if roles.loc[t, "role"] == "shared" else "")
+         for t in numbers],
         fontsize=8,
     )
     ax.set_xlabel("share of the place's modelled tokens (95% bootstrap interval over units)")
@@ -153,7 +154,8 @@ def write_theme_figures(
         ),
         save_figure(figure_topic_terms(tables["topics"], glosses=glosses), figures_dir / FIGURE_FILES["topic_terms"]),
         save_figure(
-            figure_place_topics(tables["place_topics"], tables["topic_roles"]), figures_dir / FIGURE_FILES["place_topics"]
+            figure_place_topics(tables["place_topics"], tables["topic_roles"], glosses),
+            figures_dir / FIGURE_FILES["place_topics"]
         ),
     ]
 

@@ -35,21 +35,23 @@ def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[
 
 
 def load_topic_labels(path: Path) -> dict[int, str]:
-    """Read researcher overrides of topic labels (CSV with header `topic,label`)."""
+    """Read researcher overrides of topic labels (CSV with header `topic,label`, optionally `,justification`:
+    why the label fits the topic's top terms and places; read by people, not by the study)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "topic-label overrides not found; create it with the header line `topic,label`") from None
     rows = list(csv.reader(text.splitlines()))
-    if not rows or [c.strip() for c in rows[0]] != ["topic", "label"]:
-        raise InputError(path, "first line must be the header `topic,label`")
+    header = [c.strip() for c in rows[0]] if rows else []
+    if header not in (["topic", "label"], ["topic", "label", "justification"]):
+        raise InputError(path, "first line must be the header `topic,label` or `topic,label,justification`")
     labels: dict[int, str] = {}
     for line_no, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != 2:
-            raise InputError(path, f"line {line_no}: expected two columns (topic,label), got {len(row)}")
+        if len(row) != len(header):
+            raise InputError(path, f"line {line_no}: expected {len(header)} columns ({','.join(header)}), got {len(row)}")
         topic, label = row[0].strip(), row[1].strip()
         if not topic.isdigit() or int(topic) < 1:
             raise InputError(path, f"line {line_no}: topic must be a 1-based topic number, got {topic!r}")

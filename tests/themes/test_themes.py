@@ -594,3 +594,12 @@ def test_figures_are_written(serial_run, tmp_path):
     assert [p.name for p in paths] == list(FIGURE_FILES.values())
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_topic_labels_may_carry_their_justification(tmp_path):
+    path = tmp_path / "topic_labels.csv"
+    path.write_text('topic,label,justification\n1,grid work,"top terms 网格, 网格员"\n', encoding="utf-8")
+    assert load_topic_labels(path) == {1: "grid work"}
+    path.write_text("topic,label,justification\n1,grid work\n", encoding="utf-8")
+    with pytest.raises(InputError, match="expected 3 columns"):
+        load_topic_labels(path)
