@@ -229,11 +229,38 @@ class GarbleDetector:
                 edits.append(Edit(start, end, best.text, "garble_repair", detail))
             else:
                 # A sentence mark that opens the reading was re-decoded from whole
-                # bytes and is kept, so the sentence boundary survives the removal.
-                kept = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
-                edits.append(Edit(start, end, kept, "garble_remove", "not a clean reading; " + detail))
+                # bytes and is kept, so the sentence boundary survives the removal;
+                # so are the reading's pieces that would pass as a repair themselves.
+                mark = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
+                pieces = self.readable_pieces(best.text[len(mark):])
+                kept = mark + "".join(pieces)
+                what = (f"kept the readable piece(s) {'/'.join(pieces)}; " if pieces else "") + "the rest is lost"
+                edits.append(Edit(start, end, kept, "garble_remove", f"not a clean reading; {what}; {detail}"))
             lower = end
         return edits
+
+    def readable_pieces(self, reading: str) -> list[str]:
+        """The runs of Hanzi in a rejected reading that pass the repair test on their own.
+
+        Bytes lost inside a span garble only the characters around the loss;
+        the reading is right elsewhere (“叔”以來R市認 for “十三五”以来，我市认:
+        以來 is what was written). A run of at least two Hanzi whose characters
+        are all probable, whose mean probability and share of word pairs reach
+        the repair thresholds, is what the reading supports and is kept.
+        """
+        settings, model = self.settings, self.model
+        pieces, run = [], ""
+        for ch in reading + " ":
+            if is_han(ch):
+                run += ch
+                continue
+            if len(run) >= 2:
+                share = model.pair_share(run)
+                if (self.scorer.clean(run) and model.mean_logp(run) >= settings.repair_min_mean_logp
+                        and share is not None and share >= settings.repair_min_pair_share):
+                    pieces.append(run)
+            run = ""
+        return pieces
 
     def _reading_near(self, text: str, run: tuple[int, int], lower: int, restorable: frozenset[int],
                       memo: dict | None) -> Reading | None:

@@ -81,8 +81,9 @@ def test_no_garbled_character_survives_in_003(results):
     _, cleaned = results["huainan"]
     for ch in "肮ぷ魅藛蓖襞笆濉币詠恚沂泄餐氇勓":
         assert ch not in cleaned, ch
-    # The text around the spans is intact, and a sentence mark opening a removed span is kept.
-    for kept in ["是社會治理的基本單元。真貫徹", "真貫徹落實習近平總書記", "達標率100%", "資金和福彩公益金1000余萬元",
+    # The text around the spans is intact; a sentence mark opening a removed span
+    # is kept, and so is the piece of its reading that was written (以來).
+    for kept in ["是社會治理的基本單元。以來真貫徹", "真貫徹落實習近平總書記", "達標率100%", "資金和福彩公益金1000余萬元",
                  "居民辦事越來越省心了", "城鄉社區是人民群眾安居樂業的家園"]:
         assert kept in cleaned
 
@@ -240,3 +241,22 @@ def test_sentences_garbled_by_a_lost_byte_are_detected(sentences, model, params)
                                         ("", "ab", (0, 0)), ("ab", "cd", (0, 0))])
 def test_shared_ends_never_count_a_character_twice(a, b, ends):
     assert shared_ends(a, b) == ends
+
+
+def test_a_removed_span_keeps_only_the_pieces_its_reading_supports(texts, results):
+    edits, _ = results["huainan"]
+    [edit] = _covering(edits, texts["huainan"], "!笆濉币詠恚沂姓J")
+    # “十三五”以来，我市认 lost bytes and reads “叔”以來R市認: 以來 is what was written.
+    assert edit.rule == "garble_remove" and edit.after == "。以來"
+    assert "kept the readable piece(s) 以來" in edit.note
+    [lossy] = _covering(edits, texts["huainan"], "!蓖襞空f")
+    assert lossy.after == "。" and "the rest is lost" in lossy.note
+
+
+def test_readable_pieces_need_probable_characters_that_form_words(model, params):
+    from pipeline.corpus.garble import GarbleDetector
+
+    detector = GarbleDetector(model, params)
+    assert detector.readable_pieces("“叔”以來R市認") == ["以來"]
+    assert detector.readable_pieces("汪趴說") == []
+    assert detector.readable_pieces("社区治理,工作人员") == ["社区治理", "工作人员"]
