@@ -50,8 +50,15 @@ def command(project: Paths, params: Path, *extra: str, results: Path | None = No
 def start(cmd: list[str], log: Path) -> subprocess.Popen:
     """Start a run in its own process group (as a shell does), stderr into `log`."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # As a terminal starts it: with Ctrl-C's default action, even when these
+    # tests themselves run in a background job (which starts with SIGINT ignored,
+    # and a program started with a signal ignored keeps ignoring it).
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log, "wb"), start_new_session=True,
-                            cwd=PROJECT_ROOT, env=env)
+                            cwd=PROJECT_ROOT, env=env, preexec_fn=_default_interrupt)
+
+
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float = 240) -> None:
