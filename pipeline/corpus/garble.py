@@ -234,7 +234,8 @@ class GarbleDetector:
                 mark = best.text[0] if best.text[:1] in SENTENCE_MARKS else ""
                 pieces = self.readable_pieces(best.text[len(mark):])
                 kept = mark + "".join(pieces)
-                what = (f"kept the readable piece(s) {'/'.join(pieces)}; " if pieces else "") + "the rest is lost"
+                what = (f"kept the readable piece(s) {'/'.join(pieces)}, the rest is lost" if pieces
+                        else "no piece of it is readable, all of it is lost")
                 edits.append(Edit(start, end, kept, "garble_remove", f"not a clean reading; {what}; {detail}"))
             lower = end
         return edits
