@@ -115,6 +115,17 @@ def _place_share_points(ax, shares: pd.DataFrame, places: list, numbers: list) -
                     markersize=4, capsize=2, color=colours(j % 10), label=place)
 
 
+def _finish_place_shares(fig, ax, labels: list[str], xlabel: str, title: str) -> None:
+    """Topic labels down the side (first topic on top), the share axis from 0, the places' legend."""
+    ax.set_yticks(np.arange(len(labels))[::-1])
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(left=0)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+
+
 def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame, glosses: dict[str, str] | None = None):
     """Share of each topic in each place, with 95% bootstrap intervals.
 
@@ -128,17 +139,10 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame, g
     numbers = sorted(place_topics["topic"].unique())
     fig, ax = plt.subplots(figsize=(9, 0.75 * len(numbers) * max(1, len(places) / 4) + 1.5))
     _place_share_points(ax, place_topics, places, numbers)
-    ax.set_yticks(np.arange(len(numbers))[::-1])
-    ax.set_yticklabels(
-        [f"{t}. {gloss_topic_label(roles.loc[t, 'label'], glosses)}" + ("  [shared]" if roles.loc[t, "role"] == "shared" else "")
-         for t in numbers],
-        fontsize=8,
-    )
-    ax.set_xlabel("share of the place's modelled tokens (95% bootstrap interval over units)")
-    ax.set_xlim(left=0)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Topic prevalence by place")
-    fig.tight_layout()
+    labels = [f"{t}. {gloss_topic_label(roles.loc[t, 'label'], glosses)}"
+              + ("  [shared]" if roles.loc[t, "role"] == "shared" else "") for t in numbers]
+    _finish_place_shares(fig, ax, labels, "share of the place's modelled tokens (95% bootstrap interval over units)",
+                         "Topic prevalence by place")
     return fig
 
 
@@ -179,13 +183,9 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, quality: pd.Da
         mark = "found" if str(row["found"]).lower() == "true" else "not stable" if row["dimension"] != "free" else "free"
         return f"{t}. {row['dimension']} [{mark}, {row['stability']:.2f}]"
 
-    ax.set_yticks(np.arange(len(numbers))[::-1])
-    ax.set_yticklabels([label(t) for t in numbers], fontsize=8)
-    ax.set_xlabel("share of the place's modelled tokens (95% bootstrap interval)")
-    ax.set_xlim(left=0)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Keyword-assisted topics by place (one topic per seeded governance dimension)")
-    fig.tight_layout()
+    _finish_place_shares(fig, ax, [label(t) for t in numbers],
+                         "share of the place's modelled tokens (95% bootstrap interval)",
+                         "Keyword-assisted topics by place (one topic per seeded governance dimension)")
     return fig
 
 
