@@ -12,13 +12,12 @@ from pipeline.figures.plotting import save_figure, use_cjk_font
 _MARKERS = "osD^v<>ph*"
 
 
-def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: str = "bench") -> Path:
+def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: str = "study") -> Path:
     """Log-log plot of wall seconds against text units, one line per stage.
 
     `table` is bench.csv, `fits` has one row per stage with its fitted growth
     exponent (slope of log seconds on log units), shown in the legend. The
-    whole run (`total`) is drawn dashed; the themes stage with the study's own
-    parameters, where measured, is drawn dotted beside the benchmark's.
+    whole run (`total`) is drawn dashed.
     """
     use_cjk_font()
     from matplotlib import pyplot
@@ -34,13 +33,6 @@ def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: s
         label = f"{stage} (exponent {slope:.2f})" if np.isfinite(slope) else f"{stage} (one size)"
         style = {"linestyle": "--", "color": "black"} if stage == "total" else {}
         ax.plot(group["units"], group["seconds"], marker=_MARKERS[i % len(_MARKERS)], label=label, **style)
-    study = table[(table["condition"] == "study") & (table["seconds"] > 0)].sort_values("units")
-    if not study.empty:
-        from pipeline.bench.summary import growth_exponent
-
-        slope = growth_exponent(study["units"], study["seconds"])
-        label = "themes, study parameters" + (f" (exponent {slope:.2f})" if np.isfinite(slope) else "")
-        ax.plot(study["units"], study["seconds"], linestyle=":", marker="x", color="grey", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("text units in the corpus (log scale)")

@@ -21,7 +21,7 @@ def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def fit_rows(table: pd.DataFrame, condition: str = "bench", min_scale: int = 10) -> pd.DataFrame:
+def fit_rows(table: pd.DataFrame, condition: str = "study", min_scale: int = 10) -> pd.DataFrame:
     """Per stage: its growth exponent in units, fitted on the scales >= min_scale
     (all scales when fewer than two are that large), so that fixed start-up
     costs (dictionary loads) do not flatten the slope of the large runs."""
@@ -52,7 +52,7 @@ def bench_table(scales: dict[int, dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for scale, found in scales.items():
         for stage, values in found["stages"].items():
-            rows.append({"scale": scale, "condition": found.get("condition", "bench"),
+            rows.append({"scale": scale, "condition": found.get("condition", "study"),
                          **{k: found[k] for k in ("articles", "places", "units", "tokens", "chars")},
                          "stage": stage, "seconds": round(values["seconds"], 3),
                          "peak_rss_mb": round(values["peak_rss_mb"], 1), "maxrss_mb": round(values["maxrss_mb"], 1)})
@@ -128,7 +128,7 @@ def _finite(value: Any) -> Any:
 
 
 def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
-             study_themes: dict[int, dict], measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
+             measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
     targets = settings["targets"]
     largest = max(measured)
     big = measured[largest]["stages"]
@@ -162,16 +162,4 @@ def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_
                                "themes": theme_ratio.get("load_average")},
         "themes_parallel_tables_compared": theme_ratio["tables"],
     }
-    if study_themes:
-        sizes = [measured[s]["units"] for s in study_themes]
-        seconds = [study_themes[s]["seconds"] for s in study_themes]
-        others = [s for s in measured if s > max(study_themes)]
-        estimates = extrapolate(sizes, seconds, [measured[s]["units"] for s in others])
-        summary["study_themes"] = {
-            "note": "themes stage with the study's own themes parameters; larger scales extrapolated by the fitted exponent",
-            "measured_seconds": {str(s): round(v, 1) for s, v in zip(study_themes, seconds)},
-            "load_average": {str(s): r.get("load_average") for s, r in study_themes.items()},
-            "exponent": round(growth_exponent(sizes, seconds), 3),
-            "extrapolated_seconds": {str(s): round(v, 0) for s, v in zip(others, estimates)},
-        }
     return summary

@@ -182,16 +182,9 @@ def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
     return {"units": len(seg.units)}
 
 
-def _task_study_themes(job: dict[str, Any]) -> dict[str, Any]:
-    """The themes stage with the study's own parameters on one scale's units."""
-    with StageMemory(job["sample_seconds"]) as memory:
-        _, seconds = _themes_run(Paths.at(job["root"]), job["themes"])
-    return {"seconds": seconds, "peak_rss_mb": memory.overall}
-
-
 TASKS = {"real_units": _task_real_units, "scale": _task_scale, "report": _task_report,
          "segment_ratios": _task_segment_ratios,
-         "themes_ratio": _task_themes_ratio, "study_themes": _task_study_themes}
+         "themes_ratio": _task_themes_ratio}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

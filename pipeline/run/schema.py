@@ -156,7 +156,6 @@ SCHEMA: dict[str, Key] = {
     "bench.segment_ratio_scales": Key("list[int]"),
     "bench.themes_ratio_scale": COUNT,
     "bench.report_scales": Key("list[int]"),
-    "bench.study_themes_scales": Key("list[int]"),
     "bench.sample_seconds": Key("float", low=0.001),
     "bench.overrides": Key("mapping"),  # its keys are checked as the sections' own keys
     "bench.targets.minutes_largest": Key("float", low=0.0),
@@ -166,7 +165,6 @@ SCHEMA: dict[str, Key] = {
     "bench.quick_scales": Key("list[int]", optional=True),
     "bench.quick_segment_ratio_scales": Key("list[int]", optional=True),
     "bench.quick_themes_ratio_scale": Key("int", low=1, optional=True),
-    "bench.quick_study_themes_scales": Key("list[int]", optional=True),
     "bench.quick_overrides": Key("mapping", optional=True),
 }
 

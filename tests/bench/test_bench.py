@@ -103,9 +103,10 @@ def test_scale_params_override_without_touching_the_study_params(project_params)
     before = json.dumps(project_params, sort_keys=True, ensure_ascii=False)
     run = scale_params(project_params, settings_, 1000)
     assert json.dumps(project_params, sort_keys=True, ensure_ascii=False) == before
-    for key, value in settings_["overrides"]["themes"].items():
-        assert run["themes"][key] == value
-    assert run["themes"]["topn_terms"] == project_params["themes"]["topn_terms"]  # untouched keys stay
+    assert run["clean"]["near_duplicates"]["check"] is False  # the resampled corpus is near-duplicate by design
+    assert run["clean"]["near_duplicates"]["threshold"] == project_params["clean"]["near_duplicates"]["threshold"]
+    for section in ("ingest", "segment", "units", "emphases", "themes"):  # the study's own parameters
+        assert run[section] == project_params[section], section
     assert run["report"]["execute_notebooks"] is False  # the report runs on the real corpus only
 
 
@@ -126,7 +127,7 @@ def test_growth_exponent_needs_two_sizes():
 
 
 def test_fits_leave_out_the_fixed_cost_of_the_smallest_scale():
-    rows = [{"scale": s, "condition": "bench", "units": 67 * s, "stage": "segment", "seconds": 5.0 + 0.01 * 67 * s}
+    rows = [{"scale": s, "condition": "study", "units": 67 * s, "stage": "segment", "seconds": 5.0 + 0.01 * 67 * s}
             for s in (1, 10, 100, 1000)]
     fits = fit_rows(pd.DataFrame(rows))
     assert fits.loc[0, "fit_scales"] == "10,100,1000"

@@ -85,7 +85,7 @@ def test_relations_between_keys_are_checked(project_params):
 
 def test_benchmark_overrides_are_checked_as_the_sections_keys(project_params):
     params = copy.deepcopy(project_params)
-    params["bench"]["overrides"]["themes"]["passes"] = "two"
+    params["bench"]["overrides"]["themes"] = {"passes": "two"}
     assert any(p.startswith("bench.overrides: themes.passes = 'two'") for p in check_params(params))
 
 
