@@ -1,19 +1,23 @@
-"""Cleaning measured on the held-out sets: 54 labelled page excerpts from 54 sites.
+"""Cleaning measured on the held-out sets: 64 labelled page excerpts from 64 sites.
 
-tests/heldout/ (32 excerpts) and tests/heldout_b/ (22 excerpts, gathered and
-measured before the chrome rules were changed against them; see its README).
+tests/heldout/ (32 excerpts), tests/heldout_b/ (22 excerpts, gathered and
+measured before the chrome rules were changed against them) and
+tests/heldout_c/ (10 excerpts, gathered after the rules were fixed and never
+used to change one; see the sets' READMEs).
 The thresholds, and why:
 - no body line lost, no heading lost, no listed place name cut, in either
   set: losing text is the failure the study cannot see afterwards, so none is
   tolerated;
 - chrome precision >= 0.97 in each set: at most about two of the lines
   removed may be anything but chrome (measured: 1.0 in both, 160 of 160);
-- chrome recall, combined >= 0.90: measured 0.94 (160 of 170), a margin of
-  seven lines, so losing the photo-credit, table-of-contents or author-name
-  rules fails; per set >= 0.88 (old set: 0.93, 100 of 108) and >= 0.90
-  (set B: 0.97, 60 of 62). The chrome still kept is listed in the sets'
-  READMEs: captions written as plain sentences, a site name or slogan without
-  a marker, a lone section word;
+- chrome recall, all sets together >= 0.90: measured 0.93 (173 of 187), a
+  margin of five lines, so losing the photo-credit, table-of-contents or
+  author-name rules fails; per set >= 0.88 (old set: 0.93, 100 of 108),
+  >= 0.90 (set B: 0.97, 60 of 62) and >= 0.70 (set C: 0.76, 13 of 17, one
+  line of margin: the set is small and mostly prose). The chrome still kept
+  is listed in the sets' READMEs: captions written as plain sentences, a site
+  name or slogan without a marker, a lone section word, a related-articles
+  header;
 - every garbled span the pages print is repaired or removed.
 """
 
@@ -27,7 +31,8 @@ from pipeline.common.config import PROJECT_ROOT
 from pipeline.corpus import evaluate
 
 HELDOUT = PROJECT_ROOT / "tests" / "heldout"
-SETS = {"heldout": (100, 70, 0.88), "heldout_b": (100, 40, 0.90)}  # body lines, names, recall floor
+# body lines, names, recall floor, garbled spans listed
+SETS = {"heldout": (100, 70, 0.88, 2), "heldout_b": (100, 40, 0.90, 3), "heldout_c": (40, 10, 0.70, 0)}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +47,7 @@ def test_no_body_heading_or_name_is_lost(measured, name):
     lost = [(r["id"], r["line_no"], r["text"][:40]) for r in rows if evaluate.is_lost(r)]
     assert lost == []
     assert cut == []
-    body_lines, names, _ = SETS[name]
+    body_lines, names, _, _ = SETS[name]
     assert summary["body_lines"] >= body_lines and summary["names"] >= names  # the set is all there
 
 
@@ -55,7 +60,7 @@ def test_chrome_is_removed(measured, name):
 
 def test_chrome_is_removed_across_both_sets(measured):
     summary = evaluate.combine(list(measured.values()))
-    assert summary["chrome_lines"] >= 170
+    assert summary["chrome_lines"] >= 187
     assert summary["chrome_precision"] >= 0.97, summary
     assert summary["chrome_recall"] >= 0.90, summary
 
@@ -67,7 +72,7 @@ def test_every_heldout_set_is_measured():
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_garbled_spans_printed_by_the_pages_are_handled(measured, name):
     _, _, summary = measured[name]
-    assert summary["garbled_spans"] >= 2
+    assert summary["garbled_spans"] >= SETS[name][3]
     assert summary["garbled_spans_found"] == summary["garbled_spans"]
 
 
@@ -77,7 +82,7 @@ def test_heldout_articles_stay_out_of_the_corpus(name):
     corpus = {hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.iterdir() if p.is_file()}
     folder = PROJECT_ROOT / "tests" / name / "articles"
     heldout = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.txt")}
-    assert len(heldout) >= 15
+    assert len(heldout) >= 10
     assert not corpus & heldout
     manifest = (PROJECT_ROOT / "data" / "corpus.csv").read_text(encoding="utf-8")
     assert "heldout" not in manifest
