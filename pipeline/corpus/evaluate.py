@@ -1,7 +1,7 @@
 """How well cleaning does on labelled articles it was not written for.
 
-The held-out set (tests/heldout/, never part of the study's corpus) holds real
-page excerpts from many sites, each line labelled body, heading or chrome, and
+The held-out sets (tests/heldout/, tests/heldout_b/, ..., never part of the
+study's corpus) hold real page excerpts from many sites, each line labelled body, heading or chrome, and
 the rare place names each excerpt contains. Cleaning is run on every article
 as the study runs it; each labelled line is then found again in the cleaned
 text and called kept (same text up to whitespace), altered or removed.
