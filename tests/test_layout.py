@@ -105,4 +105,5 @@ def test_no_module_grows_past_what_a_reader_holds(name):
 
 def test_tests_mirror_the_package():
     folders = {p.name for p in (PROJECT_ROOT / "tests").iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
-    assert folders - {"heldout"} <= set(STAGE_FOLDERS)
+    # The labelled held-out sets (tests/heldout/, tests/heldout_b/, ...) are data, not tests of a stage.
+    assert {f for f in folders if f != "heldout" and not f.startswith("heldout_")} <= set(STAGE_FOLDERS)

@@ -14,6 +14,13 @@ sentence ending, few characters, and little left once the cue is taken out.
 Rules that may fire inside prose (span rules: HTML entities, the 摘要 label, a
 dateline) remove only their match.
 
+Some chrome is told by its neighbours rather than by itself: numbered photo
+captions, a table of contents, a block of form fields. Run rules look at a
+run of consecutive short lines that all carry the rule's cue and claim the
+whole run only when the run as a whole has the mark of chrome: enough lines,
+an anchor line (a photo credit, a byline field), or lines that recur later in
+the article (a table of contents is followed by the sections it lists).
+
 Authors and dates found in removed lines are returned as metadata, so the
 study keeps what the chrome said about the article.
 """
@@ -50,6 +57,10 @@ class ChromeRule:
     rest: int | None = None
     min_cover: float | None = None
     min_matches: int = 1
+    within: int | None = None
+    min_lines: int = 2
+    anchor: re.Pattern | None = None
+    recurs: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,16 +104,19 @@ def load_chrome(path: Path) -> ChromeLexicon:
         names.add(entry["name"])
         if entry["kind"] not in KINDS:
             raise InputError(path, f"{where}: kind must be one of {', '.join(KINDS)}")
-        if entry.get("scope", "line") not in ("line", "span") or entry.get("edge") not in (None, "head", "tail", "either"):
-            raise InputError(path, f"{where}: scope must be line or span, edge head, tail or either")
+        if entry.get("scope", "line") not in ("line", "span", "run") \
+                or entry.get("edge") not in (None, "head", "tail", "either"):
+            raise InputError(path, f"{where}: scope must be line, span or run, edge head, tail or either")
         try:
             cue = re.compile(_fill(str(entry["cue"]), pieces))
+            anchor = re.compile(_fill(str(entry["anchor"]), pieces)) if entry.get("anchor") else None
         except re.error as exc:
-            raise InputError(path, f"{where}: cue does not compile: {exc}") from None
+            raise InputError(path, f"{where}: cue or anchor does not compile: {exc}") from None
         rules.append(ChromeRule(entry["name"], cue, entry.get("scope", "line"), entry["kind"],
                                 str(entry["why"]).strip(), entry.get("edge"), entry.get("max_chars"),
                                 bool(entry.get("sentence", False)), entry.get("rest"), entry.get("min_cover"),
-                                int(entry.get("min_matches", 1))))
+                                int(entry.get("min_matches", 1)), entry.get("within"),
+                                int(entry.get("min_lines", 2)), anchor, int(entry.get("recurs", 0))))
     if "date" not in pieces:
         raise InputError(path, "needs a `date` shape (with groups y, m, d)")
     return ChromeLexicon(tuple(rules), re.compile(pieces["date"]))
@@ -124,8 +138,15 @@ def _chars(text: str) -> int:
 
 
 def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head: bool,
-                 at_tail: bool) -> str | None:
-    """Why `rule` claims this whole line, or None."""
+                 at_tail: bool, rank: tuple[int, int] = (0, 0)) -> str | None:
+    """Why `rule` claims this whole line, or None.
+
+    `rank` is the line's place among the article's non-blank lines, counted
+    from the head and from the tail (0 = first or last); a rule with `within`
+    holds only for lines that near an edge.
+    """
+    if rule.within is not None:
+        at_head, at_tail = at_head and rank[0] < rule.within, at_tail and rank[1] < rule.within
     chars = _chars(line)
     limit = rule.max_chars if rule.max_chars is not None else settings.max_chars
     if chars == 0 or chars > limit:
@@ -152,6 +173,52 @@ def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head:
     return f"{rule.kind}; {chars} chars, {where}, {'sentence end' if ends_sentence else 'no sentence end'}, {len(rest)} left"
 
 
+def run_claims(lines: list[str], rule: ChromeRule, settings: ChromeSettings, head: int) -> dict[int, str]:
+    """Positions (in `lines`, the article's non-blank lines) that a run rule claims, with why.
+
+    A run is a maximal stretch of consecutive lines that each carry the cue,
+    fit `max_chars` and (unless `sentence`) do not end like a sentence. It is
+    claimed when it has `min_lines` lines, starts within the first `head`
+    lines if the rule has `edge: head`, and has a line carrying the `anchor`.
+    With `recurs`, the claim is the stretch from the first line that occurs
+    again later up to that later copy (where the listed sections begin), and
+    needs `recurs` distinct lines of the stretch to occur again from there on;
+    a title above a table of contents, and the sections after it, stay.
+    """
+    limit = rule.max_chars if rule.max_chars is not None else settings.max_chars
+    fits = [bool(rule.cue.search(x)) and _chars(x) <= limit and (rule.sentence or not SENTENCE_END.search(x))
+            for x in lines]
+    stripped = [x.strip() for x in lines]
+    claims: dict[int, str] = {}
+    start = 0
+    while start < len(lines):
+        if not fits[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(lines) and fits[end]:
+            end += 1
+        first, stop, note = start, end, ""
+        ok = end - start >= rule.min_lines and (rule.edge != "head" or start < head) \
+            and (rule.anchor is None or any(rule.anchor.search(lines[i]) for i in range(start, end)))
+        if ok and rule.recurs:
+            copies = [(i, stripped.index(stripped[i], i + 1)) for i in range(start, end) if stripped[i] in stripped[i + 1:]]
+            if copies:
+                first, stop = copies[0]
+                stop = min(stop, end)
+                later = set(stripped[stop:])
+                listed = {stripped[i] for i in range(first, stop) if stripped[i] in later}
+                ok = len(listed) >= rule.recurs and stop - first >= rule.min_lines
+                note = f", {len(listed)} come back later"
+            else:
+                ok = False
+        if ok:
+            why = f"{rule.kind}; run of {stop - first} short lines{note}" + (", anchored" if rule.anchor else "")
+            claims.update({i: why for i in range(first, stop)})
+        start = end
+    return claims
+
+
 def _entity_text(match: str) -> str:
     text = match if match.startswith("&") else "&" + match
     out = html.unescape(text)
@@ -173,10 +240,19 @@ def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
     nonblank = [i for i, (s, e, _) in enumerate(spans) if text[s:e].strip()]
     head = set(nonblank[:settings.head_lines])
     tail = set(nonblank[-settings.tail_lines:]) if settings.tail_lines else set()
+    lines = [text[spans[i][0]:spans[i][1]] for i in nonblank]
+    by_run: dict[int, tuple[str, str]] = {}
+    for rule in lexicon.rules:
+        if rule.scope == "run":
+            for position, why in run_claims(lines, rule, settings, settings.head_lines).items():
+                by_run.setdefault(nonblank[position], (rule.name, why))
     edits: list[Edit] = []
-    for index in nonblank:
+    for rank, index in enumerate(nonblank):
         start, body_end, end = spans[index]
         line = text[start:body_end]
+        if index in by_run:
+            edits.append(Edit(start, end, "", *by_run[index]))
+            continue
         # A short line at the head or tail that recurs in another article of
         # the same source is the source's furniture (a column name, a
         # sign-off); a recurring section heading inside the body is kept.
@@ -187,7 +263,8 @@ def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
         claimed = False
         for rule in lexicon.rules:
             if rule.scope == "line":
-                why = line_verdict(line, rule, settings, index in head, index in tail)
+                why = line_verdict(line, rule, settings, index in head, index in tail,
+                                   (rank, len(nonblank) - 1 - rank))
                 if why:
                     edits.append(Edit(start, end, "", rule.name, why))
                     claimed = True

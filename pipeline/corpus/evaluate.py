@@ -1,7 +1,7 @@
 """How well cleaning does on labelled articles it was not written for.
 
-The held-out set (tests/heldout/, never part of the study's corpus) holds real
-page excerpts from many sites, each line labelled body, heading or chrome, and
+The held-out sets (tests/heldout/, tests/heldout_b/, ..., never part of the
+study's corpus) hold real page excerpts from many sites, each line labelled body, heading or chrome, and
 the rare place names each excerpt contains. Cleaning is run on every article
 as the study runs it; each labelled line is then found again in the cleaned
 text and called kept (same text up to whitespace), altered or removed.
@@ -25,8 +25,9 @@ Measures:
 - names cut: a listed name that occurs fewer times in the cleaned text than in
   the body and heading lines of the raw text.
 
-Run as `python -m pipeline.corpus.evaluate [folder]`; prints the summary and,
-with --lines, every line that is not as labelled.
+Run as `python -m pipeline.corpus.evaluate [folder ...]`: with no folder, every
+held-out set under tests/ (tests/heldout/, tests/heldout_b/, ...), each on its
+own and combined; with --lines, also every line that is not as labelled.
 """
 
 from __future__ import annotations
@@ -212,24 +213,50 @@ def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
     return clean_one
 
 
+def combine(results: list[tuple[list[dict], list[tuple[str, str]], dict]]) -> dict:
+    """One summary over several labelled folders (their article ids must differ)."""
+    rows = [r for rows, _, _ in results for r in rows]
+    cut = [c for _, cut, _ in results for c in cut]
+    garbled_total = sum(s["garbled_spans"] for _, _, s in results)
+    garbled_found = sum(s["garbled_spans_found"] for _, _, s in results)
+    summary = summarise(rows, cut)
+    summary.update(names=sum(s["names"] for _, _, s in results), garbled_spans=garbled_total,
+                   garbled_spans_found=garbled_found)
+    return summary
+
+
+def heldout_folders(root: Path) -> list[Path]:
+    """The labelled held-out sets: tests/heldout/ and every tests/heldout_*/ beside it."""
+    tests = root / "tests"
+    return [tests / "heldout"] + sorted(p for p in tests.glob("heldout_*") if (p / "articles").is_dir())
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipeline.common.config import PROJECT_ROOT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", default=str(PROJECT_ROOT / "tests" / "heldout"))
+    parser.add_argument("folders", nargs="*", help="labelled folders (default: every held-out set under tests/)")
     parser.add_argument("--lines", action="store_true", help="list every line not handled as labelled")
     args = parser.parse_args(argv)
-    rows, cut, summary = evaluate(Path(args.folder), study_cleaner())
-    for key, value in summary.items():
-        print(f"{key}: {value}")
+    folders = [Path(f) for f in args.folders] or heldout_folders(PROJECT_ROOT)
+    clean_one = study_cleaner()
+    results = [evaluate(folder, clean_one) for folder in folders]
+    sections = [(folder.name, result[2]) for folder, result in zip(folders, results)]
+    if len(results) > 1:
+        sections.append(("combined", combine(results)))
+    for name, summary in sections:
+        print(f"== {name}")
+        for key, value in summary.items():
+            print(f"{key}: {value}")
     if args.lines:
-        for r in rows:
-            wrong = (r["label"] == "chrome" and r["status"] != "removed") or is_lost(r) or \
-                (r["label"] != "chrome" and r["status"] == "removed")
-            if wrong:
-                print(f"{r['id']}:{r['line_no']}\t{r['label']}/{r['kind']}\t{r['status']}\t{r['text'][:70]}")
-        for doc, name in cut:
-            print(f"{doc}\tname cut\t{name}")
+        for rows, cut, _ in results:
+            for r in rows:
+                wrong = (r["label"] == "chrome" and r["status"] != "removed") or is_lost(r) or \
+                    (r["label"] != "chrome" and r["status"] == "removed")
+                if wrong:
+                    print(f"{r['id']}:{r['line_no']}\t{r['label']}/{r['kind']}\t{r['status']}\t{r['text'][:70]}")
+            for doc, name in cut:
+                print(f"{doc}\tname cut\t{name}")
     return 0
 
 

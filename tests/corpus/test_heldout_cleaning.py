@@ -1,16 +1,24 @@
-"""Cleaning measured on the held-out set (tests/heldout/): 32 labelled page excerpts from 32 sites.
+"""Cleaning measured on the held-out sets: 64 labelled page excerpts from 64 sites.
 
+tests/heldout/ (32 excerpts), tests/heldout_b/ (22 excerpts, gathered and
+measured before the chrome rules were changed against them) and
+tests/heldout_c/ (10 excerpts, gathered after the rules were fixed and never
+used to change one; see the sets' READMEs).
 The thresholds, and why:
-- no body line lost, no heading lost, no listed place name cut: losing text
-  is the failure the study cannot see afterwards, so none is tolerated;
-- chrome precision >= 0.97: at most about two of the lines removed may be
-  anything but chrome (measured: 1.0, 82 of 82);
-- chrome recall >= 0.72: measured 0.76 (82 of 108); the margin is four
-  lines, so losing any one family of rules (navigation words: 17 lines,
-  journal fields: 12, dates: 10, author names: 9) fails. The chrome still
-  kept is listed in tests/heldout/README.md: captions that read like
-  sentences, a newsletter's table of contents, site names without a marker;
-- both garbled spans the pages print are repaired or removed.
+- no body line lost, no heading lost, no listed place name cut, in either
+  set: losing text is the failure the study cannot see afterwards, so none is
+  tolerated;
+- chrome precision >= 0.97 in each set: at most about two of the lines
+  removed may be anything but chrome (measured: 1.0 in both, 160 of 160);
+- chrome recall, all sets together >= 0.90: measured 0.93 (173 of 187), a
+  margin of five lines, so losing the photo-credit, table-of-contents or
+  author-name rules fails; per set >= 0.88 (old set: 0.93, 100 of 108),
+  >= 0.90 (set B: 0.97, 60 of 62) and >= 0.70 (set C: 0.76, 13 of 17, one
+  line of margin: the set is small and mostly prose). The chrome still kept
+  is listed in the sets' READMEs: captions written as plain sentences, a site
+  name or slogan without a marker, a lone section word, a related-articles
+  header;
+- every garbled span the pages print is repaired or removed.
 """
 
 from __future__ import annotations
@@ -23,38 +31,58 @@ from pipeline.common.config import PROJECT_ROOT
 from pipeline.corpus import evaluate
 
 HELDOUT = PROJECT_ROOT / "tests" / "heldout"
+# body lines, names, recall floor, garbled spans listed
+SETS = {"heldout": (100, 70, 0.88, 2), "heldout_b": (100, 40, 0.90, 3), "heldout_c": (40, 10, 0.70, 0)}
 
 
 @pytest.fixture(scope="module")
 def measured():
-    return evaluate.evaluate(HELDOUT, evaluate.study_cleaner())
+    clean_one = evaluate.study_cleaner()
+    return {name: evaluate.evaluate(PROJECT_ROOT / "tests" / name, clean_one) for name in SETS}
 
 
-def test_no_body_heading_or_name_is_lost(measured):
-    rows, cut, summary = measured
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_no_body_heading_or_name_is_lost(measured, name):
+    rows, cut, summary = measured[name]
     lost = [(r["id"], r["line_no"], r["text"][:40]) for r in rows if evaluate.is_lost(r)]
     assert lost == []
     assert cut == []
-    assert summary["body_lines"] >= 100 and summary["names"] >= 70  # the set is all there
+    body_lines, names, _, _ = SETS[name]
+    assert summary["body_lines"] >= body_lines and summary["names"] >= names  # the set is all there
 
 
-def test_chrome_is_removed(measured):
-    _, _, summary = measured
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_chrome_is_removed(measured, name):
+    _, _, summary = measured[name]
     assert summary["chrome_precision"] >= 0.97, summary
-    assert summary["chrome_recall"] >= 0.72, summary
+    assert summary["chrome_recall"] >= SETS[name][2], summary
 
 
-def test_garbled_spans_printed_by_the_pages_are_handled(measured):
-    _, _, summary = measured
-    assert summary["garbled_spans"] >= 2
+def test_chrome_is_removed_across_both_sets(measured):
+    summary = evaluate.combine(list(measured.values()))
+    assert summary["chrome_lines"] >= 187
+    assert summary["chrome_precision"] >= 0.97, summary
+    assert summary["chrome_recall"] >= 0.90, summary
+
+
+def test_every_heldout_set_is_measured():
+    assert [p.name for p in evaluate.heldout_folders(PROJECT_ROOT)] == sorted(SETS)
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_garbled_spans_printed_by_the_pages_are_handled(measured, name):
+    _, _, summary = measured[name]
+    assert summary["garbled_spans"] >= SETS[name][3]
     assert summary["garbled_spans_found"] == summary["garbled_spans"]
 
 
-def test_heldout_articles_stay_out_of_the_corpus():
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_heldout_articles_stay_out_of_the_corpus(name):
     raw = PROJECT_ROOT / "data" / "raw"
     corpus = {hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.iterdir() if p.is_file()}
-    heldout = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (HELDOUT / "articles").glob("*.txt")}
-    assert len(heldout) >= 15
+    folder = PROJECT_ROOT / "tests" / name / "articles"
+    heldout = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.txt")}
+    assert len(heldout) >= 10
     assert not corpus & heldout
     manifest = (PROJECT_ROOT / "data" / "corpus.csv").read_text(encoding="utf-8")
     assert "heldout" not in manifest
