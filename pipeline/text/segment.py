@@ -45,6 +45,7 @@ import pandas as pd
 
 from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
+from pipeline.text.poscut import PosCut
 
 LEXICON_TAG = "lex"
 
@@ -77,7 +78,8 @@ class StudyTokenizer(jieba.Tokenizer):
 
     `matcher` is None for plain jieba (the ablation baseline). The POS tagger
     over this tokenizer is built on first use and kept with it, because
-    building one reads jieba's whole dictionary of tags.
+    building one reads jieba's whole dictionary of tags; so is its no-HMM
+    cut (`cutter`), which remembers the weight of every word it has met.
     """
 
     def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None):
@@ -88,6 +90,7 @@ class StudyTokenizer(jieba.Tokenizer):
         self.cache_file = CACHE_FILE_NAME
         self.matcher = matcher
         self._pos: jieba.posseg.POSTokenizer | None = None
+        self._cutter: PosCut | None = None
 
     @property
     def cache_path(self) -> Path:
@@ -99,6 +102,19 @@ class StudyTokenizer(jieba.Tokenizer):
             self.check_initialized()
             self._pos = jieba.posseg.POSTokenizer(self)
         return self._pos
+
+    @property
+    def cutter(self) -> PosCut:
+        """The no-HMM POS cut over this tokenizer, remembering word weights between calls."""
+        if self._cutter is None:
+            self._cutter = PosCut(self.pos)
+        return self._cutter
+
+    def add_word(self, word, freq=None, tag=None):
+        # jieba's del_word, suggest_freq and load_userdict all come here: the
+        # remembered word weights are stale after any of them.
+        self._cutter = None
+        super().add_word(word, freq, tag)
 
 
 def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> StudyTokenizer:
@@ -138,10 +154,14 @@ def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
     `matches` are the lexicon matches when the caller has already found them
     (`tokenizer.matcher.find(text)`).
     """
-    pos = tokenizer.pos if isinstance(tokenizer, StudyTokenizer) else jieba.posseg.POSTokenizer(tokenizer)
+    study = isinstance(tokenizer, StudyTokenizer)
     if matches is None:
         matcher = getattr(tokenizer, "matcher", None)
         matches = matcher.find(text) if matcher is not None else ()
+    if not hmm:
+        cutter = tokenizer.cutter if study else PosCut(jieba.posseg.POSTokenizer(tokenizer))
+        return cutter.cut_around(text, matches, LEXICON_TAG)
+    pos = tokenizer.pos if study else jieba.posseg.POSTokenizer(tokenizer)
     pairs: list[tuple[str, str]] = []
     cursor = 0
     for start, end, _string in matches:
@@ -154,69 +174,18 @@ def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
     return pairs
 
 
-# jieba's POS tagger cuts text into blocks with these expressions (jieba.posseg).
-_POS_BLOCK = jieba.posseg.re_han_internal
-
-
-_POS_SKIP = jieba.posseg.re_skip_internal
-
-
-_POS_NUMBER = jieba.posseg.re_num
-
-
-_POS_LATIN = jieba.posseg.re_eng
-
-
-_ONE_LATIN_OR_DIGIT = jieba.posseg.re_eng1
-
-
 def tagged_cut(text: str, pos: jieba.posseg.POSTokenizer, hmm: bool) -> list[tuple[str, str]]:
     """jieba's POS cut of `text` as (word, tag) pairs.
 
-    With the HMM on, this is `pos.cut`. With it off, the same cut is made here
-    without jieba's per-word `pair` objects and generators, which cost it
-    about a third more time than the cut itself: blocks as the tagger splits
-    them; in a block of Hanzi, letters and digits, the dictionary's best route,
-    with runs of single letters and digits joined and tagged `eng`, and every
-    other word tagged by the dictionary (`x` when it has no tag); elsewhere
-    whitespace tagged `x` and each other character alone (`m` for a digit or
-    point, `eng` inside a run of letters and digits, otherwise `x`).
-    `tests/text/test_segment.py` compares the two on the corpus and on edge cases.
+    With the HMM on, this is `pos.cut`. With it off, the same cut is made by
+    `PosCut` (`pipeline.text.poscut`), without jieba's per-word `pair`
+    objects, generators and per-character dictionaries, which cost it about
+    twice the time of the cut itself. `tests/text/test_segment.py` compares
+    the two on the corpus and on edge cases.
     """
     if hmm:
         return [(p.word, p.flag) for p in pos.cut(text, HMM=True)]
-    pos.makesure_userdict_loaded()
-    tags = pos.word_tag_tab
-    tokenizer = pos.tokenizer
-    pairs: list[tuple[str, str]] = []
-    for block in _POS_BLOCK.split(text):
-        if not block:
-            continue
-        if _POS_BLOCK.match(block):
-            route: dict = {}
-            tokenizer.calc(block, tokenizer.get_DAG(block), route)
-            position, run = 0, ""
-            while position < len(block):
-                end = route[position][1] + 1
-                word = block[position:end]
-                if _ONE_LATIN_OR_DIGIT.match(word):
-                    run += word
-                else:
-                    if run:
-                        pairs.append((run, "eng"))
-                        run = ""
-                    pairs.append((word, tags.get(word, "x")))
-                position = end
-            if run:
-                pairs.append((run, "eng"))
-            continue
-        for piece in _POS_SKIP.split(block):
-            if _POS_SKIP.match(piece):
-                pairs.append((piece, "x"))
-                continue
-            latin = bool(_POS_LATIN.match(piece))
-            pairs.extend((ch, "m" if _POS_NUMBER.match(ch) else "eng" if latin else "x") for ch in piece)
-    return pairs
+    return PosCut(pos).cut(text)
 
 
 def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:

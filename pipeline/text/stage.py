@@ -6,6 +6,7 @@ import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Callable, ContextManager, Sequence
 
 import pandas as pd
@@ -97,24 +98,22 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
     """
 
     units, countable, survival = [], Counter(), {}
-    shared = segmenter.coverage_matcher is segmenter.tokenizer.matcher
+    matcher, coverage = segmenter.tokenizer.matcher, segmenter.coverage_matcher
     for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
-        matches = segmenter.tokenizer.matcher.find(piece)
+        # One search serves the segmentation and the coverage count.
+        matches, covered = matcher.find_also(piece, coverage)
         pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm, matches)
         # No lexicon term spans a line break, so an article's survival counts
         # are the sum of its units'.
-        add_survival_counts(survival, survival_counts(
-            piece, [w for w, _ in pairs], segmenter.coverage_matcher, segmenter.rules.canonical,
-            matches if shared else None))
-        classified = [segmenter.classify(w, t) for w, t in pairs]
-        countable.update(counted for counted, _ in classified if counted)
+        words = [w for w, _ in pairs]
+        add_survival_counts(survival, survival_counts(piece, words, coverage, segmenter.rules.canonical, covered))
+        classified = list(map(segmenter.classify, words, [t for _, t in pairs]))
+        countable.update([counted for counted, _ in classified if counted])
         name_at = place_name_positions(pairs, segmenter.names, seg_mod.LEXICON_TAG)
-        tokens, spans, cursor = [], [], 0
-        for position, ((word, _), (_, content)) in enumerate(zip(pairs, classified)):
-            if content and position not in name_at:
-                tokens.append(content)
-                spans.append([cursor, cursor + len(word)])
-            cursor += len(word)
+        kept = [i for i, (_, content) in enumerate(classified) if content and i not in name_at]
+        bounds = list(accumulate(map(len, words), initial=0))
+        tokens = [classified[i][1] for i in kept]
+        spans = [[bounds[i], bounds[i + 1]] for i in kept]
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
                 "tokens": tokens, "spans": spans}
         if segmenter.plain_tokenizer is not None:
