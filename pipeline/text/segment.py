@@ -34,10 +34,11 @@ whose prefix-dictionary cache lives in the folder the caller gives.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import jieba
 import jieba.posseg
@@ -307,23 +308,29 @@ def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[
     return [content for _, content in (classify_word(w, t, rules) for w, t in pairs) if content]
 
 
+def plain_token(word: str, stopwords: frozenset[str]) -> str | None:
+    """The ablation's token for one word of plain jieba's cut; None for a word it drops."""
+    word = fold_width(word.strip())
+    if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stopwords:
+        return None
+    return word
+
+
 def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str] | frozenset[str],
-                 hmm: bool = True) -> list[str]:
+                 hmm: bool = True, token_of: Callable[[str], str | None] | None = None) -> list[str]:
     """The ablation baseline: plain jieba, package stopwords, no one-character words, no numbers.
 
     Uses jieba's own cut (its default HMM setting unless told otherwise) on a
     tokenizer without lexicon, e.g. `build_plain_tokenizer`; a `StudyTokenizer`
     makes that cut with `PlainCut`, which gives jieba's words in less time.
+    `token_of` is `plain_token` with these stopwords when the caller keeps
+    one that remembers its answers.
     """
-    stop = stopwords if isinstance(stopwords, frozenset) else frozenset(stopwords)
-    tokens = []
+    if token_of is None:
+        token_of = functools.partial(plain_token, stopwords=stopwords if isinstance(stopwords, frozenset)
+                                     else frozenset(stopwords))
     if hmm and isinstance(tokenizer, StudyTokenizer):
         cut = tokenizer.plain_cutter.lcut(text)
     else:
         cut = tokenizer.lcut(text, HMM=hmm)
-    for word in cut:
-        word = fold_width(word.strip())
-        if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stop:
-            continue
-        tokens.append(word)
-    return tokens
+    return [token for token in map(token_of, cut) if token is not None]

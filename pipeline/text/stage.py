@@ -47,6 +47,7 @@ class Segmenter:
     general_stopwords: frozenset
     rules: Any
     classify: Callable[[str, str], tuple[str | None, str | None]]  # segment.classify_word, remembered
+    plain_token: Callable[[str], str | None]  # segment.plain_token with the general stopwords, remembered
     coverage_matcher: Any
     names: NameRules
     hmm: bool
@@ -54,8 +55,8 @@ class Segmenter:
     min_chars: int
 
 
-# (word, tag) pairs whose classification a segmenter remembers; a corpus's
-# vocabulary of tagged words stays well below this.
+# (word, tag) pairs whose classification a segmenter remembers (and words
+# whose ablation token it remembers); a corpus's vocabulary stays well below this.
 _CLASSIFY_CACHE_SIZE = 1 << 20
 
 
@@ -83,6 +84,8 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
         general_stopwords=general, rules=rules,
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
+        plain_token=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(
+            functools.partial(seg_mod.plain_token, stopwords=general)),
         coverage_matcher=coverage, names=names, hmm=seg_params["hmm"],
         max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
 
@@ -117,7 +120,8 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
                 "tokens": tokens, "spans": spans}
         if segmenter.plain_tokenizer is not None:
-            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
+            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords,
+                                                        token_of=segmenter.plain_token)
         units.append(unit)
     return {"units": units, "countable": countable, "survival": survival}
 
