@@ -62,8 +62,10 @@ class TermMatcher:
         if not covers:
             return self.find(text), other.find(text)
         occurrences = self._occurrences(fold_width(text))
-        theirs = other.strings
-        return _choose(list(occurrences)), _choose([o for o in occurrences if o[2] in theirs])
+        theirs = [o for o in occurrences if o[2] in other.strings]
+        mine = _choose(occurrences)
+        # Where every occurrence is one of theirs too, the choice is the same.
+        return mine, (mine if len(theirs) == len(occurrences) else _choose(theirs))
 
 
 def _longest_then_leftmost(occurrence: tuple[int, int, str]) -> tuple[int, int]:
