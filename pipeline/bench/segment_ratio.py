@@ -103,3 +103,59 @@ def segment_vs_raw_jieba(jobs: Sequence[tuple[str, str, str]], segmenter: Any, s
                               slices, repeats)
     found["chars"] = sum(len(text) for _, _, text in jobs)
     return found
+
+
+def scaled_jobs(paths: Any, params: dict[str, Any], scale: int) -> list[tuple[str, str, str]]:
+    """(doc_id, place, text) of the benchmark's corpus at `scale`, resampled (as
+    `make bench` resamples it) from the units of the run in `paths.results`;
+    the real articles' units, one text per article, at scale 1."""
+    from pipeline.bench.corpus import real_articles, synthetic_corpus
+    from pipeline.common import io
+    from pipeline.corpus.ingest import read_manifest
+
+    if not paths.units_jsonl.exists():
+        raise FileNotFoundError(f"{paths.units_jsonl} is missing: run the study first (python -m pipeline run)")
+    manifest = read_manifest(paths.manifest_csv)
+    articles = real_articles(io.read_jsonl(paths.units_jsonl), manifest)
+    if scale == 1:
+        places = {row["doc_id"]: row["place"] for row in manifest}
+        return [(a["doc_id"], places[a["doc_id"]], "\n".join(a["units"])) for a in articles]
+    rows = synthetic_corpus(articles, scale, int(params["bench"]["articles_per_place"]), int(params["bench"]["seed"]))
+    return [(row["doc_id"], row["place"], row["text"].removesuffix("\n")) for row in rows]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m pipeline.bench.segment_ratio [--scale N] [--slices N] [--repeats N] [--ablation]`."""
+    import argparse
+    import logging
+
+    import jieba
+
+    from pipeline.common.config import Paths
+    from pipeline.run.params import load_params
+    from pipeline.text.lexicon import load_lexicon
+    from pipeline.text.stage import build_segmenter
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100, help="the benchmark's scale of the corpus (1: the real one)")
+    parser.add_argument("--slices", type=int, default=20, help="slices of the texts, one pair of timings each")
+    parser.add_argument("--repeats", type=int, default=1, help="passes over the slices")
+    parser.add_argument("--ablation", action="store_true",
+                        help="include the themes ablation's plain-jieba cut in our side, as the study's stage does")
+    args = parser.parse_args(argv)
+    jieba.setLogLevel(logging.WARNING)
+    paths = Paths.at()
+    params = load_params(paths.params)
+    params["themes"] = {**params["themes"], "ablation": args.ablation}
+    segmenter = build_segmenter(paths, params, load_lexicon(paths.lexicon / "governance_terms.csv"))
+    found = segment_vs_raw_jieba(scaled_jobs(paths, params, args.scale), segmenter, args.slices, args.repeats)
+    name = "segment_with_ablation_vs_raw_jieba" if args.ablation else "segment_vs_raw_jieba"
+    print(f"{name} at {args.scale}x ({found['chars']} characters), CPU time, interleaved: "
+          f"median ratio {found['ratio']:.3f} (quartiles {found['q1']:.3f}-{found['q3']:.3f}, "
+          f"range {found['min']:.3f}-{found['max']:.3f}, {found['pairs']} pairs); "
+          f"ours {found['ours_seconds']:.2f} s, raw jieba {found['theirs_seconds']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

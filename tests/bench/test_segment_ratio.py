@@ -106,3 +106,23 @@ def test_study_segmentation_and_raw_jieba_segment_the_same_texts(segmenter, monk
     # One warm-up text each, then every text twice, on both sides alike.
     assert ours_texts == theirs_texts
     assert sorted(ours_texts[1:]) == sorted([t for _, _, t in jobs] * 2)
+
+
+def test_scaled_jobs_resample_a_finished_run_as_the_benchmark_does(tmp_path):
+    from pipeline.bench.segment_ratio import scaled_jobs
+    from pipeline.common import io
+    from pipeline.corpus.ingest import MANIFEST_COLUMNS
+
+    paths = Paths.at(tmp_path)
+    units = {"p": ["坚持党建引领。", "推进社区治理。", "完善服务体系。"], "q": ["发展社会组织。", "培育志愿服务。"]}
+    io.write_jsonl([{"doc_id": d, "text": t} for d, texts in units.items() for t in texts], paths.units_jsonl)
+    paths.manifest_csv.parent.mkdir(parents=True)
+    paths.manifest_csv.write_text(",".join(MANIFEST_COLUMNS) + "\n" + "".join(
+        f"{d},{d}.txt,{place},city,省,,,\n" for d, place in (("p", "甲市"), ("q", "乙市"))), encoding="utf-8")
+    params = {"bench": {"articles_per_place": 2, "seed": 3}}
+    assert scaled_jobs(paths, params, 1) == [("p", "甲市", "\n".join(units["p"])), ("q", "乙市", "\n".join(units["q"]))]
+    jobs = scaled_jobs(paths, params, 3)
+    assert len(jobs) == 6 and len({doc_id for doc_id, _, _ in jobs}) == 6
+    for doc_id, _, text in jobs:
+        assert set(text.split("\n")) <= set(units[doc_id.split("_")[0]])
+    assert jobs == scaled_jobs(paths, params, 3)
