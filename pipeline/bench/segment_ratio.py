@@ -23,6 +23,11 @@ for the ablation's baseline tokens: that is a second full jieba pass on top
 of the segmentation proper, so it is measured separately
 (`segment_with_ablation_vs_raw_jieba`, with the ablation's segmenter) rather
 than hidden in the first ratio. Neither includes loading the dictionaries.
+
+The `segment_ratios` benchmark task measures both on each scale's cleaned
+texts; `python -m pipeline.bench.segment_ratio --scale 100 [--ablation]`
+measures them on the benchmark's resampled corpus (before cleaning) without
+running the benchmark.
 """
 
 from __future__ import annotations
