@@ -57,9 +57,20 @@ def _clean_jobs(root: Paths) -> list[tuple[str, str, str]]:
 
 
 def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
-    """Our segmentation in 1 and 2 processes, and plain jieba, on one scale's cleaned texts."""
+    """Our segmentation in 1 and 2 processes, and plain jieba, on one scale's cleaned texts.
+
+    `interleaved` holds the measurements of `pipeline.bench.segment_ratio`:
+    `segment_vs_raw_jieba` (the study's segmentation proper against raw jieba,
+    slice by slice in this process, CPU time; its `ratio` is the median of the
+    pairs' raw/ours ratios) and, when the run's themes ablation is on,
+    `segment_with_ablation_vs_raw_jieba` (the segmentation stage's work
+    including the ablation's plain-jieba cut of every unit).
+    """
+    import dataclasses
+
     import jieba
 
+    from pipeline.bench.segment_ratio import segment_vs_raw_jieba
     from pipeline.run.params import load_params
     from pipeline.text import lexicon as lex_mod
     from pipeline.text import segment as seg_mod
@@ -103,8 +114,20 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     plain = segmenter.plain_tokenizer or seg_mod.build_plain_tokenizer(root.jieba_cache)
     timed("component_plain_cut", lambda: [seg_mod.plain_tokens(t, plain, segmenter.general_stopwords)
                                           for t in texts])
+
+    # Both sides on the same slices of texts, back to back: the machine's
+    # drift cancels in each pair's ratio (pipeline.bench.segment_ratio).
+    proper = dataclasses.replace(segmenter, plain_tokenizer=None)
+    interleaved = {"segment_vs_raw_jieba": segment_vs_raw_jieba(jobs, proper, raw_tokenizer=raw)}
+    if segmenter.plain_tokenizer is not None:
+        interleaved["segment_with_ablation_vs_raw_jieba"] = segment_vs_raw_jieba(jobs, segmenter, raw_tokenizer=raw)
+    for name, found in interleaved.items():
+        log.info("bench: %s, interleaved: median ratio %.3f (quartiles %.3f-%.3f, %d pairs)", name,
+                 found["ratio"], found["q1"], found["q3"], found["pairs"])
+    timings["segment_interleaved_cpu"] = interleaved["segment_vs_raw_jieba"]["ours_seconds"]
+    timings["raw_jieba_lcut_interleaved_cpu"] = interleaved["segment_vs_raw_jieba"]["theirs_seconds"]
     return {"timings": timings, "identical": bool(identical), "articles": len(jobs),
-            "units": len(texts), "chars": sum(len(t) for _, _, t in jobs)}
+            "units": len(texts), "chars": sum(len(t) for _, _, t in jobs), "interleaved": interleaved}
 
 
 def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, Any], float]:

@@ -28,6 +28,7 @@ stage (emphases, themes, profile) sees the same tokens:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ GAZETTEER_COLUMNS = ("adcode", "name")
 # jieba tags of words that can be fragments of a name before a suffix: place
 # and person names and other proper nouns (nz: 大通, 义安).
 NAME_FRAGMENT_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nz"})
+
+
+# A character that width folding changes, or whitespace (which stripping may remove).
+_FOLDED_OR_STRIPPED = re.compile(r"[\s\uff01-\uff5e]")
 
 
 _HANZI = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$")
@@ -115,6 +120,11 @@ class NameRules:
     never_names: frozenset[str]  # lexicon strings and [keep] words
     fragment_tags: frozenset[str] = NAME_FRAGMENT_TAGS
 
+    @functools.cached_property
+    def triggers(self) -> frozenset[str]:
+        """Words that can end or be a name: gazetteer names and suffixes."""
+        return self.gazetteer | self.suffixes
+
 
 def load_name_rules(lexicon_dir: Path, stopwords: Iterable[str], never_names: Iterable[str]) -> NameRules:
     lexicon_dir = Path(lexicon_dir)
@@ -139,9 +149,16 @@ def place_name_positions(pairs: Sequence[tuple[str, str]], rules: NameRules, pro
 
     Words tagged `protected_tag` (lexicon terms and notation) are never names.
     """
-    words = [fold_width(w.strip()) for w, _ in pairs]
+    words = [w for w, _ in pairs]
+    # Words are compared width-folded and stripped; most texts have nothing to
+    # fold or strip, and are spared doing it word by word.
+    if _FOLDED_OR_STRIPPED.search("".join(words)):
+        words = [fold_width(w.strip()) for w in words]
     flagged: set[int] = set()
-    for i, (word, (_, tag)) in enumerate(zip(words, pairs)):
+    # Only a gazetteer name or a suffix can start a name; other words are
+    # looked at only as fragments before a suffix.
+    for i in [i for i, word in enumerate(words) if word in rules.triggers]:
+        word, tag = words[i], pairs[i][1]
         # A lexicon term that is also a suffix (街道) still ends a name: its
         # fragments (大通 in 大通街道) are flagged, the term itself never is.
         protected = tag == protected_tag or word in rules.never_names

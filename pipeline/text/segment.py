@@ -34,10 +34,11 @@ whose prefix-dictionary cache lives in the folder the caller gives.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import jieba
 import jieba.posseg
@@ -45,6 +46,7 @@ import pandas as pd
 
 from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
+from pipeline.text.poscut import PlainCut, PosCut
 
 LEXICON_TAG = "lex"
 
@@ -77,7 +79,8 @@ class StudyTokenizer(jieba.Tokenizer):
 
     `matcher` is None for plain jieba (the ablation baseline). The POS tagger
     over this tokenizer is built on first use and kept with it, because
-    building one reads jieba's whole dictionary of tags.
+    building one reads jieba's whole dictionary of tags; so is its no-HMM
+    cut (`cutter`), which remembers the weight of every word it has met.
     """
 
     def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None):
@@ -88,6 +91,8 @@ class StudyTokenizer(jieba.Tokenizer):
         self.cache_file = CACHE_FILE_NAME
         self.matcher = matcher
         self._pos: jieba.posseg.POSTokenizer | None = None
+        self._cutter: PosCut | None = None
+        self._plain_cutter: PlainCut | None = None
 
     @property
     def cache_path(self) -> Path:
@@ -99,6 +104,26 @@ class StudyTokenizer(jieba.Tokenizer):
             self.check_initialized()
             self._pos = jieba.posseg.POSTokenizer(self)
         return self._pos
+
+    @property
+    def cutter(self) -> PosCut:
+        """The no-HMM POS cut over this tokenizer, remembering word weights between calls."""
+        if self._cutter is None:
+            self._cutter = PosCut(self.pos)
+        return self._cutter
+
+    @property
+    def plain_cutter(self) -> PlainCut:
+        """jieba's plain cut with the HMM over this tokenizer, remembering word weights between calls."""
+        if self._plain_cutter is None:
+            self._plain_cutter = PlainCut(self)
+        return self._plain_cutter
+
+    def add_word(self, word, freq=None, tag=None):
+        # jieba's del_word, suggest_freq and load_userdict all come here: the
+        # remembered word weights are stale after any of them.
+        self._cutter = self._plain_cutter = None
+        super().add_word(word, freq, tag)
 
 
 def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> StudyTokenizer:
@@ -138,10 +163,14 @@ def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
     `matches` are the lexicon matches when the caller has already found them
     (`tokenizer.matcher.find(text)`).
     """
-    pos = tokenizer.pos if isinstance(tokenizer, StudyTokenizer) else jieba.posseg.POSTokenizer(tokenizer)
+    study = isinstance(tokenizer, StudyTokenizer)
     if matches is None:
         matcher = getattr(tokenizer, "matcher", None)
         matches = matcher.find(text) if matcher is not None else ()
+    if not hmm:
+        cutter = tokenizer.cutter if study else PosCut(jieba.posseg.POSTokenizer(tokenizer))
+        return cutter.cut_around(text, matches, LEXICON_TAG)
+    pos = tokenizer.pos if study else jieba.posseg.POSTokenizer(tokenizer)
     pairs: list[tuple[str, str]] = []
     cursor = 0
     for start, end, _string in matches:
@@ -154,69 +183,18 @@ def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
     return pairs
 
 
-# jieba's POS tagger cuts text into blocks with these expressions (jieba.posseg).
-_POS_BLOCK = jieba.posseg.re_han_internal
-
-
-_POS_SKIP = jieba.posseg.re_skip_internal
-
-
-_POS_NUMBER = jieba.posseg.re_num
-
-
-_POS_LATIN = jieba.posseg.re_eng
-
-
-_ONE_LATIN_OR_DIGIT = jieba.posseg.re_eng1
-
-
 def tagged_cut(text: str, pos: jieba.posseg.POSTokenizer, hmm: bool) -> list[tuple[str, str]]:
     """jieba's POS cut of `text` as (word, tag) pairs.
 
-    With the HMM on, this is `pos.cut`. With it off, the same cut is made here
-    without jieba's per-word `pair` objects and generators, which cost it
-    about a third more time than the cut itself: blocks as the tagger splits
-    them; in a block of Hanzi, letters and digits, the dictionary's best route,
-    with runs of single letters and digits joined and tagged `eng`, and every
-    other word tagged by the dictionary (`x` when it has no tag); elsewhere
-    whitespace tagged `x` and each other character alone (`m` for a digit or
-    point, `eng` inside a run of letters and digits, otherwise `x`).
-    `tests/text/test_segment.py` compares the two on the corpus and on edge cases.
+    With the HMM on, this is `pos.cut`. With it off, the same cut is made by
+    `PosCut` (`pipeline.text.poscut`), without jieba's per-word `pair`
+    objects, generators and per-character dictionaries, in less than half of
+    jieba's time. `tests/text/test_segment.py` compares the two on the corpus,
+    on edge cases and on random texts.
     """
     if hmm:
         return [(p.word, p.flag) for p in pos.cut(text, HMM=True)]
-    pos.makesure_userdict_loaded()
-    tags = pos.word_tag_tab
-    tokenizer = pos.tokenizer
-    pairs: list[tuple[str, str]] = []
-    for block in _POS_BLOCK.split(text):
-        if not block:
-            continue
-        if _POS_BLOCK.match(block):
-            route: dict = {}
-            tokenizer.calc(block, tokenizer.get_DAG(block), route)
-            position, run = 0, ""
-            while position < len(block):
-                end = route[position][1] + 1
-                word = block[position:end]
-                if _ONE_LATIN_OR_DIGIT.match(word):
-                    run += word
-                else:
-                    if run:
-                        pairs.append((run, "eng"))
-                        run = ""
-                    pairs.append((word, tags.get(word, "x")))
-                position = end
-            if run:
-                pairs.append((run, "eng"))
-            continue
-        for piece in _POS_SKIP.split(block):
-            if _POS_SKIP.match(piece):
-                pairs.append((piece, "x"))
-                continue
-            latin = bool(_POS_LATIN.match(piece))
-            pairs.extend((ch, "m" if _POS_NUMBER.match(ch) else "eng" if latin else "x") for ch in piece)
-    return pairs
+    return PosCut(pos).cut(text)
 
 
 def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
@@ -330,18 +308,29 @@ def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[
     return [content for _, content in (classify_word(w, t, rules) for w, t in pairs) if content]
 
 
+def plain_token(word: str, stopwords: frozenset[str]) -> str | None:
+    """The ablation's token for one word of plain jieba's cut; None for a word it drops."""
+    word = fold_width(word.strip())
+    if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stopwords:
+        return None
+    return word
+
+
 def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str] | frozenset[str],
-                 hmm: bool = True) -> list[str]:
+                 hmm: bool = True, token_of: Callable[[str], str | None] | None = None) -> list[str]:
     """The ablation baseline: plain jieba, package stopwords, no one-character words, no numbers.
 
     Uses jieba's own cut (its default HMM setting unless told otherwise) on a
-    tokenizer without lexicon, e.g. `build_plain_tokenizer`.
+    tokenizer without lexicon, e.g. `build_plain_tokenizer`; a `StudyTokenizer`
+    makes that cut with `PlainCut`, which gives jieba's words in less time.
+    `token_of` is `plain_token` with these stopwords when the caller keeps
+    one that remembers its answers.
     """
-    stop = stopwords if isinstance(stopwords, frozenset) else frozenset(stopwords)
-    tokens = []
-    for word in tokenizer.lcut(text, HMM=hmm):
-        word = fold_width(word.strip())
-        if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stop:
-            continue
-        tokens.append(word)
-    return tokens
+    if token_of is None:
+        token_of = functools.partial(plain_token, stopwords=stopwords if isinstance(stopwords, frozenset)
+                                     else frozenset(stopwords))
+    if hmm and isinstance(tokenizer, StudyTokenizer):
+        cut = tokenizer.plain_cutter.lcut(text)
+    else:
+        cut = tokenizer.lcut(text, HMM=hmm)
+    return [token for token in map(token_of, cut) if token is not None]

@@ -6,6 +6,7 @@ import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Callable, ContextManager, Sequence
 
 import pandas as pd
@@ -46,6 +47,7 @@ class Segmenter:
     general_stopwords: frozenset
     rules: Any
     classify: Callable[[str, str], tuple[str | None, str | None]]  # segment.classify_word, remembered
+    plain_token: Callable[[str], str | None]  # segment.plain_token with the general stopwords, remembered
     coverage_matcher: Any
     names: NameRules
     hmm: bool
@@ -53,8 +55,8 @@ class Segmenter:
     min_chars: int
 
 
-# (word, tag) pairs whose classification a segmenter remembers; a corpus's
-# vocabulary of tagged words stays well below this.
+# (word, tag) pairs whose classification a segmenter remembers (and words
+# whose ablation token it remembers); a corpus's vocabulary stays well below this.
 _CLASSIFY_CACHE_SIZE = 1 << 20
 
 
@@ -82,6 +84,8 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
         general_stopwords=general, rules=rules,
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
+        plain_token=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(
+            functools.partial(seg_mod.plain_token, stopwords=general)),
         coverage_matcher=coverage, names=names, hmm=seg_params["hmm"],
         max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
 
@@ -97,28 +101,27 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
     """
 
     units, countable, survival = [], Counter(), {}
-    shared = segmenter.coverage_matcher is segmenter.tokenizer.matcher
+    matcher, coverage = segmenter.tokenizer.matcher, segmenter.coverage_matcher
     for number, piece in enumerate(make_units(text, segmenter.max_chars, segmenter.min_chars), start=1):
-        matches = segmenter.tokenizer.matcher.find(piece)
+        # One search serves the segmentation and the coverage count.
+        matches, covered = matcher.find_also(piece, coverage)
         pairs = seg_mod.segment(piece, segmenter.tokenizer, segmenter.hmm, matches)
         # No lexicon term spans a line break, so an article's survival counts
         # are the sum of its units'.
-        add_survival_counts(survival, survival_counts(
-            piece, [w for w, _ in pairs], segmenter.coverage_matcher, segmenter.rules.canonical,
-            matches if shared else None))
-        classified = [segmenter.classify(w, t) for w, t in pairs]
-        countable.update(counted for counted, _ in classified if counted)
+        words = [w for w, _ in pairs]
+        add_survival_counts(survival, survival_counts(piece, words, coverage, segmenter.rules.canonical, covered))
+        classified = list(map(segmenter.classify, words, [t for _, t in pairs]))
+        countable.update([counted for counted, _ in classified if counted])
         name_at = place_name_positions(pairs, segmenter.names, seg_mod.LEXICON_TAG)
-        tokens, spans, cursor = [], [], 0
-        for position, ((word, _), (_, content)) in enumerate(zip(pairs, classified)):
-            if content and position not in name_at:
-                tokens.append(content)
-                spans.append([cursor, cursor + len(word)])
-            cursor += len(word)
+        kept = [i for i, (_, content) in enumerate(classified) if content and i not in name_at]
+        bounds = list(accumulate(map(len, words), initial=0))
+        tokens = [classified[i][1] for i in kept]
+        spans = [[bounds[i], bounds[i + 1]] for i in kept]
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
                 "tokens": tokens, "spans": spans}
         if segmenter.plain_tokenizer is not None:
-            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords)
+            unit["plain_tokens"] = seg_mod.plain_tokens(piece, segmenter.plain_tokenizer, segmenter.general_stopwords,
+                                                        token_of=segmenter.plain_token)
         units.append(unit)
     return {"units": units, "countable": countable, "survival": survival}
 

@@ -14,7 +14,7 @@ from pipeline.common.errors import InputError
 from pipeline.text.coverage import lexicon_coverage, lexicon_profile
 from pipeline.text.lexicon import (canonical_map, fold_width, lexicon_strings, load_lexicon, load_sectioned_wordlist,
                                    load_wordlist)
-from pipeline.text.matching import TermMatcher, word_spans
+from pipeline.text.matching import TermMatcher, reference_find, word_spans
 from pipeline.text.segment import general_stopwords
 
 LEXICON_DIR = PROJECT_ROOT / "lexicon"
@@ -230,6 +230,65 @@ def test_matches_are_disjoint_and_every_other_occurrence_loses_to_a_longer_or_ea
         if span not in chosen:
             blockers = [c for c in chosen if c[0] < span[1] and span[0] < c[1]]
             assert blockers and min(map(rank, blockers)) < rank(span)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.text(alphabet="abc", min_size=1, max_size=4), min_size=1, max_size=6),
+       st.text(alphabet="abcd", max_size=30))
+def test_compiled_matcher_agrees_with_the_plain_reference_on_small_alphabets(strings, text):
+    matcher = TermMatcher(strings)
+    assert matcher.find(text) == reference_find(strings, text)
+    subset = TermMatcher(sorted(strings)[: max(1, len(strings) // 2)])
+    assert matcher.find_also(text, subset) == (matcher.find(text), reference_find(subset.strings, text))
+    assert matcher.candidates(text) == sorted((s, e) for s in range(len(text)) for e in range(s + 1, len(text) + 1)
+                                              if text[s:e] in matcher.strings)
+
+
+_LEXICON_STRINGS = sorted(canonical_map(load_lexicon(TERMS_CSV)))
+
+
+def _pieces(strings: list[str]) -> list[str]:
+    """Heads, tails and middles of lexicon strings: where overlapping terms meet."""
+    return sorted({s[i:j] for s in strings for i in range(len(s)) for j in range(i + 1, len(s) + 1)} - set(strings))
+
+
+_TEXT_PARTS = st.one_of(
+    st.sampled_from(_LEXICON_STRINGS),
+    st.sampled_from(_pieces(_LEXICON_STRINGS)),
+    # Full-width forms fold onto the lexicon's half-width ones; filler and line breaks separate.
+    st.sampled_from(["＋", "（", "）", "１５", "　", "，", "的", "\n", "和", "A"]),
+)
+
+
+@pytest.fixture(scope="module")
+def real_matcher() -> TermMatcher:
+    return TermMatcher(_LEXICON_STRINGS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXT_PARTS, max_size=25))
+def test_compiled_matcher_agrees_with_the_plain_reference_on_lexicon_texts(real_matcher, parts):
+    # Texts built from the real lexicon's strings and their pieces, so that
+    # terms overlap, nest and abut in every way the lexicon allows.
+    text = "".join(parts)
+    assert real_matcher.find(text) == reference_find(_LEXICON_STRINGS, text)
+
+
+def test_compiled_matcher_agrees_with_the_plain_reference_on_the_lexicon_itself(real_matcher):
+    text = "".join(_LEXICON_STRINGS) + "、".join(reversed(_LEXICON_STRINGS))
+    found = real_matcher.find(text)
+    assert found == reference_find(_LEXICON_STRINGS, text)
+    assert len(found) >= len(_LEXICON_STRINGS) // 2
+
+
+def test_one_search_serves_two_matchers_only_when_their_strings_allow(real_matcher):
+    text = "推进村(社区)治理和社区治理,发挥社会组织作用"
+    notation = TermMatcher([*_LEXICON_STRINGS, "村(社区)"])
+    assert notation.find_also(text, real_matcher) == (notation.find(text), real_matcher.find(text))
+    assert real_matcher.find_also(text, real_matcher) == (real_matcher.find(text),) * 2
+    # Strings the first matcher lacks: each matcher searches for itself.
+    other = TermMatcher(["治理和"])
+    assert real_matcher.find_also(text, other) == (real_matcher.find(text), other.find(text))
 
 
 def test_word_spans_rejects_a_filtered_token_list():

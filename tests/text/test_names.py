@@ -9,7 +9,7 @@ import pytest
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 from pipeline.text import lexicon as lex_mod
-from pipeline.text.names import load_gazetteer, load_notation
+from pipeline.text.names import NameRules, load_gazetteer, load_notation, place_name_positions
 from pipeline.text.profile import profile_shares, profile_tables, wilson_interval
 from pipeline.text.stage import build_segmenter, segment_article
 
@@ -82,6 +82,16 @@ def test_ordinary_words_before_a_suffix_are_not_names(segmenter):
     tokens = tokens_of("在全县推广;在主城区打造小区居民活动中心;老城区改造", segmenter)
     assert "小区居民活动中心" in tokens
     assert "主城区" in tokens or "城区" in tokens
+
+
+def test_names_are_found_in_words_that_need_folding_or_stripping():
+    rules = NameRules(gazetteer=frozenset({"合肥市", "XX县"}), suffixes=frozenset({"区"}), stopwords=frozenset({"在"}),
+                      never_names=frozenset())
+    plain = [("在", "p"), ("合肥市", "ns"), ("包河", "ns"), ("区", "n"), ("和", "c"), ("XX县", "x")]
+    # The same words padded with spaces or written in full-width forms.
+    padded = [("在", "p"), (" 合肥市", "ns"), ("包河\u3000", "ns"), ("区", "n"), ("和", "c"), ("ＸＸ县", "x")]
+    assert place_name_positions(plain, rules, "lex") == {1, 2, 3, 5}
+    assert place_name_positions(padded, rules, "lex") == {1, 2, 3, 5}
 
 
 def test_gazetteer_has_divisions_and_short_forms():

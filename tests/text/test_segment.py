@@ -8,6 +8,8 @@ from pathlib import Path
 import jieba
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.corpus.script import make_converter
@@ -18,6 +20,7 @@ from pipeline.text.lexicon import (canonical_map, fold_width, lexicon_strings, l
 from pipeline.text.segment import (CACHE_FILE_NAME, LEXICON_TAG, StudyTokenizer, build_plain_tokenizer,
                                    build_tokenizer, countable_tokens, filter_tokens, general_stopwords, is_number,
                                    jieba_words, make_filter_rules, plain_tokens, segment, tagged_cut)
+from pipeline.text.poscut import PlainCut, PosCut
 from tests.conftest import raw_text
 
 LEXICON_DIR = PROJECT_ROOT / "lexicon"
@@ -137,6 +140,46 @@ def test_tagged_cut_is_jiebas_pos_cut(corpus, tokenizer, plain, hmm):
         for text in [*corpus.values(), *POS_CUT_EDGES]:
             expected = [(p.word, p.flag) for p in segmenter.pos.cut(text, HMM=hmm)]
             assert tagged_cut(text, segmenter.pos, hmm) == expected, text[:40]
+
+
+# Characters of every kind jieba's POS cut treats apart: Hanzi (words, prefixes
+# of words, characters in no word), letters, digits, the marks kept inside
+# blocks (+ # & . _), those that split them (% - ·), whitespace and full-width forms.
+# Characters that jieba's HMM joins into words it does not know (洞山, 锦里) are among them.
+_CUT_ALPHABET = ("社区治理服务中心党建引领网格化管理居民自治委员会的和在了龘齉洞山锦里汪" "aAbZ059" "+#&._%-·"
+                 " \t\r\n　" "，。（）ＡＢ１")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_CUT_ALPHABET, max_size=60))
+def test_poscut_is_jiebas_no_hmm_cut_on_any_text(plain, text):
+    assert PosCut(plain.pos).cut(text) == [(p.word, p.flag) for p in plain.pos.cut(text, HMM=False)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_CUT_ALPHABET, max_size=60))
+def test_plaincut_is_jiebas_hmm_cut_on_any_text(plain, text):
+    assert PlainCut(plain).lcut(text) == plain.lcut(text, HMM=True)
+
+
+def test_plaincut_is_jiebas_hmm_cut_on_the_corpus(corpus, plain):
+    for text in [*corpus.values(), *POS_CUT_EDGES]:
+        assert plain.plain_cutter.lcut(text) == plain.lcut(text, HMM=True), text[:40]
+
+
+def test_cutter_follows_words_added_after_a_cut(cache_dir):
+    tokenizer = build_tokenizer(["党建引领"], cache_dir, TERM_FREQ)
+    text = "推进睦邻点建设"
+    before = tokenizer.cutter.cut(text)
+    assert ("睦邻点", "n") not in before
+    tokenizer.add_word("睦邻点", freq=100000, tag="n")
+    after = segment(text, tokenizer, hmm=False)
+    assert ("睦邻点", "n") in after
+    assert after == [(p.word, p.flag) for p in tokenizer.pos.cut(text, HMM=False)]
+    assert tokenizer.plain_cutter.lcut(text) == tokenizer.lcut(text) and "睦邻点" in tokenizer.plain_cutter.lcut(text)
+    tokenizer.del_word("睦邻点")
+    assert segment(text, tokenizer, hmm=False) == before
+    assert tokenizer.plain_cutter.lcut(text) == tokenizer.lcut(text)
 
 
 def test_every_lexicon_occurrence_in_the_corpus_is_one_token(corpus, tokenizer, lexicon, plain):
