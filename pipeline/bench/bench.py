@@ -71,10 +71,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
-from pipeline.bench.settings import BENCH_CSV_COLUMNS, REPORT, TOTAL, bench_settings, log, scale_params
+from pipeline.bench.settings import REPORT, TOTAL, bench_settings, log, scale_params
 from pipeline.bench.summary import _finite, _summary, bench_table, fit_rows, ratio_table
 from pipeline.bench.tasks import run_task
 from pipeline.common import io

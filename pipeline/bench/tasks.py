@@ -57,7 +57,7 @@ def _clean_jobs(root: Paths) -> list[tuple[str, str, str]]:
 
 
 def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
-    """Our segmentation in 1 and 2 processes, and plain jieba, on one scale's cleaned texts.
+    """Our segmentation serially and on 2 workers, and against plain jieba, on one scale's cleaned texts.
 
     `interleaved` holds the measurements of `pipeline.bench.segment_ratio`:
     `segment_vs_raw_jieba` (the study's segmentation proper against raw jieba,
@@ -73,7 +73,6 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     from pipeline.bench.segment_ratio import segment_vs_raw_jieba
     from pipeline.run.params import load_params
     from pipeline.text import lexicon as lex_mod
-    from pipeline.text import segment as seg_mod
     from pipeline.text.stage import build_segmenter, segment_article, segment_articles
 
     root = Paths.at(job["root"])
@@ -95,25 +94,12 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     identical = one == two
     del two
 
-    def plain_jieba():
-        tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        return [tokenizer.lcut(text) for _, _, text in jobs]
-
-    timed("raw_jieba_lcut", plain_jieba)
-
-    # Steady state (dictionaries already loaded), and where our time goes.
+    # Dictionaries loaded once, then both sides on the same texts.
     segmenter = build_segmenter(root, params, lexicon)
     segment_article("warm", "warm", jobs[0][2], segmenter)  # loads the POS tagger's tag table
-    timed("segment_steady", lambda: [segment_article(*j, segmenter) for j in jobs])
     raw = jieba.Tokenizer()
     raw.initialize()
-    timed("raw_jieba_lcut_steady", lambda: [raw.lcut(text) for _, _, text in jobs])
     texts = [u["text"] for article in one for u in article["units"]]
-    timed("component_lexicon_pos_cut", lambda: [seg_mod.segment(t, segmenter.tokenizer, segmenter.hmm) for t in texts])
-    plain = segmenter.plain_tokenizer or seg_mod.build_plain_tokenizer(root.jieba_cache)
-    timed("component_plain_cut", lambda: [seg_mod.plain_tokens(t, plain, segmenter.general_stopwords)
-                                          for t in texts])
 
     # Both sides on the same slices of texts, back to back: the machine's
     # drift cancels in each pair's ratio (pipeline.bench.segment_ratio).

@@ -195,8 +195,8 @@ def test_quick_benchmark_end_to_end(project_params, tmp_path):
     assert total["articles"] == 10 * real and total["units"] > 300 and total["tokens"] > 0
 
     ratios = pd.read_csv(out / "ratios.csv").set_index("ratio")
-    assert bool(ratios.loc["segment_2_vs_1_processes", "identical"]) is True
-    assert bool(ratios.loc["themes_2_vs_1_processes", "identical"]) is True
+    assert bool(ratios.loc["segment_2_workers_vs_1_process", "identical"]) is True
+    assert bool(ratios.loc["themes_2_workers_vs_1_process", "identical"]) is True
     assert (ratios["value"] > 0).all()
 
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
