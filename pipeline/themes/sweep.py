@@ -55,15 +55,17 @@ def _vocab(dictionary) -> list[str]:
 
 def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
-    evaluation would draw from the model's random state and cost a pass."""
+    evaluation would draw from the model's random state and cost a pass.
+    Passes and the E-step cap follow the corpus size (`ThemeParams.schedule`)."""
     from gensim.models import LdaModel
 
+    passes, iterations = p.schedule(len(corpus))
     return LdaModel(
         corpus=corpus,
         id2word=dictionary,
         num_topics=k,
-        passes=p.passes,
-        iterations=p.iterations,
+        passes=passes,
+        iterations=iterations,
         alpha=p.alpha,
         eta=p.eta,
         chunksize=p.chunksize,
