@@ -26,6 +26,11 @@ Method
   advises against c_v, Palmetto issue #76; c_v is reported alongside).
   If no K is stable enough, the most stable K is taken (ties to the smaller K)
   and the reason says so.
+* Scale (pipeline/themes/scaling.py): every fit's passes and E-step cap
+  follow its number of units (a budget of unit visits, `unit_visits`), and
+  above `selection_max_units` units the sweep, its held-out split and its
+  coherence run on a sample of units stratified by place; the corpus and its
+  tenfold resample are below both thresholds and are fitted as described here.
 * Final model: fitted on all units at the chosen K with `final_seed`. Topics
   are numbered 1..K (1-based everywhere: tables, figures and the LDAvis page)
   in decreasing order of corpus-wide prevalence (share of all modelled
@@ -216,7 +221,9 @@ def _run_themes(
     sample = stratified_sample(units, p.selection_max_units, p.selection_seed)
     train_s, held_s = split_units([units[i] for i in sample], p.holdout_fraction, p.split_seed)
     train_idx, held_idx = [sample[i] for i in train_s], [sample[i] for i in held_s]
-    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p) for s in segmentations}
+    # Only the lexicon segmentation has a final model, so only it needs corpora of every unit.
+    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p, full=s == "lexicon")
+               for s in segmentations}
 
     # What the tasks need, sent once to each worker: sweep corpora on the
     # training dictionary, and full corpora for the other seeds' final fits.
