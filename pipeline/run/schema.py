@@ -99,6 +99,12 @@ SCHEMA: dict[str, Key] = {
     "themes.final_seed": SEED,
     "themes.passes": COUNT,
     "themes.iterations": COUNT,
+    # Passes and E-step cap by corpus size, and the K sweep's sample (pipeline/themes/scaling.py).
+    "themes.unit_visits": COUNT,
+    "themes.min_passes": COUNT,
+    "themes.min_iterations": COUNT,
+    "themes.selection_max_units": Key("int", low=2),
+    "themes.selection_seed": SEED,
     "themes.alpha": Key("lda_prior"),
     "themes.eta": Key("lda_prior"),
     "themes.chunksize": COUNT,

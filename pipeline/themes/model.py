@@ -26,6 +26,11 @@ Method
   advises against c_v, Palmetto issue #76; c_v is reported alongside).
   If no K is stable enough, the most stable K is taken (ties to the smaller K)
   and the reason says so.
+* Scale (pipeline/themes/scaling.py): every fit's passes and E-step cap
+  follow its number of units (a budget of unit visits, `unit_visits`), and
+  above `selection_max_units` units the sweep, its held-out split and its
+  coherence run on a sample of units stratified by place; the corpus and its
+  tenfold resample are below both thresholds and are fitted as described here.
 * Final model: fitted on all units at the chosen K with `final_seed`. Topics
   are numbered 1..K (1-based everywhere: tables, figures and the LDAvis page)
   in decreasing order of corpus-wide prevalence (share of all modelled
@@ -86,6 +91,7 @@ from pipeline.themes.matching import final_topic_stability
 from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, round_sig,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
+from pipeline.themes.scaling import stratified_sample
 from pipeline.themes.selection import choose_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
@@ -127,12 +133,14 @@ def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, A
     }
 
 
-def topic_quality(final, full, texts, labels, stability, p: ThemeParams) -> pd.DataFrame:
-    """Per final topic: c_npmi (primary) and c_v from one accumulator each over all units, stm's FREX
-    exclusivity and semantic coherence, and stability across seeds."""
+def topic_quality(final, full, texts, sample, labels, stability, p: ThemeParams) -> pd.DataFrame:
+    """Per final topic: c_npmi (primary) and c_v from one accumulator each over the sweep's units (`texts`,
+    the units at indices `sample`: every unit unless the corpus is sampled), stm's FREX exclusivity and
+    semantic coherence over all units, and stability across seeds."""
     terms = [[t for t, _ in top] for top in final["tops"]]
-    npmi = coherence_scores(terms, "c_npmi", texts, full["all"], full["dictionary"], p.topn_terms)
-    cv = coherence_scores(terms, "c_v", texts, full["all"], full["dictionary"], p.topn_terms)
+    corpus = [full["all"][i] for i in sample]
+    npmi = coherence_scores(terms, "c_npmi", texts, corpus, full["dictionary"], p.topn_terms)
+    cv = coherence_scores(terms, "c_v", texts, corpus, full["dictionary"], p.topn_terms)
     excl = frex_exclusivity(final["phi"], p.topn_terms, p.frex_weight)
     ids = full["dictionary"].token2id
     semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full["all"]])
@@ -207,8 +215,15 @@ def _run_themes(
     for s in segmentations:
         _check_units(units, TOKEN_FIELD[s])
     units = list(units)
-    train_idx, held_idx = split_units(units, p.holdout_fraction, p.split_seed)
-    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p) for s in segmentations}
+    # On a large corpus the sweep runs on a stratified sample, and its held-out
+    # split is drawn within it (pipeline/themes/scaling.py); otherwise the
+    # sample is every unit and this is the plain split.
+    sample = stratified_sample(units, p.selection_max_units, p.selection_seed)
+    train_s, held_s = split_units([units[i] for i in sample], p.holdout_fraction, p.split_seed)
+    train_idx, held_idx = [sample[i] for i in train_s], [sample[i] for i in held_s]
+    # Only the lexicon segmentation has a final model, so only it needs corpora of every unit.
+    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p, full=s == "lexicon")
+               for s in segmentations}
 
     # What the tasks need, sent once to each worker: sweep corpora on the
     # training dictionary, and full corpora for the other seeds' final fits.
@@ -257,7 +272,8 @@ def _run_themes(
         p.shared_min_places,
     )
 
-    quality = topic_quality(final, full, [list(u[TOKEN_FIELD["lexicon"]]) for u in units], labels, stability, p)
+    quality = topic_quality(final, full, [list(units[i][TOKEN_FIELD["lexicon"]]) for i in sample], sample, labels,
+                            stability, p)
     nmf = nmf_topics(full["all"], full["vocab"], chosen_k, p)
     nmf_match = nmf_match_table(final["tops"], nmf, labels, p.nmf_close_jaccard)
 
@@ -297,8 +313,14 @@ def _run_themes(
             "chosen_k": chosen_k,
             "k_reason": reason,
             "units": len(units),
+            # The sweep's units: a stratified sample when the corpus exceeds selection_max_units.
+            "sweep_sampled": len(sample) < len(units),
+            "sweep_units": len(sample),
             "train_units": len(train_idx),
             "heldout_units": len(held_idx),
+            # Passes and E-step cap as the corpus size set them (pipeline/themes/scaling.py).
+            "sweep_passes_iterations": list(p.schedule(len(train_idx))),
+            "final_passes_iterations": list(p.schedule(len(units))),
             "vocabulary_sweep": len(per_seg["lexicon"]["sweep"]["vocab"]),
             "vocabulary_final": len(full["vocab"]),
             "shared_topics": int((roles["role"] == "shared").sum()),

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.themes.scaling import fit_schedule
+
 SIG_DIGITS = 6
 
 
@@ -45,6 +47,11 @@ class ThemeParams:
     final_seed: int
     passes: int
     iterations: int
+    unit_visits: int
+    min_passes: int
+    min_iterations: int
+    selection_max_units: int
+    selection_seed: int
     alpha: Any
     eta: Any
     chunksize: int
@@ -78,6 +85,11 @@ class ThemeParams:
         p._check()
         return p
 
+    def schedule(self, n_units: int) -> tuple[int, int]:
+        """(passes, iterations) of every LDA fit on `n_units` units (the rule: pipeline/themes/scaling.py)."""
+        return fit_schedule(n_units, self.passes, self.iterations, self.unit_visits, self.min_passes,
+                            self.min_iterations)
+
     def _check(self) -> None:
         problems = []
         if not 2 <= self.k_min <= self.k_max:
@@ -90,6 +102,10 @@ class ThemeParams:
             problems.append("topn_terms must be at least 2")
         if not 0.0 < self.frex_weight < 1.0:
             problems.append("frex_weight must be in (0, 1)")
+        if min(self.passes, self.iterations, self.unit_visits, self.min_passes, self.min_iterations) < 1:
+            problems.append("passes, iterations, unit_visits, min_passes and min_iterations must be at least 1")
+        if self.selection_max_units < 2:
+            problems.append("selection_max_units must be at least 2")
         if self.processes < 1:
             problems.append("processes must be at least 1")
         if self.bootstrap_samples < 1:

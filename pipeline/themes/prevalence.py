@@ -35,8 +35,11 @@ def place_shares(
     places = list(places)
     k = theta.shape[1]
     rows = []
-    for place in dict.fromkeys(places):
-        idx = np.array([i for i, p in enumerate(places) if p == place])
+    members: dict[str, list[int]] = {}
+    for i, place in enumerate(places):
+        members.setdefault(place, []).append(i)
+    for place, where in members.items():
+        idx = np.array(where)
         th, w = theta[idx], lengths[idx]
         if w.sum() <= 0:
             # No modelled token at all: every unit counts equally.

@@ -180,7 +180,12 @@ def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no
 
 
 def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.ndarray]:
-    """One seeded fit: topics x terms weights and units x topics proportions."""
+    """One seeded fit: topics x terms weights, and units x topics proportions for the fit named in
+    `data["theta_of"]` (weight, seed) or for every fit when it is absent.
+
+    Only the main fit's proportions enter a table; the other fits are compared
+    by their topics, and inferring every unit's proportions costs as much as
+    a pass over the corpus."""
     from gensim.models import LdaModel
 
     from pipeline.themes.sweep import single_thread_blas
@@ -202,6 +207,10 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
         model.sync_state()
         model.update(data["corpus"])
         phi = model.get_topics().astype(np.float64)
+        if data.get("theta_of", (weight, seed)) != (weight, seed):
+            if not np.isfinite(phi).all():
+                raise FloatingPointError(f"themes.seeded: the fit with weight={weight}, seed={seed} is not finite")
+            return {"phi": phi}
         gamma, _ = model.inference(data["corpus"])
     gamma = np.asarray(gamma, dtype=np.float64)
     theta = gamma / gamma.sum(axis=1, keepdims=True)

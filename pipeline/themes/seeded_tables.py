@@ -21,6 +21,7 @@ import pandas as pd
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.matching import jaccard
 from pipeline.themes.params import ThemeParams, _round_frame, top_terms
+from pipeline.themes.scaling import stratified_sample
 from pipeline.themes.seeded import FREE, SeededParams, fit_all, prepare, seed_table
 from pipeline.themes.stm_measures import frex_exclusivity
 from pipeline.themes.sweep import coherence_scores, single_thread_blas
@@ -61,13 +62,16 @@ def _tops(phi: np.ndarray, vocab, topn: int) -> list[list[tuple[str, float]]]:
     return [top_terms(row, vocab, topn) for row in phi]
 
 
-def quality_table(prep, fits_main, tops_main, sp: SeededParams, topn: int, frex_weight: float) -> pd.DataFrame:
-    """One row per dimension (seeded or not) and per free topic."""
+def quality_table(prep, fits_main, tops_main, sp: SeededParams, topn: int, frex_weight: float,
+                  sample: Sequence[int]) -> pd.DataFrame:
+    """One row per dimension (seeded or not) and per free topic; c_npmi is counted on the units at
+    indices `sample` (every unit unless the corpus exceeds themes.selection_max_units)."""
     terms_main = [[t for t, _ in top] for top in tops_main]
     stability = topic_stability([[[t for t, _ in top] for top in _tops(f["phi"], prep["vocab"], topn)]
                                  for f in fits_main])
+    texts, corpus = [prep["texts"][i] for i in sample], [prep["corpus"][i] for i in sample]
     with single_thread_blas():
-        npmi = coherence_scores(terms_main, "c_npmi", prep["texts"], prep["corpus"], prep["dictionary"], topn)
+        npmi = coherence_scores(terms_main, "c_npmi", texts, corpus, prep["dictionary"], topn)
     excl = frex_exclusivity(fits_main[0]["phi"], topn, frex_weight)
     rows = []
     for k, dim in enumerate(prep["topic_dims"]):
@@ -128,7 +132,10 @@ def run_seeded(
     units = list(units)
     prep = prepare(units, term_categories, p.no_below, p.no_above, sp)
     data = {k: prep[k] for k in ("dictionary", "corpus", "seeds", "topic_dims")}
-    data.update(sp=sp, passes=p.passes, iterations=p.iterations, alpha=p.alpha, chunksize=p.chunksize)
+    passes, iterations = p.schedule(len(prep["corpus"]))
+    # Unit proportions come from the main weight's first seed only (the fit every unit table reads).
+    data.update(sp=sp, passes=passes, iterations=iterations, alpha=p.alpha, chunksize=p.chunksize,
+                theta_of=(sp.weight, sp.seeds[0]))
     weights = [sp.weight] + [sp.weight * f for f in sp.sensitivity if sp.weight * f != sp.weight]
     jobs = [(w, s) for w in weights for s in sp.seeds]
     fits = fit_all(data, jobs, p.processes)
@@ -144,7 +151,9 @@ def run_seeded(
          "seed": term in {t for t, _ in prep["seeds"].get(dims[k], [])} if dims[k] != FREE else False}
         for k in range(len(dims)) for r, (term, w) in enumerate(tops[k])
     ])
-    quality = quality_table(prep, main, tops, sp, topn, p.frex_weight)
+    # Coherence on the exploratory sweep's sample of units (all of them in a small corpus).
+    sample = stratified_sample(units, p.selection_max_units, p.selection_seed)
+    quality = quality_table(prep, main, tops, sp, topn, p.frex_weight, sample)
     lengths = np.array([sum(c for _, c in bow) for bow in prep["corpus"]], dtype=np.float64)
     with single_thread_blas():
         groups = covariate_shares(units, final["theta"], lengths, doc_covariates, p.bootstrap_samples,
@@ -180,5 +189,8 @@ def run_seeded(
             "unit_agreement": float(judged.astype(float).mean()) if len(judged) else float("nan"),
             "units_judged": int(len(judged)),
             "fits": len(jobs),
+            "passes": passes,
+            "iterations": iterations,
+            "coherence_units": len(sample),
         },
     }

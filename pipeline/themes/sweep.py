@@ -55,15 +55,17 @@ def _vocab(dictionary) -> list[str]:
 
 def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
-    evaluation would draw from the model's random state and cost a pass."""
+    evaluation would draw from the model's random state and cost a pass.
+    Passes and the E-step cap follow the corpus size (`ThemeParams.schedule`)."""
     from gensim.models import LdaModel
 
+    passes, iterations = p.schedule(len(corpus))
     return LdaModel(
         corpus=corpus,
         id2word=dictionary,
         num_topics=k,
-        passes=p.passes,
-        iterations=p.iterations,
+        passes=passes,
+        iterations=iterations,
         alpha=p.alpha,
         eta=p.eta,
         chunksize=p.chunksize,
@@ -227,32 +229,35 @@ def sweep_coherence(
     return scores
 
 
-def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams) -> dict[str, Any]:
+def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> dict[str, Any]:
     """Corpora for one segmentation.
 
     The sweep's dictionary is built from the training units only, so that the
     held-out units are unseen text (their out-of-vocabulary words are dropped,
     as usual for held-out likelihood). The final model's dictionary covers all
-    units.
+    units; `full=False` leaves it out (the ablation has no final model).
     """
-    texts = [list(u[field]) for u in units]
-    train_texts = [texts[i] for i in train_idx]
+    train_texts = [list(units[i][field]) for i in train_idx]
+    held_texts = [list(units[i][field]) for i in held_idx]
     train_dict = build_dictionary(train_texts, p.no_below, p.no_above)
-    full_dict = build_dictionary(texts, p.no_below, p.no_above)
-    return {
+    out: dict[str, Any] = {
         "sweep": {
             "dictionary": train_dict,
             "vocab": _vocab(train_dict),
             "train": [train_dict.doc2bow(t) for t in train_texts],
-            "held": [train_dict.doc2bow(texts[i]) for i in held_idx],
+            "held": [train_dict.doc2bow(t) for t in held_texts],
             "train_texts": train_texts,
         },
-        "full": {
+    }
+    if full:
+        texts = [list(u[field]) for u in units]
+        full_dict = build_dictionary(texts, p.no_below, p.no_above)
+        out["full"] = {
             "dictionary": full_dict,
             "vocab": _vocab(full_dict),
             "all": [full_dict.doc2bow(t) for t in texts],
-        },
-    }
+        }
+    return out
 
 
 COHERENCE_MEASURES = ("c_v", "c_npmi", "u_mass")
