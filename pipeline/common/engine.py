@@ -83,7 +83,11 @@ class Engine:
         _quiet_dask_logs()
         if self.local_directory is not None:
             self.local_directory.mkdir(parents=True, exist_ok=True)
-        with _workers_ignore_interrupts():
+        import dask
+
+        # Workers sample their own stacks every 10 ms for the dashboard's
+        # profile; nobody reads it here, and it costs CPU the fits need.
+        with _workers_ignore_interrupts(), dask.config.set({"distributed.worker.profile.enabled": False}):
             self.cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
                 # No dashboard (bokeh is not installed); its HTTP server on a free port.
