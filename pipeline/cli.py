@@ -89,6 +89,11 @@ def _setup_logging(quiet: bool) -> None:
     set_progress(not quiet)
 
 
+def with_scheduler(params: dict, address: str | None) -> dict:
+    """The parameters with `--scheduler ADDRESS`, when given, in place of dask.scheduler."""
+    return {**params, "dask": {**(params.get("dask") or {}), "scheduler": address}} if address else params
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from pipeline.run import guard
     from pipeline.run.params import load_params
@@ -103,8 +108,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_kwic(paths.units_jsonl, args.term, args.place, args.window)
         return 0
     params = load_params(params_file)  # every parameter checked before anything else
-    if getattr(args, "scheduler", None):
-        params["dask"] = {**(params.get("dask") or {}), "scheduler": args.scheduler}
+    params = with_scheduler(params, getattr(args, "scheduler", None))
     results = args.results.resolve() if getattr(args, "results", None) else paths.results
     with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
         guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))

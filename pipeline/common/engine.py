@@ -78,18 +78,17 @@ class Engine:
                 "dask.scheduler to run on this machine") from None
 
     def _start_local(self, workers: int):
+        import dask
         from distributed import Client, LocalCluster
 
         _quiet_dask_logs()
         if self.local_directory is not None:
             self.local_directory.mkdir(parents=True, exist_ok=True)
-        import dask
-
         # Workers sample their own stacks every 10 ms for the dashboard's
         # profile; nobody reads it here, and it costs CPU the fits need.
-        with _workers_ignore_interrupts(), dask.config.set({"distributed.worker.profile.enabled": False}):
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
             self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
+                n_workers=0, threads_per_worker=1, processes=True,
                 # No dashboard (bokeh is not installed); its HTTP server on a free port.
                 dashboard_address=":0",
                 local_directory=str(self.local_directory) if self.local_directory else None,
@@ -98,7 +97,10 @@ class Engine:
                 # is paused or restarted halfway through a fit.
                 memory_limit=0,
             )
-            client = Client(self.cluster, set_as_default=False)
+            with _workers_ignore_interrupts(workers):
+                self.cluster.scale(workers)
+        client = Client(self.cluster, set_as_default=False)
+        client.wait_for_workers(workers, timeout=120)
         log.info("engine: local dask cluster of %d worker processes started", workers)
         return client
 
@@ -130,22 +132,39 @@ def _quiet_dask_logs() -> None:
 
 
 @contextlib.contextmanager
-def _workers_ignore_interrupts() -> Iterator[None]:
-    """Start worker processes that ignore Ctrl-C: the run decides what an interrupt ends.
+def _workers_ignore_interrupts(count: int, seconds: float = 60.0) -> Iterator[None]:
+    """Start `count` worker processes that ignore Ctrl-C: the run decides what an interrupt ends.
 
     An ignored signal stays ignored through fork and exec, and Python keeps
-    it ignored, so SIGINT is set to be ignored while the workers start. It
-    is also blocked in this thread meanwhile (and so in the threads started
-    now, dask's among them): a Ctrl-C in the meantime is held, not lost, and
-    delivered when the workers are up.
+    it ignored, so SIGINT is ignored from the start of the block until
+    `count` new worker processes run (a fraction of a second). Meanwhile
+    this thread blocks it, so a Ctrl-C sent to the run is held for it;
+    only one that the kernel hands to another thread in that moment is lost.
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    import time
+
+    import psutil
+
+    def workers_started() -> set[int]:
+        found = set()
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if any("spawn_main" in part for part in child.cmdline()):  # not the resource tracker
+                    found.add(child.pid)
+        return found
+
+    before = workers_started()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
+        # Dispositions are copied when a process forks; a started worker keeps SIG_IGN.
+        end = time.monotonic() + seconds
+        while len(workers_started() - before) < count and time.monotonic() < end:
+            time.sleep(0.01)
     finally:
         signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
@@ -340,3 +359,23 @@ def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Cal
 def same(value: Any) -> Any:
     """A recipe's build for a state that is its own argument (data shipped as it is)."""
     return value
+
+
+def time_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any], build_args: tuple,
+             processes: int = 2, local_directory: Path | None = None) -> dict[str, Any]:
+    """The same `ordered_map` in this process and on a fresh LocalCluster of `processes` workers (for the
+    benchmark): wall seconds of each (the cluster's with its start, which is also given apart) and
+    whether the results are identical."""
+    import time
+
+    start = time.perf_counter()
+    serial = ordered_map(work, jobs, build, build_args, 1, "serial")
+    serial_s = time.perf_counter() - start
+    with engine(workers=processes, local_directory=local_directory) as own:
+        start = time.perf_counter()
+        own.client(processes)
+        started_s = time.perf_counter() - start
+        parallel = ordered_map(work, jobs, build, build_args, processes, "cluster")
+        cluster_s = time.perf_counter() - start
+    return {"serial_s": serial_s, "cluster_s": cluster_s, "cluster_start_s": started_s, "processes": processes,
+            "identical": parallel == serial}

@@ -130,6 +130,18 @@ def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path):
             assert len(client.scheduler_info()["workers"]) == 1  # still up
 
 
+def test_the_command_line_scheduler_replaces_the_parameters_one():
+    from pipeline.cli import _parser, with_scheduler
+
+    params = {"dask": {"scheduler": None}, "themes": {"processes": 2}}
+    for command in ("run", "check"):
+        args = _parser().parse_args([command, "--scheduler", "tcp://h:8786"])
+        chosen = with_scheduler(params, args.scheduler)
+        with engine.study_engine(chosen, "build") as current:
+            assert current.scheduler == "tcp://h:8786"
+    assert with_scheduler(params, None) is params and params["dask"]["scheduler"] is None
+
+
 def test_an_unreachable_scheduler_is_named(monkeypatch, tmp_path):
     monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 2)
     with pytest.raises(ConnectionError, match="tcp://127.0.0.1:9"):
@@ -172,3 +184,9 @@ def test_ctrl_c_cancels_pending_jobs_and_ends_the_workers_at_once(tmp_path):
         signal.signal(signal.SIGINT, previous)
     assert started is not None and time.monotonic() - started < 15
     assert _left(before, 5.0) == set()
+
+
+def test_time_map_times_both_ways_and_compares_them(tmp_path):
+    timing = engine.time_map(_add, list(range(20)), _build, (7,), 2, tmp_path)
+    assert timing["identical"] is True and timing["processes"] == 2
+    assert 0 < timing["cluster_start_s"] <= timing["cluster_s"] and timing["serial_s"] > 0
