@@ -143,7 +143,9 @@ def test_the_command_line_scheduler_replaces_the_parameters_one():
 
 
 def test_an_unreachable_scheduler_is_named(monkeypatch, tmp_path):
-    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 2)
+    from pipeline.common import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2)
     with pytest.raises(ConnectionError, match="tcp://127.0.0.1:9"):
         with engine.engine("tcp://127.0.0.1:9"):
             ordered_map(_add, [1, 2], _build, (0,), 2, "test")
