@@ -129,10 +129,31 @@ def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
     return _run_task(data, task)
 
 
+# Below this much work (training tokens x passes, summed over the sweep's
+# fits) the sweep runs in this process whatever `processes` says: on two
+# cores, starting the dask workers (each importing gensim) and running two
+# fits at once cost more than they save. Measured on the five articles
+# (66 fits x 20 passes x ~3,300 tokens, 4.4 M): the whole run took 41-45 s
+# with the sweep in this process, 46-53 s with two dask workers.
+SWEEP_MIN_WORK = 10_000_000
+
+
+def sweep_work(data: dict[str, Any]) -> int:
+    """Training tokens x passes, summed over the sweep's fits of every segmentation in `data`."""
+    p: ThemeParams = data["params"]
+    fits = (p.k_max - p.k_min + 1) * len(p.seeds)
+    tokens = sum(c for name, seg in data.items() if name not in ("params", "lexicon_full")
+                 for bow in seg["train"] for _, c in bow)
+    return fits * p.passes * tokens
+
+
 @contextlib.contextmanager
 def job_pool(data: dict[str, Any], processes: int) -> Iterator[engine.Pool]:
-    """The pool of the sweep's tasks: in this process when `processes` is 1, else on the run's dask cluster,
-    where `data` goes to every worker once (pipeline/common/engine.py)."""
+    """The pool of the sweep's tasks: in this process when `processes` is 1 or the sweep is small
+    (`SWEEP_MIN_WORK`), else on the run's dask cluster, where `data` goes to every worker once
+    (pipeline/common/engine.py)."""
+    if sweep_work(data) < SWEEP_MIN_WORK:
+        processes = 1
     with engine.pool(engine.same, (data,), processes) as workers:
         yield workers
 

@@ -13,7 +13,7 @@ from pipeline.common import engine
 from pipeline.corpus.stage import ingest_and_clean
 from pipeline.text.lexicon import category_map
 from pipeline.text.stage import segment_corpus
-from pipeline.themes import seeded
+from pipeline.themes import seeded, sweep
 from pipeline.themes.model import run_themes
 from pipeline.themes.seeded_tables import run_seeded
 
@@ -51,8 +51,9 @@ def _with_processes(params: dict, processes: int) -> dict:
 
 def test_two_workers_give_the_serial_outputs_from_one_shared_cluster(project_copy, project_params, monkeypatch,
                                                                       tmp_path):
-    # The keyword-assisted fits go to the workers however small the corpus.
+    # The sweep and the keyword-assisted fits go to the workers however small the corpus.
     monkeypatch.setattr(seeded, "POOL_MIN_TOKENS", 0)
+    monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", 0)
     serial = _study(project_copy, _with_processes(project_params, 1))
     started = []
     start = engine.Engine._start_local
