@@ -133,9 +133,10 @@ def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
 # fits) the sweep runs in this process whatever `processes` says: on two
 # cores, starting the dask workers (each importing gensim) and running two
 # fits at once cost more than they save. Measured on the five articles
-# (66 fits x 20 passes x ~3,300 tokens, 4.4 M): the whole run took 41-45 s
-# with the sweep in this process, 46-53 s with two dask workers.
-SWEEP_MIN_WORK = 10_000_000
+# (66 fits x 20 passes, 1.9 M): the whole run took 41-45 s with the sweep in
+# this process, 46-53 s with two dask workers. The threshold is about twice
+# that sweep.
+SWEEP_MIN_WORK = 4_000_000
 
 
 def sweep_work(data: dict[str, Any]) -> int:
