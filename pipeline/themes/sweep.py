@@ -130,13 +130,13 @@ def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
 
 
 # Below this much work (training tokens x passes, summed over the sweep's
-# fits) the sweep runs in this process whatever `processes` says: on two
-# cores, starting the dask workers (each importing gensim) and running two
-# fits at once cost more than they save. Measured on the five articles
-# (66 fits x 20 passes, 1.9 M): the whole run took 41-45 s with the sweep in
-# this process, 46-53 s with two dask workers. The threshold is about twice
-# that sweep.
-SWEEP_MIN_WORK = 4_000_000
+# fits) the sweep runs in this process whatever `processes` says: the dask
+# workers' start (~2-3 s on two cores) would cost more than the fits. The
+# five articles' sweep (66 fits x 20 passes, 1.9 M) runs on the workers:
+# the whole run took 38.4 and 42.9 s so, 39.0 and 43.3 s with the sweep in
+# this process (interleaved, on a shared two-core machine). The threshold is
+# a quarter of that sweep; the tests' and quick benchmark's sweeps are below.
+SWEEP_MIN_WORK = 500_000
 
 
 def sweep_work(data: dict[str, Any]) -> int:

@@ -32,8 +32,7 @@ SMALL = {"themes": dict(k_min=2, k_max=3, seeds=[1, 2], passes=2, iterations=20,
          "emphases": dict(bootstrap_samples=10), "report": dict(execute_notebooks=False)}
 # A sweep that runs for minutes, to be interrupted.
 # Only the themes section differs from SMALL, so a project warmed by a SMALL run reaches the sweep at once.
-# Its sweep (5.9 M) is above pipeline.themes.sweep.SWEEP_MIN_WORK on the five articles: it runs on dask workers.
-LONG = {"themes": dict(k_min=2, k_max=12, seeds=[1, 2, 3], passes=200, iterations=400, bootstrap_samples=20,
+LONG = {"themes": dict(k_min=2, k_max=12, seeds=[1, 2, 3], passes=40, iterations=400, bootstrap_samples=20,
                        ablation=False, processes=2),
         "emphases": dict(bootstrap_samples=10), "report": dict(execute_notebooks=False)}
 
