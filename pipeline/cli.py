@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     check = command("check", "regenerate into a temporary folder and compare with results/")
     check.add_argument("--keep", action="store_true", help="keep the temporary folder for inspection")
     check.add_argument("--wait", action="store_true", help="if another run is going in this project, wait for it")
+    for sub in (run, check):
+        sub.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                         help="run the parallel work on this dask cluster (e.g. tcp://host:8786) instead of "
+                              "starting one on this machine; overrides dask.scheduler in the parameters")
     bench = command("bench", "time every stage on 10x, 100x and 1000x corpora")
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
     from pipeline.emphases.kwic import add_parser as add_kwic_parser
@@ -85,6 +89,11 @@ def _setup_logging(quiet: bool) -> None:
     set_progress(not quiet)
 
 
+def with_scheduler(params: dict, address: str | None) -> dict:
+    """The parameters with `--scheduler ADDRESS`, when given, in place of dask.scheduler."""
+    return {**params, "dask": {**(params.get("dask") or {}), "scheduler": address}} if address else params
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from pipeline.run import guard
     from pipeline.run.params import load_params
@@ -99,6 +108,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         run_kwic(paths.units_jsonl, args.term, args.place, args.window)
         return 0
     params = load_params(params_file)  # every parameter checked before anything else
+    params = with_scheduler(params, getattr(args, "scheduler", None))
     results = args.results.resolve() if getattr(args, "results", None) else paths.results
     with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
         guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))

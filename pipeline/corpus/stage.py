@@ -1,4 +1,4 @@
-"""The corpus stage for a whole corpus: ingest every article, clean and simplify it (in worker processes when asked), and its tables."""
+"""The corpus stage for a whole corpus: ingest every article, clean and simplify it (on the run's dask workers when asked), and its tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Callable, ContextManager
 import pandas as pd
 
 from pipeline.common.config import Paths
-from pipeline.common.parallel import ordered_map
+from pipeline.common.engine import ordered_map
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script

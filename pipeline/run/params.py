@@ -36,7 +36,7 @@ def load_params(path: Path) -> dict[str, Any]:
 
 # Sections that configure tooling around the study, not the study's results:
 # they are left out of the run manifest and of the run's fingerprint.
-NON_STUDY_SECTIONS = ("bench", "cache")
+NON_STUDY_SECTIONS = ("bench", "cache", "dask")
 
 
 def study_params(params: dict[str, Any]) -> dict[str, Any]:

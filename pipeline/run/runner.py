@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
 from pipeline.corpus.chrome import ChromeSettings
 from pipeline.corpus.ingest import check_articles
@@ -340,7 +341,8 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
         return state
     executed_dir = _scratch(paths, "notebooks")
     try:
-        _run_into_staging(paths, state, params_file, target, executed_dir)
+        with study_engine(params, paths.build):  # the dask cluster, if any stage asks for one; closed here
+            _run_into_staging(paths, state, params_file, target, executed_dir)
         notebooks_target.mkdir(parents=True, exist_ok=True)
         for executed in sorted(executed_dir.glob("*.ipynb")):
             part = notebooks_target / f".{executed.name}.{os.getpid()}.tmp"

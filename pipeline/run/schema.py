@@ -29,6 +29,7 @@ class Key:
     choices: tuple = ()
     optional: bool = False
     min_items: int = 0
+    nullable: bool = False  # null (YAML) allowed too
     item_check: Callable[[Any], str | None] | None = None  # returns a problem, or None
 
     def expected(self) -> str:
@@ -46,6 +47,8 @@ class Key:
             text += f" <= {self.high:g}"
         if self.min_items:
             text += f", with at least {self.min_items} item(s)"
+        if self.nullable:
+            text += ", or null"
         return text
 
 
@@ -156,6 +159,7 @@ SCHEMA: dict[str, Key] = {
     "themes.seeded.max_free": Key("int", low=0, high=5),
     "themes.seeded.seeds": Key("list[int]", low=0, min_items=2),
     "themes.seeded.min_stability": Key("float", **PROB),
+    "dask.scheduler": Key("str", optional=True, nullable=True),
     "bench.seed": SEED,
     "bench.scales": Key("list[int]", min_items=1),
     "bench.articles_per_place": COUNT,
@@ -175,7 +179,7 @@ SCHEMA: dict[str, Key] = {
 }
 
 # Sections that may be left out of a parameters file as a whole.
-OPTIONAL_SECTIONS = ("bench", "cache", "profile")
+OPTIONAL_SECTIONS = ("bench", "cache", "dask", "profile")
 
 # Sections whose value is a mapping of other sections' keys (partial parameters).
 OVERRIDE_KEYS = ("bench.overrides", "bench.quick_overrides")
@@ -227,6 +231,8 @@ def _is_number(v: Any) -> bool:
 def value_problem(key: Key, value: Any) -> str | None:
     """Why `value` does not fit `key`, or None when it does."""
     kind = key.kind
+    if value is None and key.nullable:
+        return None
     if kind == "mapping":
         return None if isinstance(value, dict) else "wrong type"
     if kind == "lda_prior":

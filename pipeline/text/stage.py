@@ -1,4 +1,4 @@
-"""The segmentation stage for a whole corpus: units and tokens of every article (in worker processes when asked), with per-place counts."""
+"""The segmentation stage for a whole corpus: units and tokens of every article (on the run's dask workers when asked), with per-place counts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Callable, ContextManager, Sequence
 import pandas as pd
 
 from pipeline.common.config import Paths
-from pipeline.common.parallel import ordered_map
+from pipeline.common.engine import ordered_map
 from pipeline.corpus.stage import CleanDocument
 from pipeline.text import lexicon as lex_mod
 from pipeline.text import segment as seg_mod
@@ -132,7 +132,7 @@ def _segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
 
 def segment_articles(paths: Paths, params: dict, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
                      processes: int) -> list[dict]:
-    """Segment (doc_id, place, text) jobs, in worker processes when asked; output in job order."""
+    """Segment (doc_id, place, text) jobs, on the run's dask workers when asked; output in job order."""
     return ordered_map(_segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment")
 
 

@@ -219,36 +219,26 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
     return {"phi": phi, "theta": theta}
 
 
-_DATA: dict[str, Any] = {}
+def _job(job: tuple[float, int], data: dict[str, Any]) -> dict[str, np.ndarray]:
+    return fit_seeded(data, *job)
 
 
-def _init(data: dict[str, Any]) -> None:
-    _DATA.clear()
-    _DATA.update(data)
-
-
-def _job(job: tuple[float, int]) -> dict[str, np.ndarray]:
-    return fit_seeded(_DATA, *job)
-
-
-# Below this many modelled tokens the fits run in this process: starting
-# spawned workers (each importing gensim) costs more than the fits. Measured on
+# Below this many modelled tokens the fits run in this process: handing them
+# to workers (each importing gensim) costs more than the fits. Measured on
 # the five articles (2,112 tokens, 13 topics, 9 fits): 5.3 s serially against
 # 13.6 s with two workers.
 POOL_MIN_TOKENS = 20_000
 
 
 def fit_all(data: dict[str, Any], jobs: Sequence[tuple[float, int]], processes: int) -> list[dict[str, np.ndarray]]:
-    """Every (weight, seed) fit, in job order; the same numbers serially or in spawned workers."""
+    """Every (weight, seed) fit, in job order; the same numbers serially or on the run's dask workers."""
+    from pipeline.common.engine import pool, same
+
     tokens = sum(c for bow in data["corpus"] for _, c in bow)
     if processes <= 1 or len(jobs) <= 1 or tokens < POOL_MIN_TOKENS:
-        return [fit_seeded(data, w, s) for w, s in jobs]
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"), initializer=_init,
-                             initargs=(data,)) as pool:
-        return list(pool.map(_job, jobs))
+        processes = 1
+    with pool(same, (data,), processes) as workers:
+        return workers.submit(_job, jobs, "themes: seeded fits")()
 
 
 def seed_table(prep: dict[str, Any], sp: SeededParams) -> pd.DataFrame:

@@ -1,18 +1,16 @@
-"""The sweep over K and seeds: splits, dictionaries, LDA fits in worker processes and their coherence scores."""
+"""The sweep over K and seeds: splits, dictionaries, LDA fits on the run's dask workers and their coherence scores."""
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.common.parallel import closing_pool, progress, worker_context, worker_setup
+from pipeline.common import engine
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import ThemeParams, _round_frame, place_order, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
@@ -129,79 +127,66 @@ def _run_task(data: dict[str, Any], task: tuple[str, tuple]) -> Any:
     return _fit_job(data, job) if kind == "fit" else _coherence_job(data, job)
 
 
-_WORKER_DATA: dict[str, Any] = {}
+def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
+    return _run_task(data, task)
 
 
-def _init_worker(parent: int, data: dict[str, Any]) -> None:
-    # Ctrl-C is the parent's; the worker dies with the parent even on SIGKILL.
-    worker_setup(parent)
-    # The corpus travels once per worker instead of once per job.
-    _WORKER_DATA.clear()
-    _WORKER_DATA.update(data)
+# Below this much work (training tokens x passes, summed over the sweep's
+# fits) the sweep runs in this process whatever `processes` says: the dask
+# workers' start (~2-3 s on two cores) would cost more than the fits. The
+# five articles' sweep (66 fits x 20 passes, 1.9 M) runs on the workers:
+# the whole run took 38.4 and 42.9 s so, 39.0 and 43.3 s with the sweep in
+# this process (interleaved, on a shared two-core machine). The threshold is
+# a quarter of that sweep; the tests' and quick benchmark's sweeps are below.
+SWEEP_MIN_WORK = 500_000
 
 
-def _worker_task(task: tuple[str, tuple]) -> Any:
-    return _run_task(_WORKER_DATA, task)
+def sweep_work(data: dict[str, Any]) -> int:
+    """Training tokens x passes, summed over the sweep's fits of every segmentation in `data`."""
+    p: ThemeParams = data["params"]
+    fits = (p.k_max - p.k_min + 1) * len(p.seeds)
+    tokens = sum(c for name, seg in data.items() if name not in ("params", "lexicon_full")
+                 for bow in seg["train"] for _, c in bow)
+    return fits * p.passes * tokens
 
 
 @contextlib.contextmanager
-def job_pool(data: dict[str, Any], processes: int) -> Iterator[ProcessPoolExecutor | None]:
-    """A process pool holding `data` in every worker, or None to run serially.
-
-    Workers are spawned, not forked: forking a process whose BLAS threads are
-    running can deadlock the child. Spawned workers import the main module, so
-    a script that runs this stage with processes > 1 must guard its entry
-    point with `if __name__ == "__main__":` (`python -m pipeline`, the console
-    script, pytest and notebooks need nothing).
-    """
-    if processes <= 1:
-        yield None
-        return
-    pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=worker_context("spawn"), initializer=_init_worker,
-        initargs=(os.getpid(), data),
-    )
-    # On any exception (Ctrl-C too) queued fits are cancelled and the workers ended at once.
-    with closing_pool(pool):
-        yield pool
+def job_pool(data: dict[str, Any], processes: int) -> Iterator[engine.Pool]:
+    """The pool of the sweep's tasks: in this process when `processes` is 1 or the sweep is small
+    (`SWEEP_MIN_WORK`), else on the run's dask cluster, where `data` goes to every worker once
+    (pipeline/common/engine.py)."""
+    if sweep_work(data) < SWEEP_MIN_WORK:
+        processes = 1
+    with engine.pool(engine.same, (data,), processes) as workers:
+        yield workers
 
 
 def submit_tasks(
-    data: dict[str, Any], tasks: Sequence[tuple[str, tuple]], pool: ProcessPoolExecutor | None
+    data: dict[str, Any], tasks: Sequence[tuple[str, tuple]], pool: engine.Pool | None
 ) -> Callable[[], list[Any]]:
     """Start tasks ("fit" or "coherence"); the returned function waits and
     gives their results in task order.
 
     Serial runs are deferred to the call, so work done in between (the final
-    model) overlaps with the pool's tasks only when there is a pool. Tasks are
-    submitted by decreasing expected cost (larger K, larger coherence batch)
-    so that no worker is left with one long task at the end.
+    model) overlaps with the tasks only when they run on workers. Tasks start
+    by decreasing expected cost (larger K, larger coherence batch) so that no
+    worker is left with one long task at the end.
     """
     what = "fits" if tasks and tasks[0][0] == "fit" else "coherence batches"
-    if pool is None:
-        return lambda: [_run_task(data, task) for task in progress(tasks, f"themes: {what}", unit="task")]
 
-    def cost(i: int) -> tuple[int, int]:
-        kind, job = tasks[i]
-        return (-len(job[2]) if kind == "coherence" else -job[2], i)
+    def cost(task: tuple[str, tuple]) -> int:
+        kind, job = task
+        return len(job[2]) if kind == "coherence" else job[2]
 
-    futures = {i: pool.submit(_worker_task, tasks[i]) for i in sorted(range(len(tasks)), key=cost)}
-
-    def wait() -> list[Any]:
-        with progress(total=len(tasks), description=f"themes: {what}", unit="task") as bar:
-            for future in as_completed(futures.values()):
-                future.result()  # a failed task stops the wait at once
-                bar.update(1)
-        return [futures[i].result() for i in range(len(tasks))]
-
-    return wait
+    workers = pool if pool is not None else engine.Pool(engine.same, (data,))  # None: in this process
+    return workers.submit(_task, tasks, f"themes: {what}", cost=cost)
 
 
 def sweep_coherence(
     data: dict[str, Any],
     results: Sequence[dict[str, Any]],
     segmentations: Sequence[str],
-    pool: ProcessPoolExecutor | None,
+    pool: engine.Pool | None,
 ) -> dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]]:
     """Coherence of every distinct sweep topic: segmentation -> measure -> (K, topic) -> score.
 

@@ -20,7 +20,8 @@ from pipeline.themes.model import run_themes
 from pipeline.themes.params import ThemeParams, round_sig, top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.selection import choose_k
-from pipeline.themes.sweep import (COHERENCE_MEASURES, _segmentation_data, coherence_scores, split_units,
+from pipeline.themes import sweep
+from pipeline.themes.sweep import (COHERENCE_MEASURES, _segmentation_data, coherence_scores, job_pool, split_units,
                                    sweep_coherence, sweep_table)
 
 PLACES = {"anhui": "安徽省", "suzhou": "苏州市", "hefei": "合肥市", "huainan": "淮南市", "chengdu": "成都市"}
@@ -176,9 +177,24 @@ def test_same_params_give_identical_tables(units, base_params, serial_run):
     assert_same_tables(serial_run, again)
 
 
-def test_parallel_run_equals_serial_run(units, base_params, serial_run):
+def test_parallel_run_equals_serial_run(units, base_params, serial_run, monkeypatch):
+    monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", 0)  # on the dask workers, however small the sweep
     parallel = run_themes(units, TERM_CATEGORIES, small(base_params, processes=2), {})
     assert_same_tables(serial_run, parallel)
+
+
+def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
+    p = ThemeParams.from_dict(small(base_params, processes=2))
+    train, held = split_units(units, p.holdout_fraction, p.split_seed)
+    data = {"params": p, "lexicon": _segmentation_data(units, "tokens", train, held, p)["sweep"]}
+    tokens = sum(c for bow in data["lexicon"]["train"] for _, c in bow)
+    assert sweep.sweep_work(data) == (p.k_max - p.k_min + 1) * len(p.seeds) * p.passes * tokens
+    monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", sweep.sweep_work(data) + 1)
+    with job_pool(data, 2) as workers:
+        assert not workers.parallel
+    monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", sweep.sweep_work(data))
+    with job_pool(data, 2) as workers:
+        assert workers.parallel
 
 
 def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, base_params):

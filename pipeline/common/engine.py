@@ -1,0 +1,237 @@
+"""The engine of the study's parallel work: in this process, or on a dask.distributed cluster.
+
+Cleaning, segmentation and the topic fits each treat their jobs
+independently, after building heavy state once (the character model,
+jieba's dictionary with the lexicon, the sweep's corpora). `Pool` runs such
+work over a list of jobs and gives the results in job order, so the tables do
+not depend on which worker finished first and are identical to a serial run.
+
+Where the work runs:
+
+* `processes` 1 (a stage's key in params.yaml): in this process, with the
+  state built here once. This holds with a scheduler too: 1 means here.
+* `processes` above 1: on the run's dask cluster. Without a scheduler the
+  engine starts a `LocalCluster` of single-threaded worker processes on the
+  first parallel work of the run, shares it between the stages and closes it
+  when the run ends, on error and Ctrl-C too. With a scheduler
+  (`dask.scheduler` in params.yaml, or `--scheduler`) the work goes to that
+  cluster's workers, which the engine neither starts nor stops.
+
+The state is built lazily in each worker, once, on the first job that needs
+it: the recipe (`build` and its arguments, the sweep's corpora among them) is
+scattered to every worker once, and each worker keeps what it built under the
+recipe's content token until the pool ends. jieba's user words therefore
+enter the worker's own tokenizer (a pool that forked after building would
+lose them silently; jieba issues #533, #537).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from pipeline.common.cluster import Engine, _engine_for, engine, study_engine
+from pipeline.common.parallel import progress
+
+__all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state"]
+
+# In a worker process: the state built from each recipe, by its token.
+_WORKER_STATE: dict[str, Any] = {}
+_WORKER_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a worker builds its state: `build(*args)`, remembered under `token`."""
+    token: str
+    build: Callable[..., Any]
+    args: tuple
+
+
+def content_token(*values: Any) -> str:
+    """A digest of the pickled values: the same recipe gets the same token, a changed one another."""
+    import hashlib
+    import pickle
+
+    try:
+        data = pickle.dumps(values, protocol=5)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        import cloudpickle
+
+        data = cloudpickle.dumps(values, protocol=5)
+    return hashlib.sha256(data).hexdigest()
+
+
+def worker_state(recipe: Recipe) -> Any:
+    """The state of `recipe` in this process, built on first use."""
+    with _WORKER_LOCK:
+        if recipe.token not in _WORKER_STATE:
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            _WORKER_STATE[recipe.token] = recipe.build(*recipe.args)
+        return _WORKER_STATE[recipe.token]
+
+
+def _forget(token: str) -> None:
+    with _WORKER_LOCK:
+        _WORKER_STATE.pop(token, None)
+
+
+def _run_jobs(work: Callable[[Any, Any], Any], recipe: Recipe, jobs: Sequence[Any]) -> list[Any]:
+    """In a worker: [work(job, state) for job in jobs], on one BLAS thread whatever the worker's machine."""
+    from threadpoolctl import threadpool_limits
+
+    state = worker_state(recipe)
+    with threadpool_limits(limits=1):
+        return [work(job, state) for job in jobs]
+
+
+class Pool:
+    """Work over jobs with a state built by `build(*build_args)`: here, or on the run's cluster."""
+
+    def __init__(self, build: Callable[..., Any], build_args: tuple, engine_: Engine | None = None,
+                 processes: int = 1):
+        self.build, self.build_args = build, build_args
+        self.engine, self.processes = engine_, processes
+        self._state: Any = None
+        self._built = False
+        self._recipe: Any = None  # the scattered recipe (a dask future)
+        self._token = ""
+        self._workers: list[str] | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.engine is not None
+
+    def state(self) -> Any:
+        """The state in this process (serial runs), built on first use."""
+        if not self._built:
+            self._state, self._built = self.build(*self.build_args), True
+        return self._state
+
+    def _client(self):
+        client = self.engine.client(self.processes)
+        if self._recipe is None:
+            self._token = content_token(self.build, self.build_args)
+            # Once to every worker; tasks refer to it by its future.
+            self._recipe = client.scatter(Recipe(self._token, self.build, self.build_args), broadcast=True,
+                                          hash=False)
+            self._workers = self.engine.worker_addresses(self.processes)
+        return client
+
+    def submit(self, work: Callable[[Any, Any], Any], jobs: Sequence[Any], description: str,
+               cost: Callable[[Any], float] | None = None, chunk: int = 1,
+               unit: str = "task") -> Callable[[], list[Any]]:
+        """Start work(job, state) for every job; the returned function waits and gives the results in job order.
+
+        Serial work is deferred to that call, so that what this process does
+        in between overlaps with the work only when there is a cluster. With
+        `cost`, the costliest jobs start first, so that no worker is left
+        with one long job at the end; `chunk` jobs go in one task.
+        """
+        jobs = list(jobs)
+        if not self.parallel:
+            return lambda: [work(job, self.state()) for job in progress(jobs, description, unit=unit)]
+        client = self._client()
+        chunks = [jobs[i:i + chunk] for i in range(0, len(jobs), max(1, chunk))]
+        order = list(range(len(chunks)))
+        if cost is not None:
+            order.sort(key=lambda i: (-max(cost(job) for job in chunks[i]), i))
+        batch = uuid.uuid4().hex[:8]
+        futures: list[Any] = [None] * len(chunks)
+        for rank, i in enumerate(order):
+            futures[i] = client.submit(_run_jobs, work, self._recipe, chunks[i], key=f"{description}-{batch}-{i}",
+                                       priority=len(order) - rank, workers=self._workers, pure=False)
+
+        def wait() -> list[Any]:
+            from distributed import as_completed
+
+            index = {future.key: i for i, future in enumerate(futures)}
+            parts: list[Any] = [None] * len(futures)
+            try:
+                with progress(total=len(jobs), description=description, unit=unit) as bar:
+                    for future in as_completed(futures, loop=client.loop):
+                        part = future.result()  # a failed task stops the wait at once
+                        parts[index[future.key]] = part
+                        bar.update(len(part))
+                return [result for part in parts for result in part]
+            except BaseException:
+                client.cancel(futures)
+                raise
+            finally:
+                futures.clear()
+
+        return wait
+
+    def map(self, work: Callable[[Any, Any], Any], jobs: Sequence[Any], description: str,
+            unit: str = "doc") -> list[Any]:
+        """[work(job, state) for job in jobs], in job order."""
+        # Eight tasks per worker keep the load even and amortise the hand-over.
+        chunk = max(1, len(jobs) // (max(self.processes, 1) * 8))
+        return self.submit(work, jobs, description, chunk=chunk, unit=unit)()
+
+    def close(self) -> None:
+        """Drop the state in the workers and the scattered recipe."""
+        if self._recipe is not None and self.engine is not None and self.engine._client is not None:
+            with contextlib.suppress(Exception):
+                self.engine._client.run(_forget, self._token)
+                self._recipe.release()
+        self._recipe = None
+
+
+@contextlib.contextmanager
+def pool(build: Callable[..., Any], build_args: tuple, processes: int) -> Iterator[Pool]:
+    """A pool whose state is `build(*build_args)`: in this process when `processes` <= 1, else on the run's cluster.
+
+    `build` and the work given to the pool must be module-level functions
+    (workers import them by name).
+    """
+    if processes <= 1:
+        yield Pool(build, build_args)
+        return
+    with _engine_for(processes) as current:
+        opened = Pool(build, build_args, current, processes)
+        try:
+            yield opened
+        except BaseException:
+            opened._recipe = None  # the run's engine is closing; no word to the workers
+            raise
+        opened.close()
+
+
+def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any],
+                build_args: tuple, processes: int, description: str) -> list[Any]:
+    """[work(job, state) for job in jobs], with state = build(*build_args) once per process."""
+    if len(jobs) < 2:
+        processes = 1
+    with pool(build, build_args, processes) as workers:
+        return workers.map(work, jobs, description)
+
+
+def same(value: Any) -> Any:
+    """A recipe's build for a state that is its own argument (data shipped as it is)."""
+    return value
+
+
+def time_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any], build_args: tuple,
+             processes: int = 2, local_directory: Path | None = None) -> dict[str, Any]:
+    """The same `ordered_map` in this process and on a fresh LocalCluster of `processes` workers (for the
+    benchmark): wall seconds of each (the cluster's with its start, which is also given apart) and
+    whether the results are identical."""
+    import time
+
+    start = time.perf_counter()
+    serial = ordered_map(work, jobs, build, build_args, 1, "serial")
+    serial_s = time.perf_counter() - start
+    with engine(workers=processes, local_directory=local_directory) as own:
+        start = time.perf_counter()
+        own.client(processes)
+        started_s = time.perf_counter() - start
+        parallel = ordered_map(work, jobs, build, build_args, processes, "cluster")
+        cluster_s = time.perf_counter() - start
+    return {"serial_s": serial_s, "cluster_s": cluster_s, "cluster_start_s": started_s, "processes": processes,
+            "identical": parallel == serial}
