@@ -140,12 +140,16 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
         log.info("bench: segmentation ratios on the %dx corpus", scale)
         seg_ratios[scale] = run_task("segment_ratios", {"root": str(roots[scale].root)},
                                      work_dir / "tasks" / f"segment_ratios_{scale:05d}")
+    clean_scale = max(settings["segment_ratio_scales"])
+    log.info("bench: cleaning ratio on the %dx corpus", clean_scale)
+    clean_ratio = run_task("clean_ratio", {"root": str(roots[clean_scale].root)}, work_dir / "tasks" / "clean_ratio")
     themes_scale = int(settings["themes_ratio_scale"])
     log.info("bench: themes ratio on the %dx corpus", themes_scale)
     theme_ratio = run_task("themes_ratio", {"root": str(roots[themes_scale].root)}, work_dir / "tasks" / "themes_ratio")
 
     write_outputs(work_dir, out_dir, params, quick)
     assert all(r["identical"] for r in seg_ratios.values()), "segmentation in 2 processes gave different tokens than in 1"
+    assert clean_ratio["identical"], "cleaning on 2 workers gave different texts than in 1 process"
     assert theme_ratio["identical"], f"themes in 2 processes differ from 1 in {theme_ratio['differing']}"
     return json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
 
@@ -175,9 +179,11 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
     seg_ratios = {int(s): _read_result(tasks / f"segment_ratios_{int(s):05d}" / "segment_ratios.result.json")
                   for s in settings["segment_ratio_scales"]}
     theme_ratio = _read_result(tasks / "themes_ratio" / "themes_ratio.result.json")
+    clean_ratio = _read_result(tasks / "clean_ratio" / "clean_ratio.result.json")
 
     table = bench_table(measured)
-    ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"])
+    ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"],
+                         clean_ratio, max(settings["segment_ratio_scales"]))
     fits = fit_rows(table)
     summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
                        "quick" if quick else "full")

@@ -90,10 +90,10 @@ def interleaved_row(name: str, scale: int, found: dict[str, Any], target: float 
 
 
 def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], themes_scale: int,
-                targets: dict[str, float]) -> pd.DataFrame:
+                targets: dict[str, float], clean: dict[str, Any] | None = None, clean_scale: int = 0) -> pd.DataFrame:
     """Ratio rows: at each scale of `segment`, our segmentation against raw jieba (interleaved; with the
-    ablation's second cut too, where it ran) and on 2 workers against 1 process; then the themes stage on
-    2 workers against 1 process."""
+    ablation's second cut too, where it ran) and on 2 workers against 1 process; then cleaning and the
+    themes stage on 2 workers against 1 process."""
     rows = []
     for scale in sorted(segment):
         found, t = segment[scale]["interleaved"], segment[scale]["timings"]
@@ -103,8 +103,12 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
             rows.append(interleaved_row("segment_with_ablation_vs_raw_jieba", scale,
                                         found["segment_with_ablation_vs_raw_jieba"], None))
         rows.append(ratio_row("segment_2_workers_vs_1_process", scale, "segment_1_process", t["segment_1_process"],
-                              "segment_2_workers", t["segment_2_processes"], targets["segment_speedup"],
+                              "segment_2_workers", t["segment_2_processes"], targets["workers_speedup"],
                               segment[scale]["identical"]))
+    if clean is not None:
+        rows.append(ratio_row("clean_2_workers_vs_1_process", clean_scale, "clean_1_process",
+                              clean["timings"]["clean_1_process"], "clean_2_workers",
+                              clean["timings"]["clean_2_workers"], targets["workers_speedup"], clean["identical"]))
     rows.append(ratio_row("themes_2_workers_vs_1_process", themes_scale, "themes_1_process",
                           themes["timings"]["themes_1_process"], "themes_2_workers",
                           themes["timings"]["themes_2_processes"], targets.get("themes_speedup"), themes["identical"]))

@@ -116,6 +116,34 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
             "units": len(texts), "chars": sum(len(t) for _, _, t in jobs), "interleaved": interleaved}
 
 
+def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
+    """Cleaning of one scale's raw articles in this process and on 2 dask workers; identical output?
+
+    Both sides build their cleaners inside the timing (the serial side one,
+    each worker its own), as a run of the stage does.
+    """
+    from pipeline.common.engine import time_map
+    from pipeline.corpus import chrome, ingest
+    from pipeline.corpus.stage import build_cleaner, clean_article
+    from pipeline.run.params import load_params
+
+    root = Paths.at(job["root"])
+    params = load_params(root.params)
+    model = build_cleaner(root, params).model
+    docs = ingest.load_documents(root.raw, root.manifest_csv, params["ingest"]["codecs"], model.mean_logp,
+                                 params["ingest"]["min_cjk_share"])
+    del model
+    repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
+    jobs = list(zip([d.text for d in docs], repeated))
+    found = time_map(clean_article, jobs, build_cleaner, (root, params), processes=2,
+                     local_directory=root.build / "dask")
+    log.info("bench: cleaning took %.1f s in 1 process, %.1f s on 2 workers (%.1f s of it the cluster's start)",
+             found["serial_s"], found["cluster_s"], found["cluster_start_s"])
+    return {"timings": {"clean_1_process": found["serial_s"], "clean_2_workers": found["cluster_s"]},
+            "cluster_start_s": found["cluster_start_s"], "identical": bool(found["identical"]),
+            "articles": len(jobs)}
+
+
 def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, Any], float]:
     from pipeline.text import lexicon as lex_mod
     from pipeline.themes.labels import load_topic_labels
@@ -192,7 +220,7 @@ def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
 
 
 TASKS = {"real_units": _task_real_units, "scale": _task_scale, "report": _task_report,
-         "segment_ratios": _task_segment_ratios,
+         "segment_ratios": _task_segment_ratios, "clean_ratio": _task_clean_ratio,
          "themes_ratio": _task_themes_ratio}
 
 

@@ -171,7 +171,7 @@ SCHEMA: dict[str, Key] = {
     "bench.targets.minutes_largest": Key("float", low=0.0),
     "bench.targets.peak_gb": Key("float", low=0.0),
     "bench.targets.segment_vs_jieba": Key("float", low=0.0),
-    "bench.targets.segment_speedup": Key("float", low=0.0),
+    "bench.targets.workers_speedup": Key("float", low=0.0),
     "bench.quick_scales": Key("list[int]", optional=True),
     "bench.quick_segment_ratio_scales": Key("list[int]", optional=True),
     "bench.quick_themes_ratio_scale": Key("int", low=1, optional=True),
