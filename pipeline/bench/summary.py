@@ -39,13 +39,6 @@ def fit_rows(table: pd.DataFrame, condition: str = "study", min_scale: int = 10)
     return pd.DataFrame(rows, columns=["stage", "exponent", "fit_scales", "exponent_largest"])
 
 
-def extrapolate(sizes: Sequence[float], seconds: Sequence[float], targets: Sequence[float]) -> list[float]:
-    """Seconds at `targets` sizes by the power law through the largest measured size."""
-    b = growth_exponent(sizes, seconds)
-    i = int(np.argmax(sizes))
-    return [float(seconds[i] * (t / sizes[i]) ** b) for t in targets]
-
-
 def bench_table(scales: dict[int, dict[str, Any]]) -> pd.DataFrame:
     """bench.csv: one row per scale x stage."""
     order = {name: i for i, name in enumerate(STAGES)}
@@ -111,7 +104,7 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
                               clean["timings"]["clean_2_workers"], targets["workers_speedup"], clean["identical"]))
     rows.append(ratio_row("themes_2_workers_vs_1_process", themes_scale, "themes_1_process",
                           themes["timings"]["themes_1_process"], "themes_2_workers",
-                          themes["timings"]["themes_2_processes"], targets.get("themes_speedup"), themes["identical"]))
+                          themes["timings"]["themes_2_processes"], None, themes["identical"]))
     return pd.DataFrame(rows, columns=RATIO_COLUMNS)
 
 

@@ -17,7 +17,7 @@ from pipeline.bench.bench import run_bench
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
 from pipeline.bench.memory import StageMemory
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, bench_settings, scale_params
-from pipeline.bench.summary import bench_table, extrapolate, fit_rows, growth_exponent, ratio_row
+from pipeline.bench.summary import bench_table, fit_rows, growth_exponent, ratio_row
 from pipeline.common.config import Paths
 from pipeline.corpus import ingest
 
@@ -119,7 +119,6 @@ def test_growth_exponent_recovers_a_power_law(exponent, constant):
     sizes = [67, 655, 6550, 65500]
     seconds = [constant * s**exponent for s in sizes]
     assert growth_exponent(sizes, seconds) == pytest.approx(exponent, rel=1e-6)
-    assert extrapolate(sizes[:2], seconds[:2], sizes[2:]) == pytest.approx(seconds[2:], rel=1e-6)
 
 
 def test_growth_exponent_needs_two_sizes():
