@@ -57,8 +57,12 @@ machine slows every stage. Ratios measured in the same run: our segmentation aga
 `jieba.Tokenizer().lcut` on the same text, and segmentation in 2 worker
 processes against 1, at each of `segment_ratio_scales` (loading the
 dictionaries costs the same at every scale, so both ratios grow with the
-corpus); the themes stage with 2 processes against 1 at `themes_ratio_scale`.
-Identical output is asserted for every parallel run.
+corpus); at the largest of them, cleaning on 2 workers against 1 process,
+and segmentation's throughput on 2 workers and on 2 bare processes (the
+machine's own ceiling) against 1, in interleaved pairs of slices
+(`pipeline.bench.workers_ratio`); the themes stage with 2 processes against
+1 at `themes_ratio_scale`. Identical output is asserted for every parallel
+run.
 
 Everything is written to results/bench/ (or the folder given); the scaled
 project roots are working files under build/bench/.
@@ -143,12 +147,18 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
     clean_scale = max(settings["segment_ratio_scales"])
     log.info("bench: cleaning ratio on the %dx corpus", clean_scale)
     clean_ratio = run_task("clean_ratio", {"root": str(roots[clean_scale].root)}, work_dir / "tasks" / "clean_ratio")
+    log.info("bench: segmentation on 2 workers and 2 bare processes against 1, interleaved, on the %dx corpus",
+             clean_scale)
+    workers_ratio = run_task("workers_ratio", {"root": str(roots[clean_scale].root),
+                                               "slices": int(settings["workers_ratio_slices"])},
+                             work_dir / "tasks" / "workers_ratio")
     themes_scale = int(settings["themes_ratio_scale"])
     log.info("bench: themes ratio on the %dx corpus", themes_scale)
     theme_ratio = run_task("themes_ratio", {"root": str(roots[themes_scale].root)}, work_dir / "tasks" / "themes_ratio")
 
     write_outputs(work_dir, out_dir, params, quick)
     assert all(r["identical"] for r in seg_ratios.values()), "segmentation in 2 processes gave different tokens than in 1"
+    assert workers_ratio["identical"], "segmentation on 2 workers gave different tokens than in 1 process"
     assert clean_ratio["identical"], "cleaning on 2 workers gave different texts than in 1 process"
     assert theme_ratio["identical"], f"themes in 2 processes differ from 1 in {theme_ratio['differing']}"
     return json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
@@ -180,10 +190,11 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
                   for s in settings["segment_ratio_scales"]}
     theme_ratio = _read_result(tasks / "themes_ratio" / "themes_ratio.result.json")
     clean_ratio = _read_result(tasks / "clean_ratio" / "clean_ratio.result.json")
+    workers_ratio = _read_result(tasks / "workers_ratio" / "workers_ratio.result.json")
 
     table = bench_table(measured)
     ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"],
-                         clean_ratio, max(settings["segment_ratio_scales"]))
+                         clean_ratio, max(settings["segment_ratio_scales"]), workers_ratio)
     fits = fit_rows(table)
     summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
                        "quick" if quick else "full")

@@ -83,10 +83,12 @@ def interleaved_row(name: str, scale: int, found: dict[str, Any], target: float 
 
 
 def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], themes_scale: int,
-                targets: dict[str, float], clean: dict[str, Any] | None = None, clean_scale: int = 0) -> pd.DataFrame:
+                targets: dict[str, float], clean: dict[str, Any] | None = None, clean_scale: int = 0,
+                workers: dict[str, Any] | None = None) -> pd.DataFrame:
     """Ratio rows: at each scale of `segment`, our segmentation against raw jieba (interleaved; with the
-    ablation's second cut too, where it ran) and on 2 workers against 1 process; then cleaning and the
-    themes stage on 2 workers against 1 process."""
+    ablation's second cut too, where it ran) and on 2 workers against 1 process; then cleaning on 2 workers
+    against 1 process, and at the same scale segmentation's interleaved throughput on 2 workers and on 2 bare
+    processes (the machine's ceiling, no target) against 1; then the themes stage on 2 workers against 1."""
     rows = []
     for scale in sorted(segment):
         found, t = segment[scale]["interleaved"], segment[scale]["timings"]
@@ -102,6 +104,17 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
         rows.append(ratio_row("clean_2_workers_vs_1_process", clean_scale, "clean_1_process",
                               clean["timings"]["clean_1_process"], "clean_2_workers",
                               clean["timings"]["clean_2_workers"], targets["workers_speedup"], clean["identical"]))
+    if workers is not None:
+        for name, key, sides, target in (
+                ("segment_2_workers_vs_1_process_interleaved", "workers_vs_process", ("segment_1_process",
+                 "segment_2_workers"), targets["workers_speedup"]),
+                ("segment_2_bare_processes_vs_1_ceiling", "bare_processes_ceiling", ("segment_1_bare_process",
+                 "segment_2_bare_processes"), None)):
+            found = workers[key]
+            row = ratio_row(name, clean_scale, sides[0], found["theirs_seconds"], sides[1], found["ours_seconds"],
+                            target, found.get("identical"))
+            value = round(float(found["ratio"]), 3)  # the median of the pairs, as in interleaved_row
+            rows.append({**row, "value": value, "meets_target": "" if target is None else bool(value >= target)})
     rows.append(ratio_row("themes_2_workers_vs_1_process", themes_scale, "themes_1_process",
                           themes["timings"]["themes_1_process"], "themes_2_workers",
                           themes["timings"]["themes_2_processes"], None, themes["identical"]))

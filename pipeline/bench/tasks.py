@@ -144,6 +144,28 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
             "articles": len(jobs)}
 
 
+def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
+    """Segmentation's throughput on 2 dask workers against 1 process, and on 2 bare processes against 1
+    (the machine's ceiling), in interleaved pairs on one scale's cleaned texts (`pipeline.bench.workers_ratio`)."""
+    from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_process
+    from pipeline.run.params import load_params
+    from pipeline.text import lexicon as lex_mod
+    from pipeline.text.stage import _segment_job, build_segmenter
+
+    root = Paths.at(job["root"])
+    params = load_params(root.params)
+    jobs = _clean_jobs(root)
+    build_args = (root, params, lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
+    found = {"bare_processes_ceiling": bare_processes_ceiling(_segment_job, jobs, build_segmenter, build_args,
+                                                              job["slices"]),
+             "workers_vs_process": workers_vs_process(_segment_job, jobs, build_segmenter, build_args, job["slices"],
+                                                      root.build / "dask")}
+    for name, one in found.items():
+        log.info("bench: segmentation, %s: median ratio %.3f (quartiles %.3f-%.3f, %d pairs)", name, one["ratio"],
+                 one["q1"], one["q3"], one["pairs"])
+    return {**found, "identical": found["workers_vs_process"]["identical"], "articles": len(jobs)}
+
+
 def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, Any], float]:
     from pipeline.text import lexicon as lex_mod
     from pipeline.themes.labels import load_topic_labels
@@ -221,7 +243,7 @@ def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
 
 TASKS = {"real_units": _task_real_units, "scale": _task_scale, "report": _task_report,
          "segment_ratios": _task_segment_ratios, "clean_ratio": _task_clean_ratio,
-         "themes_ratio": _task_themes_ratio}
+         "workers_ratio": _task_workers_ratio, "themes_ratio": _task_themes_ratio}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -196,6 +196,9 @@ def test_quick_benchmark_end_to_end(project_params, tmp_path):
     ratios = pd.read_csv(out / "ratios.csv").set_index("ratio")
     assert bool(ratios.loc["segment_2_workers_vs_1_process", "identical"]) is True
     assert bool(ratios.loc["themes_2_workers_vs_1_process", "identical"]) is True
+    assert bool(ratios.loc["segment_2_workers_vs_1_process_interleaved", "identical"]) is True
+    # The machine's ceiling has no target: it measures the machine, not the study.
+    assert str(ratios.loc["segment_2_bare_processes_vs_1_ceiling", "target"]) == "nan"
     assert (ratios["value"] > 0).all()
 
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
