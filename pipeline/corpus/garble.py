@@ -176,9 +176,33 @@ def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int,
 SENTENCE_MARKS = frozenset("。！？；")
 
 
+# Punctuation and spaces a confirmed span can take in at its edges without
+# being any less a name (许幼珊, / 洪若珊; in a list of office holders). The
+# ASCII ? and ! are not among them: a decoder prints ? for bytes it cannot
+# read, and misaligned GBK reads 。“ as ?! (?!拔慕? in a held-out page).
+EDGE_MARKS = "，,、。．.；;：:！？“”\"'‘’（）()《》〈〉「」『』 \u3000"
+
+
 def name_shaped(printed: str, settings: GarbleSettings) -> bool:
-    """A printed span that could be a name: Hanzi only, and no longer than a name."""
-    return 0 < len(printed) <= settings.name_max_chars and all(is_han(ch) for ch in printed)
+    """A printed span that could be a name: Hanzi only once the punctuation at its edges is set aside, and
+    no longer than a name, or than a place name where a division's suffix follows two Hanzi or more
+    (湾沚区陶辛镇)."""
+    core = printed.strip(EDGE_MARKS)
+    if not core or not all(is_han(ch) for ch in core):
+        return False
+    if len(core) <= settings.name_max_chars:
+        return True
+    return len(core) <= settings.place_max_chars and any(
+        core.find(suffix, 2) != -1 for suffix in settings.place_suffixes)
+
+
+def misreading_shaped(printed: str) -> bool:
+    """A printed span that can be a misreading at all: two characters or more, a Hanzi or a foreign sign
+    (kana, box drawing, ...) among them. Byte-misaligned GBK prints wrong Hanzi, kana or symbols beside
+    ASCII (?;剡w). A span of punctuation and Latin letters only (”APP after a quoted name) is what the
+    writer typed, and a lone character is never removed on its own (a ─ used as a dash, as a rare Hanzi
+    is kept; see the module's note)."""
+    return len(printed.strip()) >= 2 and any(is_han(ch) or is_foreign(ch) for ch in printed)
 
 
 class GarbleDetector:
@@ -211,7 +235,7 @@ class GarbleDetector:
                 continue
             run = (max(run[0], lower), run[1])
             best = self._reading_near(text, run, lower, restorable, memo)
-            if best is None or best.gain < settings.min_gain:
+            if best is None or best.gain < settings.min_gain or not misreading_shaped(text[best.start:best.end]):
                 continue
             if name_shaped(text[best.start:best.end], settings) and best.gain < settings.name_min_gain:
                 # A few ordinary-looking Hanzi: as likely a rare place or person

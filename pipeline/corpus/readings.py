@@ -38,6 +38,9 @@ class GarbleSettings:
     max_span: int
     name_max_chars: int = 4
     name_min_gain: float = 10.0
+    # A longer name: up to this many Hanzi when a division's suffix follows two or more of them.
+    place_max_chars: int = 8
+    place_suffixes: tuple[str, ...] = ()
 
     @classmethod
     def from_params(cls, params: dict) -> "GarbleSettings":
@@ -54,6 +57,8 @@ class GarbleSettings:
             max_span=int(params["max_span"]),
             name_max_chars=int(params["name_max_chars"]),
             name_min_gain=float(params["name_min_gain"]),
+            place_max_chars=int(params.get("place_max_chars", 8)),
+            place_suffixes=tuple(params.get("place_suffixes", ())),
         )
 
 

@@ -142,6 +142,8 @@ SCHEMA: dict[str, Key] = {
     "clean.chrome.tail_lines": Key("int", low=0),
     "clean.garble.name_max_chars": Key("int", low=0),
     "clean.garble.name_min_gain": Key("float", low=0.0),
+    "clean.garble.place_max_chars": Key("int", low=0),
+    "clean.garble.place_suffixes": Key("list[str]"),
     "profile.confidence": Key("float", low=0.5, high=0.999),
     "profile.bootstrap_samples": Key("int", low=0),
     "profile.seed": Key("int", low=0),
