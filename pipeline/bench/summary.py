@@ -73,11 +73,13 @@ def ratio_row(name: str, scale: int, numerator: str, numerator_s: float, denomin
             "identical": "" if identical is None else bool(identical)}
 
 
-def interleaved_row(name: str, scale: int, found: dict[str, Any], target: float | None) -> dict[str, Any]:
+def interleaved_row(name: str, scale: int, found: dict[str, Any], target: float | None,
+                    sides: tuple[str, str] = ("raw_jieba_lcut_cpu", "segment_cpu"),
+                    identical: bool | None = None) -> dict[str, Any]:
     """A ratio measured in interleaved pairs (`pipeline.bench.segment_ratio`): `value` is the median of
-    the pairs' ratios, robust to the machine's drift; the seconds are the two sides' CPU totals."""
-    row = ratio_row(name, scale, "raw_jieba_lcut_cpu", found["theirs_seconds"], "segment_cpu", found["ours_seconds"],
-                    target, None)
+    the pairs' ratios, robust to the machine's drift; the seconds are the two sides' totals (`sides`
+    names them: theirs, the numerator, then ours)."""
+    row = ratio_row(name, scale, sides[0], found["theirs_seconds"], sides[1], found["ours_seconds"], target, identical)
     value = round(float(found["ratio"]), 3)
     return {**row, "value": value, "meets_target": "" if target is None else bool(value >= target)}
 
@@ -110,11 +112,7 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
                  "segment_2_workers"), targets["workers_speedup"]),
                 ("segment_2_bare_processes_vs_1_ceiling", "bare_processes_ceiling", ("segment_1_bare_process",
                  "segment_2_bare_processes"), None)):
-            found = workers[key]
-            row = ratio_row(name, clean_scale, sides[0], found["theirs_seconds"], sides[1], found["ours_seconds"],
-                            target, found.get("identical"))
-            value = round(float(found["ratio"]), 3)  # the median of the pairs, as in interleaved_row
-            rows.append({**row, "value": value, "meets_target": "" if target is None else bool(value >= target)})
+            rows.append(interleaved_row(name, clean_scale, workers[key], target, sides, workers[key].get("identical")))
     rows.append(ratio_row("themes_2_workers_vs_1_process", themes_scale, "themes_1_process",
                           themes["timings"]["themes_1_process"], "themes_2_workers",
                           themes["timings"]["themes_2_processes"], None, themes["identical"]))
