@@ -57,8 +57,8 @@ class GarbleSettings:
             max_span=int(params["max_span"]),
             name_max_chars=int(params["name_max_chars"]),
             name_min_gain=float(params["name_min_gain"]),
-            place_max_chars=int(params.get("place_max_chars", 8)),
-            place_suffixes=tuple(params.get("place_suffixes", ())),
+            place_max_chars=int(params["place_max_chars"]),
+            place_suffixes=tuple(params["place_suffixes"]),
         )
 
 
