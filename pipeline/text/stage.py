@@ -93,8 +93,8 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
 def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
     """Units and their tokens, countable-token counts and lexicon survival of one article.
 
-    Every unit has `tokens` (the content tokens) and `spans`, one [start, end)
-    character range of the unit's `text` per token: where the token was read
+    Every unit has `tokens` (the content tokens) and `spans`, one (start, end)
+    pair per token, the [start, end) character range of the unit's `text`: where the token was read
     (a notation token spans its whole bracket form). Place names are counted
     but are not tokens. Units carry `plain_tokens` (the ablation's plain-jieba
     baseline) when the segmenter has a plain tokenizer.
@@ -116,7 +116,11 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
         kept = [i for i, (_, content) in enumerate(classified) if content and i not in name_at]
         bounds = list(accumulate(map(len, words), initial=0))
         tokens = [classified[i][1] for i in kept]
-        spans = [[bounds[i], bounds[i + 1]] for i in kept]
+        # Pairs as tuples: in a corpus of thousands of articles they are the
+        # most numerous objects, and tuples of ints cost far less to build, to
+        # send back from a dask worker and to keep than lists (the garbage
+        # collector stops tracking them). units.jsonl writes them as [start, end].
+        spans = tuple((bounds[i], bounds[i + 1]) for i in kept)
         unit = {"unit_id": f"{doc_id}-{number:04d}", "doc_id": doc_id, "place": place, "text": piece,
                 "tokens": tokens, "spans": spans}
         if segmenter.plain_tokenizer is not None:

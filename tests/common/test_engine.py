@@ -115,6 +115,22 @@ def test_costliest_jobs_start_first_and_results_keep_job_order(cluster):
         assert wait() == list(range(12))
 
 
+def _config(key: str) -> str:
+    import dask
+
+    return dask.config.get(key)
+
+
+def test_the_local_cluster_workers_run_with_the_quieter_settings(cluster):
+    """The worker processes themselves (not only this one) tick and sample less often than dask's defaults."""
+    from pipeline.common.cluster import _LOCAL_CLUSTER_CONFIG
+
+    client = cluster.client(2)
+    for key, value in _LOCAL_CLUSTER_CONFIG.items():
+        assert set(client.run(_config, key).values()) == {value}, key
+    assert _LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"] != _config("distributed.admin.tick.interval")
+
+
 def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path):
     from distributed import Client, LocalCluster
 
