@@ -132,6 +132,24 @@ def run(text: str, settings_: chrome.ChromeSettings) -> tuple[str, list[dict]]:
     ("自動輪播廣告(右)橫式1欄", "chrome_ad_slot"),
     ("- 文档页数:2", "chrome_credit_field"),
     ("上一則 | 回上頁 | 下一則", "chrome_nav_words"),
+    # Lines of set E (tests/heldout_e/), after its measurement.
+    ("本文来自微信公众号:凤凰网财经 (ID:finance_ifeng),作者:吕银玲,题图来自:视觉中国", "chrome_reposted_from"),
+    ("本文转自:今晚报", "chrome_reposted_from"),
+    ("來  源:重慶作家網    作  者:李燕燕    日  期:2021年7月9日", "chrome_spaced_fields"),
+    ("最佳答案", "chrome_qa_label"),
+    ("问题描述", "chrome_qa_label"),
+    ("您即將進入之新聞內容 需滿18歲 方可瀏覽。", "chrome_age_gate"),
+    ("我已年滿18歲進入進入", "chrome_age_gate"),
+    ("限制級", "chrome_age_gate"),
+    ("即時 熱門 政治 軍武 社會 生活 健康 國際 地方 蒐奇", "chrome_space_menu"),
+    ("道路改善工程完工，道路安全提升，居民出入更加安心。 圖／觀天下有線電視提供", "chrome_picture_credit_slash"),
+    ("觀天下／ 記者陳郁薇／平溪報導", "chrome_reporter_dateline_slash"),
+    ("冷向明,華中師范大學公共管理學院教授、政府治理與公共政策研究院研究員、博士生導師", "chrome_affiliation_note"),
+    ("鄭揚(通訊作者),華中師范大學公共管理學院講師、碩士生導師", "chrome_affiliation_note"),
+    ("图1志愿者正在打扫街道卫生", "chrome_caption_number"),
+    ("丛树有我--赴社区支援服务团供稿", "chrome_editor_credit"),
+    ("当前报纸名称:海宁日报", "chrome_credit_field"),
+    ("熱門新聞", "chrome_nav_words"),
 ])
 def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     out, audit = run(f"{line}\n{BODY}", settings_)
@@ -184,6 +202,17 @@ def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     "记者走进社区,倾听居民的声音。",
     "社区治理 | 党建引领",  # two items between bars: a title, not a menu
     "默认同意的做法不可取,要充分听取居民意见。",
+    # Near misses of the rules added after set E.
+    "本文来自对某社区居委会的两年田野调查。",  # a paper's own words, ending like a sentence
+    "本文从三个方面展开讨论",
+    "未满18岁的青少年由监护人陪同参加议事会。",
+    "我同意居民代表的意见,下周再议。",
+    "夯基垒台 党建引领治理力度显著提升",  # a heading run with long parts
+    "党员 群众 志愿者 共同参与",  # four short parts: a phrase, not a menu
+    "图1显示,参与议事的居民逐年增多。",
+    "近日,北京大学社会学系教授在社区调研时指出,居民参与是关键。",
+    "记者走访了平溪的社区",
+    "来源于居民的提案占了多数",
 ])
 def test_headings_and_prose_are_kept(text, settings_):
     assert run(f"{text}\n{BODY}", settings_)[0] == f"{text}\n{BODY}"
