@@ -244,6 +244,7 @@ def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     "社区工作者要尊重居民隐私。",
     "欢迎来到幸福社区",
     "分类投放垃圾的居民越来越多",
+    "分类:可回收物、厨余垃圾、有害垃圾和其他垃圾",  # a waste-sorting guide's line
     "广告牌整治",
     "Community Governance in Urban China",  # an English title
 ])
