@@ -61,6 +61,7 @@ class ChromeRule:
     min_lines: int = 2
     anchor: re.Pattern | None = None
     recurs: int = 0
+    unlisted: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,14 @@ def load_chrome(path: Path) -> ChromeLexicon:
         try:
             cue = re.compile(_fill(str(entry["cue"]), pieces))
             anchor = re.compile(_fill(str(entry["anchor"]), pieces)) if entry.get("anchor") else None
+            unlisted = re.compile(_fill(str(entry["unlisted"]), pieces)) if entry.get("unlisted") else None
         except re.error as exc:
-            raise InputError(path, f"{where}: cue or anchor does not compile: {exc}") from None
+            raise InputError(path, f"{where}: cue, anchor or unlisted does not compile: {exc}") from None
         rules.append(ChromeRule(entry["name"], cue, entry.get("scope", "line"), entry["kind"],
                                 str(entry["why"]).strip(), entry.get("edge"), entry.get("max_chars"),
                                 bool(entry.get("sentence", False)), entry.get("rest"), entry.get("min_cover"),
                                 int(entry.get("min_matches", 1)), entry.get("within"),
-                                int(entry.get("min_lines", 2)), anchor, int(entry.get("recurs", 0))))
+                                int(entry.get("min_lines", 2)), anchor, int(entry.get("recurs", 0)), unlisted))
     if "date" not in pieces:
         raise InputError(path, "needs a `date` shape (with groups y, m, d)")
     return ChromeLexicon(tuple(rules), re.compile(pieces["date"]))
@@ -182,8 +184,10 @@ def run_claims(lines: list[str], rule: ChromeRule, settings: ChromeSettings, hea
     lines if the rule has `edge: head`, and has a line carrying the `anchor`.
     With `recurs`, the claim is the stretch from the first line that occurs
     again later up to that later copy (where the listed sections begin), and
-    needs `recurs` distinct lines of the stretch to occur again from there on;
-    a title above a table of contents, and the sections after it, stay.
+    needs `recurs` distinct lines of the stretch to occur again from there on
+    (lines matching `unlisted`, such as page widgets repeated at the foot,
+    do not count); a title above a table of contents, and the sections after
+    it, stay.
     """
     limit = rule.max_chars if rule.max_chars is not None else settings.max_chars
     fits = [bool(rule.cue.search(x)) and _chars(x) <= limit and (rule.sentence or not SENTENCE_END.search(x))
@@ -207,7 +211,8 @@ def run_claims(lines: list[str], rule: ChromeRule, settings: ChromeSettings, hea
                 first, stop = copies[0]
                 stop = min(stop, end)
                 later = set(stripped[stop:])
-                listed = {stripped[i] for i in range(first, stop) if stripped[i] in later}
+                listed = {stripped[i] for i in range(first, stop) if stripped[i] in later
+                          and not (rule.unlisted and rule.unlisted.search(stripped[i]))}
                 ok = len(listed) >= rule.recurs and stop - first >= rule.min_lines
                 note = f", {len(listed)} come back later"
             else:

@@ -132,6 +132,48 @@ def run(text: str, settings_: chrome.ChromeSettings) -> tuple[str, list[dict]]:
     ("自動輪播廣告(右)橫式1欄", "chrome_ad_slot"),
     ("- 文档页数:2", "chrome_credit_field"),
     ("上一則 | 回上頁 | 下一則", "chrome_nav_words"),
+    # Lines of set E (tests/heldout_e/), after its measurement.
+    ("本文来自微信公众号:凤凰网财经 (ID:finance_ifeng),作者:吕银玲,题图来自:视觉中国", "chrome_reposted_from"),
+    ("本文转自:今晚报", "chrome_reposted_from"),
+    ("來  源:重慶作家網    作  者:李燕燕    日  期:2021年7月9日", "chrome_spaced_fields"),
+    ("最佳答案", "chrome_qa_label"),
+    ("问题描述", "chrome_qa_label"),
+    ("您即將進入之新聞內容 需滿18歲 方可瀏覽。", "chrome_age_gate"),
+    ("我已年滿18歲進入進入", "chrome_age_gate"),
+    ("限制級", "chrome_age_gate"),
+    ("即時 熱門 政治 軍武 社會 生活 健康 國際 地方 蒐奇", "chrome_space_menu"),
+    ("道路改善工程完工，道路安全提升，居民出入更加安心。 圖／觀天下有線電視提供", "chrome_picture_credit_slash"),
+    ("觀天下／ 記者陳郁薇／平溪報導", "chrome_reporter_dateline_slash"),
+    ("冷向明,華中師范大學公共管理學院教授、政府治理與公共政策研究院研究員、博士生導師", "chrome_affiliation_note"),
+    ("鄭揚(通訊作者),華中師范大學公共管理學院講師、碩士生導師", "chrome_affiliation_note"),
+    ("图1志愿者正在打扫街道卫生", "chrome_caption_number"),
+    ("丛树有我--赴社区支援服务团供稿", "chrome_editor_credit"),
+    ("当前报纸名称:海宁日报", "chrome_credit_field"),
+    ("熱門新聞", "chrome_nav_words"),
+    # Lines of set F (tests/heldout_f/), after its measurement.
+    ("图文/新华社发", "chrome_byline_slash"),
+    ("编辑/耿蕾", "chrome_byline_slash"),
+    ("编审:侯 玲", "chrome_credit_field"),
+    ("新闻热线:0469-5813327", "chrome_credit_field"),
+    ("标签: 物业  业主  小区", "chrome_credit_field"),
+    ("查看完整版本: 【北京】居民微信\"扫一扫\" 社区事儿与社工\"聊一聊\"", "chrome_credit_field"),
+    ("人氣 5589", "chrome_date_line"),
+    ("郭卫建 2009-07-31 18:24:38 发表于焦点房地产网-谈房论市-业主之声论坛", "chrome_publish_stamp"),
+    ("廣告", "chrome_ad_slot"),
+    ("微信圖片_20240815175218.jpg", "chrome_file_name"),
+    ("江蘇省委宣傳部 江蘇省精神文明建設辦公室 主辦", "chrome_editor_credit"),
+    ("摘自《社区治理的多元视角:理念与实践》一书,主编: 陈幽泓 副教授,出版日期:2009年5月13日。书号 978-7-301-15170-9",
+     "chrome_reposted_from"),
+    ("Author: Guo Weijian, Senior Engineer", "chrome_english_credit"),
+    ("投稿:jswmw@jschina.com.cn", "chrome_credit_field"),
+    ("联系邮箱 jswmw@jschina.com.cn", "chrome_contact_line"),
+    ("页: [1]", "chrome_pager"),
+    ("抱歉,我們並不支援你正使用的瀏覽器。", "chrome_browser_notice"),
+    ("請同意我們的隱私權規範,才能啟用聽新聞的功能。", "chrome_browser_notice"),
+    ("2023-07-16 1 1 澳门日报 content_276080.html 1 街坊節開幕推睦鄰互助 /enpproperty-->", "chrome_html_comment"),
+    ("欢迎访问黄石社科网 今天是", "chrome_welcome_header"),
+    ("中国互联网举报中心", "chrome_nav_words"),
+    ("🤖 智能推荐", "chrome_nav_words"),
 ])
 def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     out, audit = run(f"{line}\n{BODY}", settings_)
@@ -184,9 +226,45 @@ def test_real_chrome_line_is_removed_by_its_rule(line, rule, settings_):
     "记者走进社区,倾听居民的声音。",
     "社区治理 | 党建引领",  # two items between bars: a title, not a menu
     "默认同意的做法不可取,要充分听取居民意见。",
+    # Near misses of the rules added after set E.
+    "本文来自对某社区居委会的两年田野调查。",  # a paper's own words, ending like a sentence
+    "本文从三个方面展开讨论",
+    "未满18岁的青少年由监护人陪同参加议事会。",
+    "我同意居民代表的意见,下周再议。",
+    "夯基垒台 党建引领治理力度显著提升",  # a heading run with long parts
+    "党员 群众 志愿者 共同参与",  # four short parts: a phrase, not a menu
+    "图1显示,参与议事的居民逐年增多。",
+    "近日,北京大学社会学系教授在社区调研时指出,居民参与是关键。",
+    "记者走访了平溪的社区",
+    "来源于居民的提案占了多数",
+    # Near misses of the rules added after set F.
+    "制作宣传海报的志愿者有二十多人。",
+    "社区议事会由居委会主办",  # 主办 without the space a site's credit has
+    "居民可以用手机浏览器打开社区的网站。",
+    "社区工作者要尊重居民隐私。",
+    "欢迎来到幸福社区",
+    "分类投放垃圾的居民越来越多",
+    "分类:可回收物、厨余垃圾、有害垃圾和其他垃圾",  # a waste-sorting guide's line
+    "广告牌整治",
+    "Community Governance in Urban China",  # an English title
 ])
 def test_headings_and_prose_are_kept(text, settings_):
     assert run(f"{text}\n{BODY}", settings_)[0] == f"{text}\n{BODY}"
+
+
+def test_a_closing_tag_without_its_bracket_is_removed_and_the_sentence_kept(settings_):
+    out, audit = run(f"其實是大事兒。/p>\n{BODY}", settings_)
+    assert out == f"其實是大事兒。\n{BODY}"
+    assert "chrome_html_markup" in {row["rule"] for row in audit}
+
+
+def test_page_widgets_repeated_at_the_foot_are_not_a_table_of_contents(settings_):
+    """A subtitle printed again as picture text and 收藏/分享 repeated at the foot (set F, f18) are not a list of sections."""
+    lines = ["2019街坊節本周六開幕", "六場活動全面推廣社會服務", "收藏", "分享", "六場活動全面推廣社會服務", BODY, BODY + "二",
+             "收藏", "分享"]
+    out, audit = run("\n".join(lines), settings_)
+    assert "chrome_toc_block" not in {row["rule"] for row in audit}
+    assert out.splitlines()[:2] == lines[:2]
 
 
 def test_span_rules_keep_the_sentence(settings_):
