@@ -104,9 +104,8 @@ class Engine:
 # Settings of the LocalCluster the engine starts (its workers get them too).
 # On a machine with as many cores as workers, every periodic wake-up of the
 # scheduler, the nannies (both in this process) and a worker's event loop
-# takes a core or the GIL from the work: at dask's defaults the work on the
-# workers ran about 19% longer in wall time than in CPU time, against about
-# 13% with these. Nothing here reads what they would measure.
+# takes a core, or the worker's GIL, from the work; these wake up less often
+# than dask's defaults. Nothing in the study reads what they would measure.
 _LOCAL_CLUSTER_CONFIG = {
     # Each worker samples its own stacks every 10 ms for the dashboard's profile.
     "distributed.worker.profile.enabled": False,
