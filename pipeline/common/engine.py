@@ -40,6 +40,10 @@ from pipeline.common.parallel import progress
 
 __all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state"]
 
+# The most jobs one task of `Pool.map` carries (about a second of cleaning or
+# segmentation for news-length articles).
+MAX_JOBS_PER_TASK = 64
+
 # In a worker process: the state built from each recipe, by its token.
 _WORKER_STATE: dict[str, Any] = {}
 _WORKER_LOCK = threading.Lock()
@@ -81,13 +85,28 @@ def _forget(token: str) -> None:
         _WORKER_STATE.pop(token, None)
 
 
-def _run_jobs(work: Callable[[Any, Any], Any], recipe: Recipe, jobs: Sequence[Any]) -> list[Any]:
-    """In a worker: [work(job, state) for job in jobs], on one BLAS thread whatever the worker's machine."""
+class Batch:
+    """The jobs of one task, as one object: dask looks into lists and tuples it is given for futures to
+    resolve, which for thousands of article texts is work for this process alone; it does not look into this."""
+    __slots__ = ("jobs",)
+
+    def __init__(self, jobs: list[Any]):
+        self.jobs = jobs
+
+    def __getstate__(self) -> list[Any]:
+        return self.jobs
+
+    def __setstate__(self, jobs: list[Any]) -> None:
+        self.jobs = jobs
+
+
+def _run_jobs(work: Callable[[Any, Any], Any], recipe: Recipe, batch: Batch) -> list[Any]:
+    """In a worker: [work(job, state) for job in the batch], on one BLAS thread whatever the worker's machine."""
     from threadpoolctl import threadpool_limits
 
     state = worker_state(recipe)
     with threadpool_limits(limits=1):
-        return [work(job, state) for job in jobs]
+        return [work(job, state) for job in batch.jobs]
 
 
 class Pool:
@@ -130,35 +149,37 @@ class Pool:
 
         Serial work is deferred to that call, so that what this process does
         in between overlaps with the work only when there is a cluster. With
-        `cost`, the costliest jobs start first, so that no worker is left
-        with one long job at the end; `chunk` jobs go in one task.
+        `cost`, the jobs are dealt costliest first (tasks of the costliest
+        jobs start first, and the cheapest end the work), so that no worker
+        is left with long jobs at the end; `chunk` jobs go in one task.
         """
         jobs = list(jobs)
         if not self.parallel:
             return lambda: [work(job, self.state()) for job in progress(jobs, description, unit=unit)]
         client = self._client()
-        chunks = [jobs[i:i + chunk] for i in range(0, len(jobs), max(1, chunk))]
-        order = list(range(len(chunks)))
+        order = list(range(len(jobs)))
         if cost is not None:
-            order.sort(key=lambda i: (-max(cost(job) for job in chunks[i]), i))
+            order.sort(key=lambda i: (-cost(jobs[i]), i))
+        chunks = [order[i:i + max(1, chunk)] for i in range(0, len(order), max(1, chunk))]
         batch = uuid.uuid4().hex[:8]
-        futures: list[Any] = [None] * len(chunks)
-        for rank, i in enumerate(order):
-            futures[i] = client.submit(_run_jobs, work, self._recipe, chunks[i], key=f"{description}-{batch}-{i}",
-                                       priority=len(order) - rank, workers=self._workers, pure=False)
+        futures = [client.submit(_run_jobs, work, self._recipe, Batch([jobs[i] for i in members]),
+                                 key=f"{description}-{batch}-{rank}", priority=len(chunks) - rank,
+                                 workers=self._workers, pure=False)
+                   for rank, members in enumerate(chunks)]
 
         def wait() -> list[Any]:
             from distributed import as_completed
 
-            index = {future.key: i for i, future in enumerate(futures)}
-            parts: list[Any] = [None] * len(futures)
+            index = {future.key: rank for rank, future in enumerate(futures)}
+            results: list[Any] = [None] * len(jobs)
             try:
                 with progress(total=len(jobs), description=description, unit=unit) as bar:
                     for future in as_completed(futures, loop=client.loop):
                         part = future.result()  # a failed task stops the wait at once
-                        parts[index[future.key]] = part
+                        for position, result in zip(chunks[index[future.key]], part):
+                            results[position] = result
                         bar.update(len(part))
-                return [result for part in parts for result in part]
+                return results
             except BaseException:
                 client.cancel(futures)
                 raise
@@ -168,11 +189,13 @@ class Pool:
         return wait
 
     def map(self, work: Callable[[Any, Any], Any], jobs: Sequence[Any], description: str,
-            unit: str = "doc") -> list[Any]:
-        """[work(job, state) for job in jobs], in job order."""
-        # Eight tasks per worker keep the load even and amortise the hand-over.
-        chunk = max(1, len(jobs) // (max(self.processes, 1) * 8))
-        return self.submit(work, jobs, description, chunk=chunk, unit=unit)()
+            unit: str = "doc", cost: Callable[[Any], float] | None = None) -> list[Any]:
+        """[work(job, state) for job in jobs], in job order; `cost` as in `submit`."""
+        # At least eight tasks per worker keep the load even and amortise the
+        # hand-over; at most MAX_JOBS_PER_TASK jobs each, so that the last
+        # task of a large corpus leaves the other worker idle only briefly.
+        chunk = max(1, min(len(jobs) // (max(self.processes, 1) * 8), MAX_JOBS_PER_TASK))
+        return self.submit(work, jobs, description, cost=cost, chunk=chunk, unit=unit)()
 
     def close(self) -> None:
         """Drop the state in the workers and the scattered recipe."""
@@ -204,12 +227,14 @@ def pool(build: Callable[..., Any], build_args: tuple, processes: int) -> Iterat
 
 
 def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any],
-                build_args: tuple, processes: int, description: str) -> list[Any]:
-    """[work(job, state) for job in jobs], with state = build(*build_args) once per process."""
+                build_args: tuple, processes: int, description: str,
+                cost: Callable[[Any], float] | None = None) -> list[Any]:
+    """[work(job, state) for job in jobs], with state = build(*build_args) once per process; on workers,
+    the costliest jobs (by `cost`) first."""
     if len(jobs) < 2:
         processes = 1
     with pool(build, build_args, processes) as workers:
-        return workers.map(work, jobs, description)
+        return workers.map(work, jobs, description, cost=cost)
 
 
 def same(value: Any) -> Any:

@@ -78,7 +78,7 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
                              else (_same, (cleaner,)))
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
         cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
-                              processes, "clean")
+                              processes, "clean", cost=lambda job: len(job[0]))  # longest texts first
         documents = [CleanDocument(doc, kind, text, audit, _metadata(audit, cleaner))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))

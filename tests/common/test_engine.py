@@ -115,6 +115,13 @@ def test_costliest_jobs_start_first_and_results_keep_job_order(cluster):
         assert wait() == list(range(12))
 
 
+def test_jobs_dealt_by_cost_over_many_tasks_come_back_in_job_order(cluster):
+    jobs = list(range(200))  # 200 // 16 = 12 jobs a task, dealt costliest (here: odd, then high) first
+    with engine.pool(_build, (1000,), 2) as workers:
+        assert workers.map(_add, jobs, "test", cost=lambda job: (job % 2) * 1000 + job) == [j + 1000 for j in jobs]
+        assert workers.map(_add, jobs, "test") == [j + 1000 for j in jobs]
+
+
 def _config(key: str) -> str:
     import dask
 
