@@ -160,7 +160,8 @@ class Pool:
         order = list(range(len(jobs)))
         if cost is not None:
             order.sort(key=lambda i: (-cost(jobs[i]), i))
-        chunks = [order[i:i + max(1, chunk)] for i in range(0, len(order), max(1, chunk))]
+        step = max(1, chunk)
+        chunks = [order[i:i + step] for i in range(0, len(order), step)]
         batch = uuid.uuid4().hex[:8]
         futures = [client.submit(_run_jobs, work, self._recipe, Batch([jobs[i] for i in members]),
                                  key=f"{description}-{batch}-{rank}", priority=len(chunks) - rank,
