@@ -122,6 +122,31 @@ def test_jobs_dealt_by_cost_over_many_tasks_come_back_in_job_order(cluster):
         assert workers.map(_add, jobs, "test") == [j + 1000 for j in jobs]
 
 
+def _collector(job: int, state: None) -> tuple[int, bool]:
+    import gc
+
+    return os.getpid(), gc.isenabled()
+
+
+def test_per_article_work_runs_with_the_collector_paused_and_leaves_it_on(cluster):
+    """map (cleaning, segmentation) pauses the garbage collector for its jobs, on workers and here alike;
+    submit (whole fits) does not; the collector is on again afterwards, also when a job fails."""
+    import gc
+
+    assert gc.isenabled()
+    with engine.pool(engine.same, (None,), 2) as workers:
+        on_workers = workers.map(_collector, list(range(32)), "test")
+        fits = workers.submit(_collector, list(range(4)), "test")()
+        with pytest.raises(ValueError):
+            workers.map(_fails, list(range(8)), "test")
+    assert {pid for pid, _ in on_workers} != {os.getpid()}
+    assert not any(enabled for _, enabled in on_workers) and all(enabled for _, enabled in fits)
+    here = engine.Pool(engine.same, (None,)).map(_collector, list(range(4)), "test")
+    assert here == [(os.getpid(), False)] * 4
+    assert gc.isenabled()
+    assert set(cluster.client(2).run(gc.isenabled).values()) == {True}
+
+
 def _config(key: str) -> str:
     import dask
 
