@@ -55,7 +55,8 @@ the run manifest); `total` is the whole `run_study` call. The machine's load
 average before and after each task is kept, because other work on a 2-core
 machine slows every stage. Ratios measured in the same run: our segmentation against plain
 `jieba.Tokenizer().lcut` on the same text, and segmentation in 2 worker
-processes against 1, at each of `segment_ratio_scales` (loading the
+processes against 1 (the median of `whole_stage_pairs` alternating pairs of
+whole-stage runs), at each of `segment_ratio_scales` (loading the
 dictionaries costs the same at every scale, so both ratios grow with the
 corpus); at the largest of them, cleaning on 2 workers against 1 process,
 and segmentation's throughput on 2 workers and on 2 bare processes (the
@@ -142,7 +143,8 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
     seg_ratios = {}
     for scale in settings["segment_ratio_scales"]:
         log.info("bench: segmentation ratios on the %dx corpus", scale)
-        seg_ratios[scale] = run_task("segment_ratios", {"root": str(roots[scale].root)},
+        seg_ratios[scale] = run_task("segment_ratios", {"root": str(roots[scale].root),
+                                                        "pairs": int(settings["whole_stage_pairs"])},
                                      work_dir / "tasks" / f"segment_ratios_{scale:05d}")
     clean_scale = max(settings["segment_ratio_scales"])
     log.info("bench: cleaning ratio on the %dx corpus", clean_scale)

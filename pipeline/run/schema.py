@@ -168,6 +168,7 @@ SCHEMA: dict[str, Key] = {
     "bench.segment_ratio_scales": Key("list[int]"),
     "bench.themes_ratio_scale": COUNT,
     "bench.workers_ratio_slices": COUNT,
+    "bench.whole_stage_pairs": COUNT,
     "bench.report_scales": Key("list[int]"),
     "bench.sample_seconds": Key("float", low=0.001),
     "bench.overrides": Key("mapping"),  # its keys are checked as the sections' own keys
@@ -179,6 +180,7 @@ SCHEMA: dict[str, Key] = {
     "bench.quick_segment_ratio_scales": Key("list[int]", optional=True),
     "bench.quick_themes_ratio_scale": Key("int", low=1, optional=True),
     "bench.quick_workers_ratio_slices": Key("int", low=1, optional=True),
+    "bench.quick_whole_stage_pairs": Key("int", low=1, optional=True),
     "bench.quick_overrides": Key("mapping", optional=True),
 }
 
