@@ -84,13 +84,6 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     lexicon = lex_mod.load_lexicon(root.lexicon / "governance_terms.csv")
     timings: dict[str, float] = {}
 
-    def timed(name, fn):
-        start = time.perf_counter()
-        value = fn()
-        timings[name] = time.perf_counter() - start
-        log.info("bench: %s took %.1f s", name, timings[name])
-        return value
-
     # The whole stage in 1 process and on 2 workers, each run with its own
     # dictionary loads (and the cluster's start), as a stage run does, in
     # `pairs` pairs whose first side alternates: one pair compares two
@@ -105,8 +98,8 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
             result = segment_articles(root, params, lexicon, jobs, processes)
             seconds[processes] = time.perf_counter() - start
             if one is None:
-                one = result  # the first side is always the serial one
-            elif result is not one:
+                one = result  # the first side of the first pair is the serial run
+            else:
                 identical = identical and result == one
             del result
         log.info("bench: segmentation pair %d: %.1f s in 1 process, %.1f s on 2 workers", number + 1,
