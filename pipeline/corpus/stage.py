@@ -9,7 +9,7 @@ from typing import Any, Callable, ContextManager
 import pandas as pd
 
 from pipeline.common.config import Paths
-from pipeline.common.engine import ordered_map
+from pipeline.common.engine import ordered_map, same
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script
@@ -75,7 +75,7 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
         processes = params["clean"].get("processes", 1)
         # Workers build their own cleaner; a serial run reuses this one.
         build, build_args = ((build_cleaner, (paths, params)) if processes > 1 and len(docs) > 1
-                             else (_same, (cleaner,)))
+                             else (same, (cleaner,)))
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
         cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
                               processes, "clean", cost=lambda job: len(job[0]))  # longest texts first
@@ -94,10 +94,6 @@ def _metadata(audit: list[dict], cleaner: Cleaner) -> dict[str, str]:
     meta = chrome.metadata(audit, cleaner.chrome)
     meta["author"] = script.to_simplified(meta["author"], cleaner.converter)
     return meta
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
