@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.common.errors import InputError
-from pipeline.themes.params import NO_CATEGORY, round_sig
+from pipeline.themes.params import NO_CATEGORY, rank_key
 
 
 LEAD_TERMS = 5
@@ -29,7 +29,7 @@ def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[
     terms = "/".join(t for t, _ in topic_top[:2])
     if not weight:
         return f"{NO_CATEGORY}: {terms}"
-    rounded = {c: float(round_sig(w)) for c, w in weight.items()}
+    rounded = {c: float(rank_key(w)) for c, w in weight.items()}
     category = min(rounded, key=lambda c: (-rounded[c], c))
     return f"{category}: {terms}"
 

@@ -88,7 +88,7 @@ from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.matching import final_topic_stability
-from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, round_sig,
+from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, rank_key,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
 from pipeline.themes.scaling import stratified_sample
@@ -114,7 +114,7 @@ def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, A
     total = lengths.sum()
     prevalence = (lengths @ theta) / total if total > 0 else theta.mean(axis=0)
     tops = [top_terms(row, vocab, p.topn_terms) for row in phi]
-    prev_r = round_sig(prevalence)
+    prev_r = rank_key(prevalence)
     order = sorted(range(k), key=lambda t: (-prev_r[t], tops[t][0][0] if tops[t] else ""))
     term_frequency = np.zeros(len(vocab))
     for bow in corpus:

@@ -11,6 +11,21 @@ import pandas as pd
 from pipeline.themes.scaling import fit_schedule
 
 SIG_DIGITS = 6
+# Values that decide a rank or a choice (top terms, FREX's within-topic ranks,
+# a unit's leading topic, the order of topics, a label's category, the K rule)
+# are compared at RANK_DIGITS significant digits, ties then broken by a stated
+# key. Another BLAS kernel or CPU moves these values in about the 6th digit;
+# at 4 digits such a change moves a rank only when a value sits within it of
+# a rounding boundary (for a relative change of 1e-6, at most 2 values in 100),
+# where unrounded values would swap whenever two were within it of each other.
+RANK_DIGITS = 4
+# gensim's LdaModel runs in single precision unless told otherwise; there, the
+# last bits of a BLAS kernel's products grow through the iterations into the
+# 5th significant digit and swap near-equal top terms, so that the same seed
+# gave other tables under each OpenBLAS kernel (Haswell, Prescott,
+# Sandybridge). In double precision the five articles' tables are byte for
+# byte the same under all three, at no measurable cost in time at this size.
+LDA_DTYPE = np.float64
 
 
 NO_CATEGORY = "no_category"
@@ -132,6 +147,11 @@ def round_sig(values, digits: int = SIG_DIGITS):
     return out if arr.shape else float(out)
 
 
+def rank_key(values):
+    """Values rounded to `RANK_DIGITS` significant digits, for ranking and choosing (see `RANK_DIGITS`)."""
+    return round_sig(values, RANK_DIGITS)
+
+
 def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for col in frame.columns:
@@ -141,19 +161,21 @@ def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tuple[str, float]]:
-    """The `topn` heaviest terms of one weight vector, by rounded weight then term.
+    """The `topn` heaviest terms of one weight vector, by weight at `RANK_DIGITS` digits, then term.
 
-    Sorting on the rounded weight makes near-ties (which BLAS noise could flip)
-    exact ties, broken by the term itself.
+    Ranking on the rounded weight makes near-ties (which BLAS noise could flip)
+    exact ties, broken by the term itself; the weight returned keeps
+    `SIG_DIGITS` digits.
     """
-    w = round_sig(np.asarray(weights, dtype=np.float64))
-    topn = min(topn, len(w))
+    raw = np.asarray(weights, dtype=np.float64)
+    key = rank_key(raw)
+    topn = min(topn, len(key))
     if topn == 0:
         return []
-    cutoff = np.partition(w, len(w) - topn)[len(w) - topn]
-    candidates = np.flatnonzero(w >= cutoff)
-    ranked = sorted(candidates, key=lambda i: (-w[i], vocab[i]))[:topn]
-    return [(vocab[i], float(w[i])) for i in ranked]
+    cutoff = np.partition(key, len(key) - topn)[len(key) - topn]
+    candidates = np.flatnonzero(key >= cutoff)
+    ranked = sorted(candidates, key=lambda i: (-key[i], vocab[i]))[:topn]
+    return [(vocab[i], float(round_sig(raw[i]))) for i in ranked]
 
 
 def _check_units(units: Sequence[dict[str, Any]], field: str) -> None:

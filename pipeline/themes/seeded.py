@@ -54,7 +54,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.themes.params import dataclass_values
+from pipeline.themes.params import LDA_DTYPE, dataclass_values
 
 FREE = "free"
 
@@ -197,7 +197,7 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
         model = LdaModel(
             corpus=None, id2word=dictionary, num_topics=len(data["topic_dims"]), passes=data["passes"],
             iterations=data["iterations"], alpha=data["alpha"], eta=prior, chunksize=data["chunksize"],
-            random_state=seed, eval_every=None, update_every=1,
+            random_state=seed, eval_every=None, update_every=1, dtype=LDA_DTYPE,
         )
         # gensim's first E-step reads its random initial counts without the
         # prior, so the seeds would only act from the second pass, after the

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.matching import jaccard
-from pipeline.themes.params import ThemeParams, _round_frame, top_terms
+from pipeline.themes.params import ThemeParams, _round_frame, rank_key, top_terms
 from pipeline.themes.scaling import stratified_sample
 from pipeline.themes.seeded import FREE, SeededParams, fit_all, prepare, seed_table
 from pipeline.themes.stm_measures import frex_exclusivity
@@ -48,7 +48,8 @@ def unit_agreement(units, theta: np.ndarray, topic_dims: Sequence[str], term_cat
         best = max(counts.values()) if counts else 0
         top_dims = sorted(d for d, n in counts.items() if n == best) if best > 0 else []
         sub = theta[i, seeded]
-        dominant = dims[int(np.argmax(sub))]
+        # The first of the leading topics at RANK_DIGITS digits, so that noise cannot swap near-equal shares.
+        dominant = dims[int(np.argmax(rank_key(sub)))]
         rows.append({
             "unit_id": unit["unit_id"], "place": unit["place"], "model_dimension": dominant,
             "model_share": float(sub.max()), "dictionary_dimension": ";".join(top_dims),

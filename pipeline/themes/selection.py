@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import _round_frame, rank_key
 
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
@@ -46,13 +46,14 @@ def choose_k(k_selection: pd.DataFrame, min_stability: float) -> tuple[int, str]
     the K on the frontier of mean c_npmi (coherence) and mean FREX
     exclusivity, i.e. not beaten on both by another stable K; of the frontier,
     the most stable K, ties to the smaller K. Without any stable K, the most
-    stable K (ties to the smaller). Means are rounded to six significant digits
-    first so that ties are exact.
+    stable K (ties to the smaller). Means are compared at `RANK_DIGITS`
+    significant digits, so that ties are exact and floating-point noise cannot
+    decide; the reason quotes them at three decimals.
     """
     summary = summarise_sweep(k_selection)
-    coh = dict(zip(summary["k"], summary["c_npmi_mean"]))
-    exc = dict(zip(summary["k"], summary["exclusivity_mean"]))
-    stab = dict(zip(summary["k"], summary["stability_mean"]))
+    coh = dict(zip(summary["k"], rank_key(summary["c_npmi_mean"].to_numpy())))
+    exc = dict(zip(summary["k"], rank_key(summary["exclusivity_mean"].to_numpy())))
+    stab = dict(zip(summary["k"], rank_key(summary["stability_mean"].to_numpy())))
     eligible = [int(k) for k in summary["k"] if np.isfinite(stab[k]) and stab[k] >= min_stability]
     finite = [k for k in eligible if np.isfinite(coh[k]) and np.isfinite(exc[k])]
     if finite:

@@ -12,7 +12,9 @@
   log((D(w_i, w_j) + 0.01) / D(w_j)), where D counts units containing the
   term(s). Values are <= 0; closer to 0 is more coherent.
 
-Ties in the ranks are averaged, as R's `rank` does.
+Ties in the ranks are averaged, as R's `rank` does. Weights are ranked at
+`RANK_DIGITS` significant digits (`pipeline.themes.params`), so that
+floating-point noise from another BLAS kernel cannot reorder near-equal weights.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from itertools import combinations
 from typing import Sequence
 
 import numpy as np
+
+from pipeline.themes.params import rank_key
 
 
 def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) -> np.ndarray:
@@ -33,11 +37,12 @@ def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) 
     excl = phi / np.where(totals > 0, totals, 1.0)
     out = np.zeros(k)
     for t in range(k):
-        ex = rankdata(excl[t]) / v
-        fr = rankdata(phi[t]) / v
+        weight = rank_key(phi[t])
+        ex = rankdata(rank_key(excl[t])) / v
+        fr = rankdata(weight) / v
         frex = 1.0 / (frex_weight / ex + (1.0 - frex_weight) / fr)
-        # Top terms by weight, ties broken by term index, as a stable sort does.
-        top = np.argsort(-phi[t], kind="stable")[: min(topn, v)]
+        # Top terms by rounded weight, ties broken by term index, as a stable sort does.
+        top = np.argsort(-weight, kind="stable")[: min(topn, v)]
         out[t] = float(frex[top].sum())
     return out
 

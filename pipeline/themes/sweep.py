@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.common import engine
 from pipeline.themes.matching import agreement
-from pipeline.themes.params import ThemeParams, _round_frame, place_order, top_terms
+from pipeline.themes.params import LDA_DTYPE, ThemeParams, _round_frame, place_order, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 
@@ -70,6 +70,7 @@ def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
         random_state=seed,
         eval_every=None,
         update_every=1,
+        dtype=LDA_DTYPE,
     )
 
 
