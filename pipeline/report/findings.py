@@ -6,7 +6,10 @@ so neither can drift from the tables: the runner writes it to
 test checks that the README holds what the tables say.
 
 Each sentence is a pure function of the tables it names; a sentence whose
-table is missing (a stage turned off) is left out rather than guessed.
+table is missing (a stage turned off) is left out rather than guessed. Every
+comparison of a value with another or with a floor is made at `RANK_DIGITS`
+significant digits (`pipeline.common.numeric`), so that floating-point noise
+from another machine cannot change a sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 from typing import Callable, Mapping, Sequence
 
 import pandas as pd
+
+from pipeline.common.numeric import rank_key
 
 FRAME = "governance_frame"
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -41,7 +46,9 @@ def corpus_sentence(tables: Tables) -> str | None:
 
 
 def _leads(part: pd.DataFrame, rate: str) -> pd.DataFrame:
-    return part.sort_values([rate, "category"], ascending=[False, True]).groupby("place", sort=False).head(1)
+    """Each place's leading category: the highest rate at `RANK_DIGITS` digits, ties to the first category name."""
+    part = part.assign(_key=rank_key(part[rate].to_numpy()))
+    return part.sort_values(["_key", "category"], ascending=[False, True]).groupby("place", sort=False).head(1)
 
 
 def profile_sentence(tables: Tables) -> str | None:
@@ -80,7 +87,7 @@ def seeded_sentence(tables: Tables, presence_floor: float = 0.05, shared_min_pla
     found = list(dims.loc[dims["found"].astype(str) == "True", "dimension"])
     places = shares["place"].nunique()
     need = min(shared_min_places, places)
-    present = shares[(shares["dimension"].isin(found)) & (shares["ci_low"] >= presence_floor)]
+    present = shares[(shares["dimension"].isin(found)) & (rank_key(shares["ci_low"].to_numpy()) >= presence_floor)]
     reach = present.groupby("dimension")["place"].nunique().reindex(found, fill_value=0)
     shared = [d for d in found if reach[d] >= need]
     specific = [f"{d} ({'、'.join(present.loc[present['dimension'] == d, 'place'])})" for d in found if 0 < reach[d] < need]
@@ -98,7 +105,8 @@ def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) 
     terms = tables.get("place_terms")
     if terms is None or terms.empty:
         return None
-    part = terms[(terms["method"] == "logodds") & (terms["stability"] >= min_stability)].sort_values(["rank", "term"])
+    stable = rank_key(terms["stability"].to_numpy()) >= min_stability
+    part = terms[(terms["method"] == "logodds") & stable].sort_values(["rank", "term"])
     parts = []
     for place, group in part.groupby("place", sort=False):
         picked = list(group["term"].head(top))

@@ -7,8 +7,9 @@ comparison works at three levels:
 
 * **identical**: every file has the same bytes;
 * **equivalent**: some files differ, but only in floating-point numbers that
-  lie within `TOLERANCE` of each other (or differ by one unit of the last
-  printed digit), and in figures drawn from those numbers; every text cell,
+  lie within `TOLERANCE` of each other (numbers rounded for reading, as in a
+  page or a sentence, may also differ by one unit of their last digit), and
+  in figures drawn from those numbers; every text cell,
   every integer and so every conclusion (term and concept lists and their
   ranks, chosen K, found dimensions, labels, leads, the findings text) is the
   same;
@@ -16,12 +17,15 @@ comparison works at three levels:
 
 How each kind of file is read:
 
-* tables (`.csv`): cell by cell. Text and integers must be equal; two
-  decimal numbers must be close (`numbers_close`).
+* tables (`.csv`): cell by cell. Integers must be equal and two decimal
+  numbers close (`numbers_close`); text must be equal word for word, and a
+  number written inside it (a share, an interval in an evidence column)
+  follows the same rule as a number in its own cell.
 * `findings.md`: byte for byte, since every number printed there is a finding.
 * pages, notebooks and the run manifest (`.html`, `.ipynb`, `.json`): as text
   in which every number is a token. The text between numbers must be equal,
-  integers must be equal, decimals must be close. Embedded images are judged
+  integers must be equal, decimals must be close (`numbers_close` with
+  `last_digit`). Embedded images are judged
   through the tables they are drawn from; the manifest's digests of the output
   files and its `git` block are left out (the files themselves are compared,
   and a clone may lack the commit).
@@ -42,6 +46,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -73,7 +78,7 @@ class Tolerance:
     """
 
     rtol: float = 1e-4
-    atol: float = 1e-9
+    atol: float = 1e-12
 
 
 TOLERANCE = Tolerance()
@@ -138,8 +143,8 @@ class Comparison:
     def report(self, limit: int = REPORT_LIMIT) -> str:
         """The verdict and its evidence as lines a reader can act on."""
         tol = self.tolerance
-        rule = (f"decimals within a relative {tol.rtol:g} (absolute {tol.atol:g}) or one unit of their last "
-                "printed digit; text, integers and the findings exactly")
+        rule = (f"decimals within a relative {tol.rtol:g} (absolute {tol.atol:g}), numbers rounded for reading "
+                "within one unit of their last digit; text, integers and the findings exactly")
         if self.verdict == "identical":
             return f"identical: all {self.files} files have the same bytes."
         lines = []
@@ -175,11 +180,9 @@ def _is_integer(token: str) -> bool:
     return re.fullmatch(r"-?\d+", token) is not None
 
 
-def _last_place(token: str) -> float:
+def _last_place(token: str) -> Decimal:
     """One unit of the last digit printed in a decimal token ("0.329" -> 0.001, "1.5e-05" -> 1e-06)."""
-    mantissa, _, exponent = token.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 10.0 ** (int(exponent or 0) - decimals)
+    return Decimal(1).scaleb(Decimal(token).as_tuple().exponent)
 
 
 def relative_difference(a: float, b: float) -> float:
@@ -189,34 +192,61 @@ def relative_difference(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b))
 
 
-def numbers_close(expected: str, actual: str, tol: Tolerance = TOLERANCE) -> bool:
+def numbers_close(expected: str, actual: str, tol: Tolerance = TOLERANCE, as_decimals: bool = False,
+                  last_digit: bool = False) -> bool:
     """Whether two printed numbers are the same result.
 
-    Integers must be equal. Decimals may differ by the relative and absolute
-    tolerance, or by one unit of the coarser last printed digit (a value that
-    moved by 1e-9 can round to 0.330 instead of 0.329). NaN equals NaN.
+    Parameters
+    ----------
+    expected, actual : str
+        The numbers as printed.
+    tol : Tolerance
+        Decimals may differ by `tol.rtol` relative to the larger or by `tol.atol`.
+    as_decimals : bool
+        Whether integer-looking tokens are decimals too (a column of decimals
+        printed with %g); otherwise two integers must be equal and an integer
+        never equals a decimal.
+    last_digit : bool
+        Whether the numbers were rounded to a fixed number of decimals for
+        reading (0.329 in a sentence or a page); two numbers with the same
+        number of decimals may then also differ by one unit of the last one,
+        as a value that moved by 1e-9 can round to 0.330 instead of 0.329.
+
+    NaN equals NaN; infinities equal only themselves.
     """
     if expected == actual:
         return True
-    if _is_integer(expected) or _is_integer(actual):
+    if not as_decimals and (_is_integer(expected) or _is_integer(actual)):
         return False
     a, b = float(expected), float(actual)
-    if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+    if not (math.isfinite(a) and math.isfinite(b)):
         return False
-    slack = max(tol.rtol * max(abs(a), abs(b)), tol.atol, _last_place(expected), _last_place(actual))
-    return abs(a - b) <= slack
+    # Printed digits are subtracted exactly in decimal, so that 0.330 - 0.329 is one unit, not a little more.
+    unit = _last_place(expected)
+    if last_digit and unit == _last_place(actual) and abs(Decimal(expected) - Decimal(actual)) <= unit:
+        return True
+    return abs(a - b) <= max(tol.rtol * max(abs(a), abs(b)), tol.atol)
 
 
 def _is_number(cell: str) -> bool:
     return _DECIMAL.match(cell) is not None
 
 
-def _compare_cell(name: str, where: str, a: str, b: str, out: Comparison, tol: Tolerance) -> None:
+def _compare_cell(name: str, where: str, a: str, b: str, out: Comparison, tol: Tolerance,
+                  decimal_column: bool = False) -> None:
     if a == b:
         return
-    if _is_number(a) and _is_number(b) and numbers_close(a, b, tol):
-        out.drifts.append(Drift(name, where, a, b, relative_difference(float(a), float(b))))
-    else:
+    if _is_number(a) and _is_number(b):
+        # A decimal column prints 1.0 as "1" (%.6g), so its integer-looking cells are decimals too.
+        if numbers_close(a, b, tol, as_decimals=decimal_column):
+            out.drifts.append(Drift(name, where, a, b, relative_difference(float(a), float(b))))
+        else:
+            out.differences.append(Difference(name, where, a, b))
+        return
+    # Text: its words exactly, the numbers written into it (an interval, a share) by the number rule.
+    inner = _compare_text(name, a, b, tol)
+    out.drifts += [Drift(name, where, d.expected, d.actual, d.relative) for d in inner.drifts]
+    if inner.differences:
         out.differences.append(Difference(name, where, a, b))
 
 
@@ -229,14 +259,16 @@ def _compare_csv(name: str, a: bytes, b: bytes, tol: Tolerance) -> Comparison:
                                           ",".join(rows_b[0] if rows_b else [])))
         return out
     header = rows_a[0]
+    decimal_columns = {j for rows in (rows_a, rows_b) for row in rows[1:] for j, cell in enumerate(row)
+                       if _is_number(cell) and not _is_integer(cell)}
     if len(rows_a) != len(rows_b):
         out.differences.append(Difference(name, "number of rows", str(len(rows_a) - 1), str(len(rows_b) - 1)))
     for i, (ra, rb) in enumerate(zip(rows_a[1:], rows_b[1:]), start=1):
         if len(ra) != len(rb):
             out.differences.append(Difference(name, f"row {i}", ",".join(ra), ",".join(rb)))
             continue
-        for col, x, y in zip(header, ra, rb):
-            _compare_cell(name, f"row {i}, column {col}", x, y, out, tol)
+        for j, (col, x, y) in enumerate(zip(header, ra, rb)):
+            _compare_cell(name, f"row {i}, column {col}", x, y, out, tol, decimal_column=j in decimal_columns)
     return out
 
 
@@ -276,7 +308,10 @@ def _compare_text(name: str, a: str, b: str, tol: Tolerance) -> Comparison:
         if x == y:
             continue
         where = f"line {_line_of(a, ma.start())}, near {a[max(0, ma.start() - 30): ma.start()]!r}"
-        _compare_cell(name, where, x, y, out, tol)
+        if numbers_close(x, y, tol, last_digit=True):
+            out.drifts.append(Drift(name, where, x, y, relative_difference(float(x), float(y))))
+        else:
+            out.differences.append(Difference(name, where, x, y))
     return out
 
 
@@ -320,7 +355,10 @@ def compare_files(name: str, a: bytes, b: bytes, tol: Tolerance = TOLERANCE) -> 
     elif suffix == ".csv":
         found = found.merge(_compare_csv(name, a, b, tol))
     elif base == "manifest.json":
-        found = found.merge(_compare_text(name, _manifest_text(a), _manifest_text(b), tol))
+        text_a, text_b = _manifest_text(a), _manifest_text(b)
+        if text_a == text_b:
+            return found  # only the checkout or the digests differ: the same results
+        found = found.merge(_compare_text(name, text_a, text_b, tol))
     elif suffix == ".ipynb":
         found = found.merge(_compare_text(name, _notebook_text(a), _notebook_text(b), tol))
     elif suffix in (".html", ".json"):

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.common.errors import InputError
-from pipeline.themes.params import NO_CATEGORY, rank_key
+from pipeline.common.numeric import rank_key
+from pipeline.themes.params import NO_CATEGORY
 
 
 LEAD_TERMS = 5

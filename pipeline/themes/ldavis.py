@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.themes.params import _round_frame, round_sig
+from pipeline.common.numeric import round_sig
+from pipeline.themes.params import _round_frame
 from pipeline.themes.sweep import single_thread_blas
 
 LDAVIS_DIV_ID = "ldavis-themes"

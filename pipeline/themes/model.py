@@ -84,11 +84,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.numeric import rank_key
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.matching import final_topic_stability
-from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame, rank_key,
+from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
 from pipeline.themes.scaling import stratified_sample

@@ -8,17 +8,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.numeric import rank_key, round_sig
 from pipeline.themes.scaling import fit_schedule
 
-SIG_DIGITS = 6
-# Values that decide a rank or a choice (top terms, FREX's within-topic ranks,
-# a unit's leading topic, the order of topics, a label's category, the K rule)
-# are compared at RANK_DIGITS significant digits, ties then broken by a stated
-# key. Another BLAS kernel or CPU moves these values in about the 6th digit;
-# at 4 digits such a change moves a rank only when a value sits within it of
-# a rounding boundary (for a relative change of 1e-6, at most 2 values in 100),
-# where unrounded values would swap whenever two were within it of each other.
-RANK_DIGITS = 4
 # gensim's LdaModel runs in single precision unless told otherwise; there, the
 # last bits of a BLAS kernel's products grow through the iterations into the
 # 5th significant digit and swap near-equal top terms, so that the same seed
@@ -129,27 +121,6 @@ class ThemeParams:
             problems.append("shared_min_places must be at least 1")
         if problems:
             raise ValueError("themes parameters: " + "; ".join(problems))
-
-
-def round_sig(values, digits: int = SIG_DIGITS):
-    """Round to `digits` significant digits (array or scalar); NaN stays NaN."""
-    arr = np.asarray(values, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mags = np.where(arr == 0, 0, np.floor(np.log10(np.abs(arr))))
-    exps = digits - 1 - np.where(np.isfinite(mags), mags, 0)
-    # Scaling only by exact powers of ten (multiplying for small values,
-    # dividing for large ones) makes the result the double nearest the
-    # rounded decimal, so values that round alike become identical floats and
-    # ties after rounding are exact.
-    up = 10.0 ** np.clip(exps, 0, None)
-    down = 10.0 ** np.clip(-exps, 0, None)
-    out = np.round(arr * up / down) * down / up
-    return out if arr.shape else float(out)
-
-
-def rank_key(values):
-    """Values rounded to `RANK_DIGITS` significant digits, for ranking and choosing (see `RANK_DIGITS`)."""
-    return round_sig(values, RANK_DIGITS)
 
 
 def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:

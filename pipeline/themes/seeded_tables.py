@@ -18,9 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.numeric import rank_key
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.matching import jaccard
-from pipeline.themes.params import ThemeParams, _round_frame, rank_key, top_terms
+from pipeline.themes.params import ThemeParams, _round_frame, top_terms
 from pipeline.themes.scaling import stratified_sample
 from pipeline.themes.seeded import FREE, SeededParams, fit_all, prepare, seed_table
 from pipeline.themes.stm_measures import frex_exclusivity

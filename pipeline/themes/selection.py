@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.themes.params import _round_frame, rank_key
+from pipeline.common.numeric import rank_key
+from pipeline.themes.params import _round_frame
 
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:

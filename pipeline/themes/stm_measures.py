@@ -13,7 +13,7 @@
   term(s). Values are <= 0; closer to 0 is more coherent.
 
 Ties in the ranks are averaged, as R's `rank` does. Weights are ranked at
-`RANK_DIGITS` significant digits (`pipeline.themes.params`), so that
+`RANK_DIGITS` significant digits (`pipeline.common.numeric`), so that
 floating-point noise from another BLAS kernel cannot reorder near-equal weights.
 """
 
@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.themes.params import rank_key
+from pipeline.common.numeric import rank_key
 
 
 def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) -> np.ndarray:

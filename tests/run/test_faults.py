@@ -307,7 +307,7 @@ def test_progress_bars_are_quiet_in_logs_and_under_quiet(monkeypatch):
 def test_check_compares_manifests_without_the_git_block_and_the_digest_over_it(tmp_path):
     import json
 
-    from pipeline.run.check import compare_trees
+    from pipeline.run.compare import compare_trees
     from pipeline.run.guard import read_manifest, seal
 
     for name, commit in (("a", "1111"), ("b", "2222")):
@@ -315,10 +315,12 @@ def test_check_compares_manifests_without_the_git_block_and_the_digest_over_it(t
         manifest = seal({"git": {"source_commit": commit}, "outputs": {}, "fingerprint": "f"})
         (tmp_path / name / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         assert read_manifest(tmp_path / name) == manifest  # intact: its digest matches
-    assert compare_trees(tmp_path / "a", tmp_path / "b") == []
+    assert compare_trees(tmp_path / "a", tmp_path / "b").verdict == "identical"
     other = seal({"git": {"source_commit": "1111"}, "outputs": {}, "fingerprint": "g"})
     (tmp_path / "b" / "manifest.json").write_text(json.dumps(other), encoding="utf-8")
-    assert compare_trees(tmp_path / "a", tmp_path / "b") == ["differs: manifest.json"]
+    found = compare_trees(tmp_path / "a", tmp_path / "b")
+    assert found.verdict == "different"
+    assert [d.file for d in found.differences] == ["manifest.json"]
 
 
 @given(value=st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
