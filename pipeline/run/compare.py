@@ -62,6 +62,7 @@ EXACT_NAMES = ("findings.md",)
 # The manifest's keys that describe the checkout or repeat what the files say.
 MANIFEST_SKIPPED = ("git", "manifest_sha256")
 MANIFEST_KEYS_ONLY = ("outputs",)
+FINGERPRINT = "fingerprint"
 # How many differences a report prints before it summarises the rest.
 REPORT_LIMIT = 12
 
@@ -146,7 +147,8 @@ class Comparison:
         rule = (f"decimals within a relative {tol.rtol:g} (absolute {tol.atol:g}), numbers rounded for reading "
                 "within one unit of their last digit; text, integers and the findings exactly")
         if self.verdict == "identical":
-            return f"identical: all {self.files} files have the same bytes."
+            return (f"identical: all {self.files} files have the same bytes (the run manifest's checkout block "
+                    "and file digests aside).")
         lines = []
         if self.verdict == "different":
             lines.append(f"different: {len(self.differences)} difference(s) beyond the tolerance ({rule}):")
@@ -317,6 +319,7 @@ def _compare_text(name: str, a: str, b: str, tol: Tolerance) -> Comparison:
 
 def _manifest_text(data: bytes) -> str:
     manifest = json.loads(data.decode("utf-8"))
+    manifest.pop(FINGERPRINT, None)  # compared on its own, with a message of its own
     for key in MANIFEST_SKIPPED:
         manifest.pop(key, None)
     for key in MANIFEST_KEYS_ONLY:
@@ -355,8 +358,13 @@ def compare_files(name: str, a: bytes, b: bytes, tol: Tolerance = TOLERANCE) -> 
     elif suffix == ".csv":
         found = found.merge(_compare_csv(name, a, b, tol))
     elif base == "manifest.json":
+        prints = [json.loads(x.decode("utf-8")).get(FINGERPRINT) for x in (a, b)]
+        if prints[0] != prints[1]:
+            found.differences.append(Difference(
+                name, "fingerprint (a hash of the code, data, parameters and package versions): the committed "
+                "results were made from other inputs", str(prints[0]), str(prints[1])))
         text_a, text_b = _manifest_text(a), _manifest_text(b)
-        if text_a == text_b:
+        if text_a == text_b and not found.differences:
             return found  # only the checkout or the digests differ: the same results
         found = found.merge(_compare_text(name, text_a, text_b, tol))
     elif suffix == ".ipynb":

@@ -249,6 +249,10 @@ def test_the_manifest_leaves_out_the_checkout_and_file_digests_but_not_the_summa
     assert compare_files("manifest.json", encode(manifest), encode(other)).verdict == "identical"
     other["summary"]["themes"]["chosen_k"] += 1
     assert compare_files("manifest.json", encode(manifest), encode(other)).verdict == "different"
+    other["summary"]["themes"]["chosen_k"] -= 1
+    other["fingerprint"] = "0" * 64
+    [stale] = compare_files("manifest.json", encode(manifest), encode(other)).differences
+    assert stale.where.startswith("fingerprint") and "other inputs" in stale.where
 
 
 def test_missing_and_extra_files_are_named(results_copy):
