@@ -7,10 +7,14 @@
   weighted harmonic mean, 1 / (w / ECDF(excl) + (1 - w) / ECDF(freq)) with
   w = 0.7 by default. A topic's exclusivity is the sum of FREX over its top M
   terms (M = 10 in stm), so it lies in (0, M].
-* Semantic coherence (Mimno et al. 2011; stm's `semanticCoherence`): for the
-  topic's top M terms in rank order, the sum over pairs i < j of
-  log((D(w_i, w_j) + 0.01) / D(w_j)), where D counts units containing the
-  term(s). Values are <= 0; closer to 0 is more coherent.
+* Semantic coherence (Mimno et al. 2011; stm's `semanticCoherence`, its
+  `semCoh1beta`): for the topic's top M terms in rank order, the sum over
+  pairs i < j of log((D(w_i, w_j) + 0.01) / (D(w_i) + 0.01)), where D counts
+  units containing the term(s) and w_i is the higher-ranked term of the pair.
+  Values are <= 0; closer to 0 is more coherent. (stm orders a pair by the
+  position of its terms in the list of all topics' top terms, which is rank
+  order within the first topic and can differ from it in later ones; rank
+  order is Mimno et al.'s definition.)
 
 Ties in the ranks are averaged, as R's `rank` does. Weights are ranked at
 `RANK_DIGITS` significant digits (`pipeline.common.numeric`), so that
@@ -63,9 +67,9 @@ def semantic_coherence(top_ids: Sequence[Sequence[int]], doc_term_sets: Sequence
     out = np.zeros(len(top_ids))
     for t, ids in enumerate(top_ids):
         total = 0.0
-        for a, b in combinations(list(ids), 2):
-            joint = pair_df.get((min(a, b), max(a, b)), 0)
-            # D(w_j) > 0 for every top term of a topic fitted on these units.
-            total += np.log(joint + 0.01) - np.log(max(df[b], 1))
+        # `combinations` keeps rank order: `higher` is always the higher-ranked term of the pair.
+        for higher, lower in combinations(list(ids), 2):
+            joint = pair_df.get((min(higher, lower), max(higher, lower)), 0)
+            total += np.log(joint + 0.01) - np.log(df[higher] + 0.01)
         out[t] = total
     return out

@@ -157,11 +157,17 @@ def test_frex_exclusivity_rewards_terms_held_by_one_topic():
     assert (exclusive <= 2.0).all()
 
 
-def test_semantic_coherence_is_zero_for_terms_that_always_co_occur():
+def test_semantic_coherence_matches_stm_on_a_hand_computed_case():
+    """stm's semCoh1beta (Mimno et al. 2011): for each pair, log(D(lower, higher) + 0.01) - log(D(higher) + 0.01),
+    where `higher` is the higher-ranked term. Units {0,1}, {0,1}, {2}:
+    topic [0, 1]: log(2 + 0.01) - log(2 + 0.01) = 0 (the two terms always co-occur);
+    topic [0, 2]: log(0 + 0.01) - log(2 + 0.01) = -5.3033 (they never do; term 0 is in 2 units)."""
     docs = [{0, 1}, {0, 1}, {2}]
     coh = semantic_coherence([[0, 1], [0, 2]], docs)
-    assert coh[0] == pytest.approx(np.log(2.01) - np.log(2))
-    assert coh[1] == pytest.approx(np.log(0.01) - np.log(1))
+    assert coh[0] == pytest.approx(0.0, abs=1e-12)
+    assert coh[1] == pytest.approx(-5.3033, abs=5e-5)
+    # The denominator is the higher-ranked term's count: reversing a topic's order changes the value.
+    assert semantic_coherence([[2, 0]], docs)[0] == pytest.approx(np.log(0.01) - np.log(1.01))
 
 
 def test_group_intervals_resample_articles_when_a_group_has_several():
