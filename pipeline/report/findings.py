@@ -97,7 +97,19 @@ def seeded_sentence(tables: Tables, presence_floor: float = 0.05, shared_min_pla
             + (f"{_join(shared)} {'is' if len(shared) == 1 else 'are'} shared by at least {need} places"
                if shared else f"none is shared by {need} or more places")
             + (f", and {_join(specific)} {'is' if len(specific) == 1 else 'are'} specific" if specific else "")
-            + "; with one article per place these intervals are optimistic.")
+            + _interval_caveat(shares) + ".")
+
+
+def _interval_caveat(shares: pd.DataFrame) -> str:
+    """Units resampled within one article give optimistic intervals; say so where the table used them."""
+    if "interval" not in shares.columns:
+        return ""
+    kinds = set(shares["interval"].dropna())
+    if kinds == {"units_optimistic"}:
+        return "; with one article per place these intervals are optimistic"
+    if "units_optimistic" in kinds:
+        return "; where a place has one article its interval is optimistic"
+    return ""
 
 
 def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:

@@ -33,7 +33,7 @@ How each kind of file is read:
   tables, which are compared.
 * everything else (cleaned texts, tokens, counts, the R exports): byte for byte.
 
-The tolerance is written here once, and quoted in the README.
+The tolerance and the rule for numbers are `pipeline.run.numbers`, quoted in the README.
 """
 
 from __future__ import annotations
@@ -42,18 +42,15 @@ import csv
 import hashlib
 import io
 import json
-import math
 import re
 import struct
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Literal
 
-__all__ = [
-    "TOLERANCE", "Tolerance", "Difference", "Drift", "Comparison",
-    "numbers_close", "relative_difference", "compare_files", "compare_trees", "compare_notebooks",
-]
+from pipeline.run.numbers import TOLERANCE, Tolerance, is_integer, is_number, numbers_close, relative_difference
+
+__all__ = ["Comparison", "Difference", "Drift", "compare_files", "compare_notebooks", "compare_trees"]
 
 # Folders under results/ that a study run does not produce (the benchmark writes them).
 NOT_REGENERATED = ("bench",)
@@ -69,23 +66,7 @@ REPORT_LIMIT = 12
 Verdict = Literal["identical", "equivalent", "different"]
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    """When two decimal numbers count as the same result.
-
-    `rtol` is ten times the largest relative difference measured between BLAS
-    kernels when the topic models ran in single precision (about 1e-5); `atol`
-    treats as equal two values that are both zero up to the rounding of a sum.
-    """
-
-    rtol: float = 1e-4
-    atol: float = 1e-12
-
-
-TOLERANCE = Tolerance()
-
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")
-_DECIMAL = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 _DATA_URI = re.compile(r"data:([\w/+.-]+);base64,([A-Za-z0-9+/=]+)")
 
 
@@ -178,67 +159,11 @@ def _clip(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _is_integer(token: str) -> bool:
-    return re.fullmatch(r"-?\d+", token) is not None
-
-
-def _last_place(token: str) -> Decimal:
-    """One unit of the last digit printed in a decimal token ("0.329" -> 0.001, "1.5e-05" -> 1e-06)."""
-    return Decimal(1).scaleb(Decimal(token).as_tuple().exponent)
-
-
-def relative_difference(a: float, b: float) -> float:
-    """|a - b| relative to the larger magnitude (0 when both are 0)."""
-    if a == b:
-        return 0.0
-    return abs(a - b) / max(abs(a), abs(b))
-
-
-def numbers_close(expected: str, actual: str, tol: Tolerance = TOLERANCE, as_decimals: bool = False,
-                  last_digit: bool = False) -> bool:
-    """Whether two printed numbers are the same result.
-
-    Parameters
-    ----------
-    expected, actual : str
-        The numbers as printed.
-    tol : Tolerance
-        Decimals may differ by `tol.rtol` relative to the larger or by `tol.atol`.
-    as_decimals : bool
-        Whether integer-looking tokens are decimals too (a column of decimals
-        printed with %g); otherwise two integers must be equal and an integer
-        never equals a decimal.
-    last_digit : bool
-        Whether the numbers were rounded to a fixed number of decimals for
-        reading (0.329 in a sentence or a page); two numbers with the same
-        number of decimals may then also differ by one unit of the last one,
-        as a value that moved by 1e-9 can round to 0.330 instead of 0.329.
-
-    NaN equals NaN; infinities equal only themselves.
-    """
-    if expected == actual:
-        return True
-    if not as_decimals and (_is_integer(expected) or _is_integer(actual)):
-        return False
-    a, b = float(expected), float(actual)
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return False
-    # Printed digits are subtracted exactly in decimal, so that 0.330 - 0.329 is one unit, not a little more.
-    unit = _last_place(expected)
-    if last_digit and unit == _last_place(actual) and abs(Decimal(expected) - Decimal(actual)) <= unit:
-        return True
-    return abs(a - b) <= max(tol.rtol * max(abs(a), abs(b)), tol.atol)
-
-
-def _is_number(cell: str) -> bool:
-    return _DECIMAL.match(cell) is not None
-
-
 def _compare_cell(name: str, where: str, a: str, b: str, out: Comparison, tol: Tolerance,
                   decimal_column: bool = False) -> None:
     if a == b:
         return
-    if _is_number(a) and _is_number(b):
+    if is_number(a) and is_number(b):
         # A decimal column prints 1.0 as "1" (%.6g), so its integer-looking cells are decimals too.
         if numbers_close(a, b, tol, as_decimals=decimal_column):
             out.drifts.append(Drift(name, where, a, b, relative_difference(float(a), float(b))))
@@ -262,7 +187,7 @@ def _compare_csv(name: str, a: bytes, b: bytes, tol: Tolerance) -> Comparison:
         return out
     header = rows_a[0]
     decimal_columns = {j for rows in (rows_a, rows_b) for row in rows[1:] for j, cell in enumerate(row)
-                       if _is_number(cell) and not _is_integer(cell)}
+                       if is_number(cell) and not is_integer(cell)}
     if len(rows_a) != len(rows_b):
         out.differences.append(Difference(name, "number of rows", str(len(rows_a) - 1), str(len(rows_b) - 1)))
     for i, (ra, rb) in enumerate(zip(rows_a[1:], rows_b[1:]), start=1):

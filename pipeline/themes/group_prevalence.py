@@ -77,6 +77,9 @@ def group_shares(
     for group, where in members.items():
         idx = np.array(where)
         th, w = theta[idx], lengths[idx]
+        if w.sum() <= 0:
+            # No modelled token in the group: every unit counts equally, in the share and in its resamples.
+            w = np.ones_like(w)
         share = _weighted_share(th, w)
         articles = list(dict.fromkeys(docs[i] for i in idx))
         rng = _rng(seed, covariate, str(group))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -326,12 +328,74 @@ def test_chrome_file_is_checked(tmp_path):
         chrome.load_chrome(bad)
 
 
-def test_every_rule_and_vocabulary_says_why():
-    import yaml
+CHROME_YAML = yaml.safe_load((PROJECT_ROOT / "lexicon" / "chrome.yaml").read_text(encoding="utf-8"))
+# A Chinese word as a reason cites it, with any Latin letters it is written with (APP下载, 打开App).
+CITED_WORD = re.compile(r"[A-Za-z]*[\u3400-\u9fff]+[A-Za-z\u3400-\u9fff]*")
 
-    data = yaml.safe_load((PROJECT_ROOT / "lexicon" / "chrome.yaml").read_text(encoding="utf-8"))
-    assert all(len(r["why"]) > 20 for r in data["rules"])
-    assert all(len(v["why"]) > 20 for v in data["vocabularies"].values())
+
+def _reasons() -> dict[str, str]:
+    """Every reason in chrome.yaml, keyed by what it belongs to."""
+    reasons = {f"rule {r['name']}": str(r["why"]).strip() for r in CHROME_YAML["rules"]}
+    reasons.update({f"vocabulary {name}": str(v["why"]).strip() for name, v in CHROME_YAML["vocabularies"].items()})
+    return reasons
+
+
+def test_every_rule_and_vocabulary_gives_a_reason_of_its_own():
+    """chrome.yaml's `why` says why such lines are not article text: an English sentence, written for that entry.
+
+    A reason copied from another entry, one that repeats the rule's name or cue,
+    or one without words would pass a length check and tell a reader nothing.
+    """
+    reasons = _reasons()
+    copies = {why: [k for k, w in reasons.items() if w == why] for why in reasons.values()}
+    assert not [owners for owners in copies.values() if len(owners) > 1], "the same reason given twice"
+    for owner, why in reasons.items():
+        assert why[0].isupper() and why.endswith("."), f"{owner}: the reason is not a sentence: {why!r}"
+        assert len(re.findall(r"\b[A-Za-z]{2,}\b", why)) >= 2, f"{owner}: the reason has no English words: {why!r}"
+    for rule in CHROME_YAML["rules"]:
+        why = str(rule["why"])
+        assert rule["name"] not in why and str(rule["cue"]) not in why, f"rule {rule['name']}: restates itself"
+
+
+def test_reasons_name_only_rules_that_exist():
+    """A reason that points to another rule ("too long for chrome_byline_fields", "boilerplate.yaml's
+    chrome_site_name") must name a rule of chrome.yaml or boilerplate.yaml: a renamed rule leaves no dangling
+    reason."""
+    boilerplate = yaml.safe_load((PROJECT_ROOT / "lexicon" / "boilerplate.yaml").read_text(encoding="utf-8"))
+    names = {r["name"] for r in CHROME_YAML["rules"]} | {entry["name"] for entry in boilerplate}
+    named = {n for why in _reasons().values() for n in re.findall(r"\bchrome_[a-z_]+[a-z]", why)}
+    assert named and named <= names, f"reasons name unknown rules: {sorted(named - names)}"
+
+
+def test_reasons_are_written_for_a_kind_of_page_not_for_one_file():
+    """chrome.yaml asks for rules written for a kind of page, never for one file: no reason names a corpus or
+    held-out file."""
+    files = [p for p in (PROJECT_ROOT / "data" / "raw").iterdir()]
+    files += [p for folder in PROJECT_ROOT.glob("tests/heldout*/articles") for p in folder.iterdir()]
+    assert len(files) > 100
+    for owner, why in _reasons().items():
+        for path in files:
+            assert not re.search(rf"(?<![A-Za-z0-9_]){re.escape(path.stem)}(?![A-Za-z0-9_])", why), (
+                f"{owner}: the reason names the file {path}")
+
+
+@pytest.mark.parametrize("name", sorted(CHROME_YAML["vocabularies"]))
+def test_a_vocabularys_reason_cites_its_words_and_leaves_out_what_it_says_it_leaves_out(name):
+    """Each Chinese word a vocabulary's reason cites as an example is in the list; a word its reason says is left
+    out ("Bare 导航, 字号 and 全文 are left out", "(not 分类, ...)") is not.
+
+    So the reason stays a description of the list: adding 全文 to the menu words,
+    which the reason excludes because 老字号 and 政策导航 can open a heading, fails.
+    """
+    entry = CHROME_YAML["vocabularies"][name]
+    words = {str(w) for w in entry["words"]}
+    why = str(entry["why"])
+    excluded = [w for part in re.findall(r"\(not ([^()]*)\)", why) for w in CITED_WORD.findall(part)]
+    cited = []
+    for sentence in re.split(r"(?<=\.)\s+", re.sub(r"\(not [^()]*\)", "", why)):
+        (excluded if "left out" in sentence else cited).extend(CITED_WORD.findall(sentence))
+    assert not [w for w in excluded if w in words], f"vocabulary {name}: words its reason leaves out are listed"
+    assert [w for w in cited if w not in words] == [], f"vocabulary {name}: its reason cites words it does not list"
 
 
 def test_review_lists_short_edge_lines_only(settings_):

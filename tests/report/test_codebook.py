@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import re
+from pathlib import Path
+
 import pytest
 
-from pipeline.common.config import Paths
+from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
 from pipeline.report.codebook import (END, START, current_section, read_terms, replace_section,
                                       terms_markdown)
@@ -17,13 +21,51 @@ CSV = """term,category,variants,gloss,note
 """
 
 
-def test_committed_section_matches_the_lexicon():
-    paths = Paths.at()
-    lexicon = paths.lexicon / "governance_terms.csv"
-    codebook = (paths.lexicon / "CODEBOOK.md").read_text(encoding="utf-8")
-    expected = terms_markdown(read_terms(lexicon.read_text(encoding="utf-8"), str(lexicon)))
-    assert current_section(codebook) == expected.rstrip(), (
-        "lexicon/CODEBOOK.md is out of date with the lexicon: run `make results` (or `python -m pipeline.report.codebook`)")
+def _lexicon_by_category(path: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """(term, gloss, kind) of every lexicon row, grouped by category in order of first appearance."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    for row in rows:
+        if row["term"]:
+            grouped.setdefault(row["category"], []).append((row["term"], row["gloss"], row["kind"]))
+    return grouped
+
+
+def _codebook_tables(document: str) -> tuple[dict[str, int], dict[str, list[tuple[str, str, str]]]]:
+    """The generated section's headings (category -> stated count) and table rows, parsed from the Markdown."""
+    section = document.split("<!-- terms-by-dimension:start -->", 1)[1].split("<!-- terms-by-dimension:end -->", 1)[0]
+    stated: dict[str, int] = {}
+    tables: dict[str, list[tuple[str, str, str]]] = {}
+    category = None
+    for line in section.splitlines():
+        heading = re.fullmatch(r"### (\S+) \((\d+) terms?\)", line.strip())
+        if heading:
+            category = heading.group(1)
+            stated[category] = int(heading.group(2))
+            tables[category] = []
+        elif line.startswith("|") and category is not None:
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            if cells != ["term", "gloss", "kind"] and not set("".join(cells)) <= {"-"}:
+                assert len(cells) == 3, f"CODEBOOK.md: a row of {len(cells)} cells: {line!r}"
+                tables[category].append(tuple(cells))
+    return stated, tables
+
+
+def test_committed_codebook_lists_exactly_the_terms_of_the_lexicon_csv():
+    """Every category's table in lexicon/CODEBOOK.md holds the CSV's terms, glosses and kinds, in file order.
+
+    The expected tables come from lexicon/governance_terms.csv read with the csv
+    module and the codebook's Markdown parsed here, not from the generator, so
+    a generator that drops, moves or mislabels a term fails even after it has
+    rewritten the codebook.
+    """
+    expected = _lexicon_by_category(PROJECT_ROOT / "lexicon" / "governance_terms.csv")
+    stated, tables = _codebook_tables((PROJECT_ROOT / "lexicon" / "CODEBOOK.md").read_text(encoding="utf-8"))
+    assert list(tables) == list(expected), "CODEBOOK.md: categories differ from the lexicon's (order of first use)"
+    for category, rows in expected.items():
+        assert stated[category] == len(rows), f"CODEBOOK.md: heading of {category} states {stated[category]} terms"
+        assert tables[category] == rows, f"CODEBOOK.md: the table of {category} differs from the lexicon"
 
 
 def test_tables_group_by_category_in_file_order_and_flag_local_brands():

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.report.publish import write_findings
-from pipeline.run.compare import (TOLERANCE, compare_files, compare_notebooks, compare_trees, numbers_close)
+from pipeline.run.compare import compare_files, compare_notebooks, compare_trees
+from pipeline.run.numbers import TOLERANCE, numbers_close
 
 RESULTS = PROJECT_ROOT / "results"
 NOTEBOOKS = PROJECT_ROOT / "notebooks"

@@ -61,10 +61,6 @@ def test_every_note_says_where_the_term_comes_from(lexicon):
     assert not bad
 
 
-def test_categories_are_snake_case_english(lexicon):
-    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", c) for c in lexicon["category"].unique())
-
-
 def test_domain_stopwords_load_with_reasons_and_spare_lexicon_terms(lexicon):
     path = LEXICON_DIR / "stopwords_domain.txt"
     words = load_wordlist(path)

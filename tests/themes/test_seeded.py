@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT
+from pipeline.figures.themes import SEEDED_FIGURE, figure_seeded_place_topics, write_seeded_figure
 from pipeline.themes.group_prevalence import covariate_shares, group_shares
 from pipeline.themes.seeded import FREE, SeededParams, choose_seeds, dimensions, free_topic_count, seeded_prior
 from pipeline.themes.seeded_tables import run_seeded, topic_stability
@@ -187,11 +188,62 @@ def test_missing_covariate_names_the_article():
         covariate_shares(units, np.eye(2), np.ones(2), {"a": {"level": "city"}, "b": {}}, 10, 1)
 
 
-def test_seeded_figure_is_written(seeded_run, tmp_path):
-    from pipeline.figures.themes import write_seeded_figure
+# Seeded shares drawn by hand: rows out of topic order, intervals lopsided so
+# that a mirrored error bar shows, and a dimension without a topic.
+FIGURE_SHARES = pd.DataFrame([
+    {"place": "甲市", "topic": 3, "dimension": FREE, "share": 0.10, "ci_low": 0.05, "ci_high": 0.40},
+    {"place": "甲市", "topic": 1, "dimension": "digital_governance", "share": 0.60, "ci_low": 0.20, "ci_high": 0.65},
+    {"place": "甲市", "topic": 2, "dimension": "social_forces", "share": 0.30, "ci_low": 0.25, "ci_high": 0.50},
+    {"place": "乙市", "topic": 1, "dimension": "digital_governance", "share": 0.20, "ci_low": 0.15, "ci_high": 0.45},
+    {"place": "乙市", "topic": 2, "dimension": "social_forces", "share": 0.70, "ci_low": 0.40, "ci_high": 0.75},
+    {"place": "乙市", "topic": 3, "dimension": FREE, "share": 0.10, "ci_low": 0.02, "ci_high": 0.12},
+])
+FIGURE_QUALITY = pd.DataFrame({"topic": [1, 2, 3, None],
+                               "dimension": ["digital_governance", "social_forces", FREE, "moral_governance"],
+                               "stability": [0.8, 0.41, 0.5, float("nan")],
+                               "found": [True, False, False, False]})
 
-    path = write_seeded_figure(seeded_run, tmp_path)
-    assert path.exists() and path.stat().st_size > 0
+
+def test_seeded_figure_draws_each_share_and_interval_on_its_topics_row():
+    """What the seeded figure shows, read back from its matplotlib objects.
+
+    Topic 1 is the top row (y = 2), topic 3 the bottom (y = 0); with two places
+    甲市 sits 0.3 above its row and 乙市 0.3 below. Every point is at its share
+    and its bar runs from ci_low to ci_high, so a bar mirrored about the share,
+    a point on another topic's row or a wrong found/not-stable mark fails.
+    """
+    fig = figure_seeded_place_topics(FIGURE_SHARES, FIGURE_QUALITY)
+    try:
+        ax = fig.axes[0]
+        labels = {round(y, 6): text.get_text() for y, text in zip(ax.get_yticks(), ax.get_yticklabels())}
+        assert labels == {2: "1. digital_governance [found, 0.80]", 1: "2. social_forces [not stable, 0.41]",
+                          0: f"3. {FREE} [free, 0.50]"}
+        assert ax.get_xlim()[0] == 0
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["甲市", "乙市"]
+        drawn = {}
+        for container in ax.containers:
+            point_line = container.lines[0]
+            segments = container.lines[2][0].get_segments()
+            for x, y, segment in zip(point_line.get_xdata(), point_line.get_ydata(), segments):
+                (x0, y0), (x1, y1) = segment
+                assert y0 == y1 == y
+                drawn[(container.get_label(), round(float(y), 6))] = (round(float(x), 6),
+                                                                       round(float(min(x0, x1)), 6),
+                                                                       round(float(max(x0, x1)), 6))
+        expected = {("甲市", 2.3): (0.60, 0.20, 0.65), ("甲市", 1.3): (0.30, 0.25, 0.50), ("甲市", 0.3): (0.10, 0.05, 0.40),
+                    ("乙市", 1.7): (0.20, 0.15, 0.45), ("乙市", 0.7): (0.70, 0.40, 0.75), ("乙市", -0.3): (0.10, 0.02, 0.12)}
+        assert drawn == expected
+    finally:
+        from matplotlib import pyplot  # imported after the figure set the Agg backend, as the figures module does
+
+        pyplot.close(fig)
+
+
+def test_seeded_figure_is_saved_as_a_png_under_its_name(tmp_path):
+    """The runner's entry point writes the figure the README shows, under the name the README links."""
+    path = write_seeded_figure({"seeded_place_topics": FIGURE_SHARES, "seeded_topic_quality": FIGURE_QUALITY}, tmp_path)
+    assert path == tmp_path / SEEDED_FIGURE == tmp_path / "themes_seeded_place_topics.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_no_keyword_above_the_floor_stops_with_a_clear_error(theme_params):

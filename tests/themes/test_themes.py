@@ -8,11 +8,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
+from pipeline.themes.group_prevalence import group_shares
 from pipeline.themes.labels import apply_labels, load_topic_labels, suggest_label
 from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare, write_ldavis_html
 from pipeline.themes.matching import agreement, match_topics
@@ -305,22 +306,93 @@ def test_place_shares_are_token_weighted_means():
     assert (b["ci_low"] == b["share"]).all() and (b["ci_high"] == b["share"]).all()
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=12),
-    st.integers(min_value=2, max_value=6),
-    st.integers(min_value=0, max_value=2**32 - 1),
-)
-def test_place_shares_properties(n_units, k, seed):
-    rng = np.random.default_rng(seed)
-    theta = rng.dirichlet(np.full(k, 0.3), size=n_units)
-    lengths = rng.integers(0, 40, size=n_units)
-    places = [["甲", "乙", "丙"][i % 3] for i in range(n_units)]
-    table = place_shares(theta, lengths, places, samples=100, seed=seed % 1000)
-    assert np.allclose(table.groupby("place")["share"].sum(), 1.0, atol=1e-5)
-    assert ((table["ci_low"] <= table["share"]) & (table["share"] <= table["ci_high"])).all()
-    again = place_shares(theta, lengths, places, samples=100, seed=seed % 1000)
-    pd.testing.assert_frame_equal(table, again)
+def _alternating_units(n: int, long_first: bool) -> tuple[list[list[float]], list[int]]:
+    """n units alternating between topic mixes (0.9, 0.1) and (0.1, 0.9); the first mix 30 or 10 tokens long."""
+    heavy, light = (30, 10) if long_first else (10, 30)
+    theta = [[0.9, 0.1] if i % 2 == 0 else [0.1, 0.9] for i in range(n)]
+    return theta, [heavy if i % 2 == 0 else light for i in range(n)]
+
+
+def _delta_method_half_width(theta_1: np.ndarray, lengths: np.ndarray) -> float:
+    """1.96 standard errors of a token-weighted mean (a ratio estimator), by the delta method."""
+    share = (lengths @ theta_1) / lengths.sum()
+    deviations = lengths * (theta_1 - share)
+    return 1.96 * np.sqrt(np.mean(deviations ** 2) / len(lengths)) / lengths.mean()
+
+
+# 甲: 60 units, mix (0.9, 0.1) in 30-token units and (0.1, 0.9) in 10-token ones,
+# so topic 1 holds (30*0.9 + 10*0.1) / 40 = 0.7 of its tokens (0.5 unweighted).
+# 乙: 40 units, the lengths the other way round: (10*0.9 + 30*0.1) / 40 = 0.3.
+# The places' units are interleaved.
+THETA_A, LENGTHS_A = _alternating_units(60, long_first=True)
+THETA_B, LENGTHS_B = _alternating_units(40, long_first=False)
+ORDER = [unit for i in range(40) for unit in (("甲", i), ("乙", i))] + [("甲", i) for i in range(40, 60)]
+THETA = np.array([(THETA_A if p == "甲" else THETA_B)[i] for p, i in ORDER])
+LENGTHS = np.array([(LENGTHS_A if p == "甲" else LENGTHS_B)[i] for p, i in ORDER])
+UNIT_PLACES = [p for p, _ in ORDER]
+HAND_SHARES = {"甲": 0.7, "乙": 0.3}
+
+
+def _assert_interval_is_the_bootstraps(row, hand_share: float, half_width: float) -> None:
+    """The share is the hand-computed one and lies strictly inside an interval about as wide as the delta method's.
+
+    Strictly inside: a percentile interval that missed the share would have
+    been widened to it by the min/max clamps, leaving it on an end.
+    """
+    assert row.share == pytest.approx(hand_share, abs=1e-6)
+    assert row.ci_low < row.share < row.ci_high
+    assert 0.75 * 2 * half_width < row.ci_high - row.ci_low < 1.25 * 2 * half_width
+    assert min(row.share - row.ci_low, row.ci_high - row.share) > 0.5 * half_width
+
+
+def test_place_shares_weight_units_by_tokens_and_their_interval_is_the_bootstraps():
+    """place_shares on hand-made units: token-weighted shares, and intervals that hold them on their own.
+
+    The unweighted means (0.5 in both places) would put a bootstrap interval of
+    the wrong estimator around 0.5, which the clamps would then stretch to the
+    share; here the share must sit inside, about 1.96 delta-method standard
+    errors from either end (0.076 for 甲, 0.093 for 乙).
+    """
+    table = place_shares(THETA, LENGTHS, UNIT_PLACES, samples=2000, seed=7)
+    assert list(table["place"].drop_duplicates()) == ["甲", "乙"]
+    for place, theta, lengths in (("甲", THETA_A, LENGTHS_A), ("乙", THETA_B, LENGTHS_B)):
+        half = _delta_method_half_width(np.array(theta)[:, 0], np.array(lengths, dtype=float))
+        rows = table[table["place"] == place].set_index("topic")
+        # Every pair of units holds 30 + 10 tokens.
+        assert rows.loc[1, "units"] == len(lengths) and rows.loc[1, "tokens"] == 20 * len(lengths)
+        _assert_interval_is_the_bootstraps(rows.loc[1], HAND_SHARES[place], half)
+        _assert_interval_is_the_bootstraps(rows.loc[2], 1 - HAND_SHARES[place], half)
+    pd.testing.assert_frame_equal(table, place_shares(THETA, LENGTHS, UNIT_PLACES, samples=2000, seed=7))
+
+
+def test_group_shares_weight_units_by_tokens_over_units_and_over_articles():
+    """group_shares on the same units: 甲 is one article (units resampled), 乙 forty one-unit articles (a cluster
+    bootstrap, whose resamples are then the same as the units'): both intervals hold the hand share on their own."""
+    docs = ["甲-article" if p == "甲" else f"乙-{i}" for p, i in ORDER]
+    table = group_shares(THETA, LENGTHS, docs, UNIT_PLACES, "place", samples=2000, seed=7)
+    rows = table.set_index(["group", "topic"])
+    assert rows.loc[("甲", 1), "interval"] == "units_optimistic" and rows.loc[("乙", 1), "interval"] == "cluster"
+    assert rows.loc[("甲", 1), "articles"] == 1 and rows.loc[("乙", 1), "articles"] == 40
+    for place, theta, lengths in (("甲", THETA_A, LENGTHS_A), ("乙", THETA_B, LENGTHS_B)):
+        half = _delta_method_half_width(np.array(theta)[:, 0], np.array(lengths, dtype=float))
+        _assert_interval_is_the_bootstraps(rows.loc[(place, 1)], HAND_SHARES[place], half)
+        _assert_interval_is_the_bootstraps(rows.loc[(place, 2)], 1 - HAND_SHARES[place], half)
+
+
+def test_a_group_without_modelled_tokens_gets_an_interval_of_plain_means():
+    """Every unit of the group gives topic 1 at least 0.2 and at most 0.6, so every resampled plain mean lies in
+    [0.2, 0.6], and so must the interval: a lower bound of 0 can only come from the clamps."""
+    theta = np.array([[0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    table = group_shares(theta, np.zeros(3), ["a", "a", "a"], ["丙"] * 3, "place", samples=200, seed=1)
+    row = table.set_index("topic").loc[1]
+    assert row["share"] == pytest.approx(1.1 / 3)
+    assert 0.2 <= row["ci_low"] < row["share"] < row["ci_high"] <= 0.6
+
+
+def test_a_place_without_modelled_tokens_counts_its_units_equally():
+    """A place whose units have no modelled token gets the plain mean, as place_shares documents."""
+    table = place_shares(np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([0, 0]), ["丙", "丙"], samples=50, seed=1)
+    assert table.set_index("topic")["share"].to_dict() == pytest.approx({1: 0.4, 2: 0.6})
 
 
 def test_bootstrap_of_a_place_does_not_depend_on_other_places():
@@ -499,9 +571,23 @@ def test_load_topic_labels(tmp_path):
             load_topic_labels(path)
 
 
-def test_project_topic_labels_file_is_valid():
-    labels = load_topic_labels(Paths.at().lexicon / "topic_labels.csv")
-    assert all(isinstance(t, int) and t >= 1 for t in labels)
+def test_topic_label_refusals_name_the_file_and_the_line(tmp_path):
+    """A missing override file, or a topic that is not a 1-based number, stops the run with an error naming the
+    file and the line as it stands in the file (blank lines counted), not with a Python traceback."""
+    path = tmp_path / "topic_labels.csv"
+    with pytest.raises(InputError) as caught:
+        load_topic_labels(path)
+    assert str(caught.value).startswith(f"{path}: topic-label overrides not found")
+    for bad, message in (
+        ("topic,label\n1,x\n\none,y\n", "line 4: topic must be a 1-based topic number, got 'one'"),
+        ("topic,label\n1.5,x\n", "line 2: topic must be a 1-based topic number, got '1.5'"),
+        ("topic,label\n-2,x\n", "line 2: topic must be a 1-based topic number, got '-2'"),
+        ("topic,label\n1,x\n2, \n", "line 3: empty label for topic 2"),
+    ):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(InputError) as caught:
+            load_topic_labels(path)
+        assert str(caught.value) == f"{path}: {message}"
 
 
 # ---------------------------------------------------------------- helpers
