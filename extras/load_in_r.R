@@ -28,6 +28,11 @@ governance <- dictionary(file = file.path(exports, "dictionary.yml"))
 profile <- dfm_lookup(dfm_group(units, groups = place), governance)
 print(profile)
 
+# The same lexicon with its three levels (dimension -> concept -> terms):
+# levels = 2 counts each place's policy concepts, as place_concepts.csv does.
+concepts <- dictionary(file = file.path(exports, "dictionary_concepts.yml"))
+print(dfm_lookup(dfm_group(units, groups = place), concepts, levels = 2))
+
 # An stm model over the units, with place as a prevalence covariate.
 stm_input <- convert(units, to = "stm")
 fit <- stm(stm_input$documents, stm_input$vocab, K = 6,

@@ -105,7 +105,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "kwic":  # reads the results only: no parameters, no lock
         from pipeline.emphases.kwic import run_kwic
 
-        run_kwic(paths.units_jsonl, args.term, args.place, args.window)
+        terms = None
+        if args.concept:
+            from pipeline.emphases.kwic import concept_terms
+
+            terms = concept_terms(paths.lexicon, args.term)
+        run_kwic(paths.units_jsonl, args.term, args.place, args.window, terms=terms)
         return 0
     params = load_params(params_file)  # every parameter checked before anything else
     params = with_scheduler(params, getattr(args, "scheduler", None))

@@ -90,6 +90,8 @@ def write_project(root: Path, source: Paths, run_params: dict[str, Any], rows: S
             writer.writeheader()
             writer.writerows(rows)
     shutil.copytree(source.lexicon, target.lexicon)
+    # The background corpus' counts: the prior of the concept emphases.
+    shutil.copytree(source.background_counts.parent, target.background_counts.parent)
     if with_notebooks and source.notebooks.exists():
         shutil.copytree(source.notebooks, target.notebooks)
     # A warm dictionary cache, as in any run after the first.

@@ -48,6 +48,11 @@ class Paths:
         return self.root / "data" / "validation"
 
     @property
+    def background_counts(self) -> Path:
+        """Word counts of the background corpus of policy writing (the log-odds prior of concept emphases)."""
+        return self.root / "data" / "background" / "counts.csv"
+
+    @property
     def notebooks(self) -> Path:
         return self.root / "notebooks"
 

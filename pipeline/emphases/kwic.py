@@ -1,9 +1,11 @@
-"""`python -m pipeline kwic TERM [--place P] [--window N]`: keyword in context from the results.
+"""`python -m pipeline kwic TERM [--concept] [--place P] [--window N]`: keyword in context from the results.
 
 Reads the segmented units (results/corpus/units.jsonl) and prints every
 occurrence of TERM as a token, with N characters of context either side,
 one line per occurrence: place, unit, left context, [match], right context.
 TERM is a token as the study counts it (村社区 finds the text's 村(社区)).
+With `--concept`, TERM is a concept of the lexicon (its id, such as charity,
+or its label, such as 慈善) and every token of its terms is shown.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import TextIO
 
 from pipeline.common.errors import InputError
 from pipeline.emphases.evidence import kwic
+from pipeline.text.concepts import load_concepts
+from pipeline.text.lexicon import category_map, load_lexicon
 
 DEFAULT_WINDOW = 20
 
@@ -26,6 +30,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("term", help="the term, as a token (e.g. 基层治理)")
     parser.add_argument("--place", default=None, help="only this place (as in data/corpus.csv)")
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="characters of context each side")
+    parser.add_argument("--concept", action="store_true",
+                        help="TERM is a concept of the lexicon (id or label): show every term of it")
+
+
+def concept_terms(lexicon: Path, concept: str) -> list[str]:
+    """The terms of a concept given by its id or its label, from the lexicon folder; InputError if unknown."""
+    categories = category_map(load_lexicon(lexicon / "governance_terms.csv"))
+    concepts = load_concepts(lexicon / "concepts.csv", lexicon / "term_concepts.csv", categories)
+    matches = [c.concept for c in concepts.concepts if concept in (c.concept, c.label)]
+    if not matches:
+        raise InputError(lexicon / "concepts.csv", f"no concept {concept!r} (give its id or its label)")
+    members = concepts.terms_of()
+    return [t for cid in matches for t in members[cid]]
 
 
 def read_units(path: Path) -> list[dict]:
@@ -48,8 +65,11 @@ def read_units(path: Path) -> list[dict]:
     return units
 
 
-def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO | None = None) -> int:
-    """Print the lines (to `out`, standard output by default); returns how many were printed."""
+def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO | None = None,
+             terms: list[str] | None = None) -> int:
+    """Print the lines (to `out`, standard output by default); returns how many were printed.
+
+    `terms`, when given, are the tokens to show (a concept's terms); `term` then only names them."""
     out = sys.stdout if out is None else out
     if window < 0:
         raise InputError(Path(units_path), f"--window must be zero or more, got {window}")
@@ -59,9 +79,12 @@ def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: T
         if place not in places:
             raise InputError(Path(units_path), f"no place {place!r}; places: {', '.join(sorted(places))}")
         units = [u for u in units if u["place"] == place]
-    lines = kwic(units, None, window, term=term)
+    wanted = None if terms is None else {p: set(terms) for p in {u["place"] for u in units}}
+    lines = kwic(units, wanted, window, term=term)
     for row in lines.itertuples(index=False):
-        print(f"{row.place}\t{row.unit_id}\t{row.left:>{window}} [{row.match}] {row.right}", file=out)
+        shown = f"\t{row.term}" if terms is not None else ""
+        print(f"{row.place}\t{row.unit_id}{shown}\t{row.left:>{window}} [{row.match}] {row.right}", file=out)
     if lines.empty:
-        print(f"no token {term!r}" + (f" in {place}" if place else ""), file=sys.stderr)
+        what = f"no token of concept {term!r}" if terms is not None else f"no token {term!r}"
+        print(what + (f" in {place}" if place else ""), file=sys.stderr)
     return len(lines)

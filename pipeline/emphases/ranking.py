@@ -98,3 +98,26 @@ def floor_mask(counts: np.ndarray, sentences: np.ndarray, min_term_count: int, m
         raise ValueError("min_term_count and min_term_sentences must be at least 1")
     counts = np.asarray(counts)
     return (counts >= min_term_count) & (np.asarray(sentences) >= min_term_sentences) & (counts > 0)
+
+
+def split_at_cut(ranks: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """(listed, crossing) masks of a top-`top` list from competition ranks (0 = not ranked).
+
+    A list never holds more than `top` entries: an entry is listed when its
+    whole tie fits under the cut; the entries of a tie that starts at or
+    above the cut but ends below it are `crossing`, to be named in one line
+    beneath the list ("and 4 more tied at rank 14: ..."), never listed in part.
+    """
+    ranks = np.asarray(ranks, dtype=np.int64)
+    ranked = ranks >= 1
+    values, sizes = np.unique(ranks[ranked], return_counts=True)
+    size_of = dict(zip(values.tolist(), sizes.tolist()))
+    last = np.array([r + size_of.get(int(r), 1) - 1 for r in ranks], dtype=np.int64)
+    listed = ranked & (last <= top)
+    crossing = ranked & (ranks <= top) & (last > top)
+    return listed, crossing
+
+
+def cut_line(members: list[str], rank: int) -> str:
+    """The line beneath a list for a tie across its cut."""
+    return f"and {len(members)} more tied at rank {rank}: {'、'.join(members)}"

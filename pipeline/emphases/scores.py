@@ -124,11 +124,15 @@ def tfidf_from_counts(place_counts: np.ndarray, sublinear_tf: bool) -> np.ndarra
     return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
 
 
-def log_odds_vs_rest(counts: np.ndarray, prior_strength: float) -> tuple[np.ndarray, np.ndarray]:
+def log_odds_vs_rest(counts: np.ndarray, prior_strength: float,
+                     prior_shares: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weighted log-odds (delta) and z of every place against all other places pooled.
 
-    `counts` is places x terms. A term absent from the whole of `counts` has
-    no prior mass and gets NaN (it cannot be tested).
+    `counts` is places x terms. The prior spreads `prior_strength` by the
+    corpus-wide term shares, or by `prior_shares` (one positive share per
+    term, from a background corpus: Monroe et al. 2008, section 3.5). With
+    corpus shares, a term absent from the whole of `counts` has no prior mass
+    and gets NaN (it cannot be tested).
     """
     if prior_strength <= 0:
         raise ValueError(f"prior_strength must be positive, got {prior_strength}")
@@ -136,7 +140,13 @@ def log_odds_vs_rest(counts: np.ndarray, prior_strength: float) -> tuple[np.ndar
     n_place = counts.sum(axis=1, keepdims=True)
     n_term = counts.sum(axis=0, keepdims=True)
     total = n_term.sum()
-    alpha = prior_strength * n_term / total
+    if prior_shares is None:
+        alpha = prior_strength * n_term / total
+    else:
+        shares = np.asarray(prior_shares, dtype=np.float64).reshape(1, -1)
+        if shares.shape[1] != counts.shape[1] or not (shares > 0).all():
+            raise ValueError("prior_shares needs one positive share per term")
+        alpha = prior_strength * shares / shares.sum()
     a0 = float(prior_strength)
     rest = n_term - counts
     n_rest = total - n_place
@@ -221,10 +231,12 @@ def resample_weights(unit_place: np.ndarray, unit_doc: np.ndarray, rng: np.rando
 
 def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_strength: float,
                         sublinear_tf: bool, random_state: int,
-                        eligible: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                        eligible: np.ndarray | None = None,
+                        prior_shares: np.ndarray | None = None, rank_by: str = "z") -> dict[str, np.ndarray]:
     """Share of resamples in which each term is in each place's top `top`.
 
-    Returns places x terms arrays for "logodds" (ranked by z) and "tfidf".
+    Returns places x terms arrays for "logodds" (ranked by z, or by delta with
+    `rank_by="delta"`) and "tfidf".
     One resample: `resample_weights` (articles where a place has several,
     units otherwise); the place counts are then the unit rows weighted by how
     often each was drawn. In a resample, a term counts as in the top `top`
@@ -248,7 +260,7 @@ def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_str
         weights = resample_weights(counts.unit_place, counts.unit_doc, rng, plan).astype(np.float64)
         resampled = np.vstack([block @ weights[a:b] for block, a, b in zip(blocks, bounds[:-1], bounds[1:])])
         present = (resampled > 0) & base
-        _, z = log_odds_vs_rest(resampled, prior_strength)
-        hits["logodds"] += top_with_ties(z, present, top)
+        delta, z = log_odds_vs_rest(resampled, prior_strength, prior_shares)
+        hits["logodds"] += top_with_ties(delta if rank_by == "delta" else z, present, top)
         hits["tfidf"] += top_with_ties(tfidf_from_counts(resampled, sublinear_tf), present, top)
     return {m: hits[m] / samples for m in METHODS}

@@ -34,8 +34,9 @@ it passes the count and dispersion floor (`min_term_count` tokens in at least
 `min_term_sentences` sentences, counted from token positions by
 `pipeline.emphases.evidence`); the others are listed in `below_floor`, not
 ranked. Ranks are competition ranks (ties share a rank, `tied` marks them),
-and a top-n list keeps every term whose rank is at most n, so it may be longer
-than n. Rows within a tie are listed by term only for display.
+and a top-n list never holds more than n rows: a tie that crosses the cut is
+left out of the list and named in one line of `cut_table` ("and 10 more tied
+at rank 13: ..."). Rows within a tie are listed by term only for display.
 
 Multiple testing: the q-values are Benjamini-Hochberg over every place x
 vocabulary term with a finite p (terms a place never uses included);
@@ -79,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.emphases.evidence import dispersion
-from pipeline.emphases.ranking import competition_ranks, floor_mask, tied_mask
+from pipeline.emphases.ranking import competition_ranks, cut_line, floor_mask, split_at_cut, tied_mask
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        two_sided_p)
 
@@ -124,6 +125,9 @@ class Emphases:
     min_count: int
     min_expected: float
     min_units: int
+    # What log-odds lists rank by: "z" (effect and evidence together, Monroe et al.'s ranking with the corpus
+    # prior) or "delta" (the effect the prior has shrunk; for a background prior, see `compute_emphases`).
+    logodds_key: str = "z"
 
     def ordered_places(self) -> list[int]:
         """Row indices of `places` in output order."""
@@ -138,21 +142,47 @@ def _require(params: Mapping[str, Any]) -> None:
 
 
 def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
-                     params: Mapping[str, Any]) -> Emphases:
-    """TF-IDF, weighted log-odds with q-values, evidence counts and bootstrap stability for every place x term."""
+                     params: Mapping[str, Any], background: Mapping[str, float] | None = None,
+                     rank_by: str = "z") -> Emphases:
+    """TF-IDF, weighted log-odds with q-values, evidence counts and bootstrap stability for every place x term.
+
+    Parameters
+    ----------
+    units : the text units (`tokens`, and `spans` with `text` for the sentence counts)
+    term_categories : term -> category (dimension), for the tables
+    params : the `emphases` parameters (`PARAM_KEYS`)
+    background : term -> positive prior share, optional
+        The log-odds prior then spreads `prior_strength` by these shares (a
+        background corpus, Monroe et al. 2008, section 3.5) instead of by the
+        corpus' own term shares; every term of the units needs a share.
+    rank_by : "z" or "delta"
+        What the log-odds lists (and their bootstrap stability) rank by. With
+        a background prior, rank by delta: the prior's pseudo-counts enter z's
+        variance as if they were data, so a concept every policy text uses
+        (large prior) gets a large z from a small, shrunk delta and would lead
+        a list on two uses; delta is the quantity the prior shrinks.
+    """
+    if rank_by not in ("z", "delta"):
+        raise ValueError(f"rank_by must be 'z' or 'delta', got {rank_by!r}")
     _require(params)
     counted = count_units(units, sublinear_tf=bool(params["sublinear_tf"]))
     counts = counted.place_counts().toarray().astype(np.int64)
     sentences, units_with, peak_sentence = dispersion(units, counted.places, counted.vocab)
     ranked = floor_mask(counts, sentences, int(params["min_term_count"]), int(params["min_term_sentences"]))
-    delta, z = log_odds_vs_rest(counts, float(params["prior_strength"]))
+    shares = None
+    if background is not None:
+        lacking = [t for t in counted.vocab if not background.get(t, 0) > 0]
+        if lacking:
+            raise ValueError(f"the background prior has no positive share for {', '.join(lacking[:5])}")
+        shares = np.array([background[t] for t in counted.vocab], dtype=np.float64)
+    delta, z = log_odds_vs_rest(counts, float(params["prior_strength"]), shares)
     p = two_sided_p(z)
     total = counts.sum()
     expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / total
     stability = bootstrap_stability(
         counted, samples=int(params["bootstrap_samples"]), top=int(params["stability_top"]),
         prior_strength=float(params["prior_strength"]), sublinear_tf=bool(params["sublinear_tf"]),
-        random_state=int(params["random_state"]), eligible=ranked)
+        random_state=int(params["random_state"]), eligible=ranked, prior_shares=shares, rank_by=rank_by)
     return Emphases(
         places=counted.places, place_order=tuple(dict.fromkeys(u["place"] for u in units)),
         vocab=counted.vocab,
@@ -162,11 +192,12 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
         expected=expected, tfidf=counted.place_tfidf,
         delta=delta, z=z, p=p, q=benjamini_hochberg(p), n_tests=int(np.isfinite(p).sum()), stability=stability,
         min_count=int(params["min_count"]), min_expected=float(params["min_expected"]),
-        min_units=int(params["min_units"]))
+        min_units=int(params["min_units"]), logodds_key=rank_by)
 
 
-def _guardrail(one_article: bool, few_units: bool, count: int, expected: float, min_count: int,
-               min_expected: float) -> str:
+def guardrail_flags(one_article: bool, few_units: bool, count: int, expected: float, min_count: int,
+                    min_expected: float) -> str:
+    """The `guardrail` cell of a row: the flags described in this module's docstring, in their order."""
     flags = []
     if one_article:
         flags.append("one_article")
@@ -180,8 +211,10 @@ def _guardrail(one_article: bool, few_units: bool, count: int, expected: float, 
 
 
 def method_key(em: Emphases, method: str) -> np.ndarray:
-    """What a method ranks by: log-odds z, or the TF-IDF weight."""
-    return em.z if method == "logodds" else em.tfidf
+    """What a method ranks by: log-odds z (or delta, `Emphases.logodds_key`), or the TF-IDF weight."""
+    if method == "logodds":
+        return em.delta if em.logodds_key == "delta" else em.z
+    return em.tfidf
 
 
 def ranks(em: Emphases, method: str) -> np.ndarray:
@@ -190,7 +223,8 @@ def ranks(em: Emphases, method: str) -> np.ndarray:
 
 
 def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
-    """Every ranked term with rank at most `top_n`, per place and method (ties at the cut kept).
+    """At most `top_n` ranked terms per place and method: a tie across the cut is not listed in part
+    (`split_at_cut`); `cut_table` names it in one line.
 
     tfidf rows: score = TF-IDF weight, ranked by it. logodds rows: score =
     delta, ranked by z. On both, z and q are the term's log-odds z and q for
@@ -205,7 +239,7 @@ def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
         tied = tied_mask(key, em.ranked)
         score = em.delta if method == "logodds" else em.tfidf
         for i in em.ordered_places():
-            order = np.flatnonzero((rank[i] >= 1) & (rank[i] <= top_n))
+            order = np.flatnonzero(split_at_cut(rank[i], top_n)[0])
             one_article = bool(em.docs_per_place[i] == 1)
             few_units = bool(em.units_per_place[i] < em.min_units)
             frames.append(pd.DataFrame({
@@ -217,11 +251,29 @@ def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
                 "sentences": em.sentences[i, order].astype(np.int64),
                 "peak_sentence": em.peak_sentence[i, order].astype(np.int64),
                 "units": em.units_with[i, order].astype(np.int64),
-                "guardrail": [_guardrail(one_article, few_units, int(c), float(e), em.min_count, em.min_expected)
+                "guardrail": [guardrail_flags(one_article, few_units, int(c), float(e), em.min_count, em.min_expected)
                               for c, e in zip(em.counts[i, order], em.expected[i, order])],
             }))
     return _in_place_order(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS),
                            em, ["method", "rank", "term"])[TABLE_COLUMNS]
+
+
+CUT_COLUMNS = ["place", "method", "rank", "tied_terms", "line"]
+
+
+def cut_table(em: Emphases, top_n: int) -> pd.DataFrame:
+    """One line per place and method whose top `top_n` a tie crosses: the tied terms the list leaves out."""
+    rows = []
+    for method in METHODS:
+        rank = ranks(em, method)
+        for i in em.ordered_places():
+            cross = np.flatnonzero(split_at_cut(rank[i], top_n)[1])
+            if cross.size:
+                r = int(rank[i, cross[0]])
+                members = sorted(em.vocab[j] for j in cross)
+                rows.append({"place": em.places[i], "method": method, "rank": r, "tied_terms": len(members),
+                             "line": cut_line(members, r)})
+    return pd.DataFrame(rows, columns=CUT_COLUMNS)
 
 
 def _in_place_order(frame: pd.DataFrame, em: Emphases, then: list[str]) -> pd.DataFrame:
@@ -310,7 +362,8 @@ def methods_agreement(place_terms_df: pd.DataFrame, top: int = 30) -> pd.DataFra
 
 
 def heatmap_matrix(em: Emphases, top: int = 15) -> pd.DataFrame:
-    """Places x terms matrix of log-odds z over the union of each place's ranked terms with rank <= `top`.
+    """Places x terms matrix of log-odds z over the union of each place's listed top `top` terms
+    (`split_at_cut`: a tie across the cut is left out).
 
     Columns follow the places in output order, each place's terms by rank
     (within a tie by term, for display), first occurrence kept.
@@ -319,7 +372,7 @@ def heatmap_matrix(em: Emphases, top: int = 15) -> pd.DataFrame:
     rank = ranks(em, "logodds")
     order = em.ordered_places()
     for i in order:
-        chosen = np.flatnonzero((rank[i] >= 1) & (rank[i] <= top))
+        chosen = np.flatnonzero(split_at_cut(rank[i], top)[0])
         for j in chosen[np.lexsort((np.array(em.vocab, dtype=object)[chosen], rank[i, chosen]))]:
             if j not in columns:
                 columns.append(int(j))

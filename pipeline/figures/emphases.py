@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.emphases.ranking import cut_line, split_at_cut
 from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
 
 # A row is drawn as "significant" below this q; the threshold is only a visual
@@ -23,8 +24,9 @@ _STRONG, _WEAK = "#2b5c8a", "#b8c4cf"
 
 
 def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, ncols: int = 5,
-                     glosses: dict[str, str] | None = None) -> Path:
-    """One panel per place: its top `top` terms by log-odds z, with bootstrap stability.
+                     glosses: dict[str, str] | None = None, entry: str = "term", noun: str = "词") -> Path:
+    """One panel per place: its top `top` entries (terms, or concepts with `entry="label"`) by log-odds z,
+    with bootstrap stability; never more than `top` bars, a tie across the cut named beneath the panel.
 
     Dark bars have q < 0.05, light bars do not; the number after each bar is
     the term's stability (share of resamples in which it stays in the top).
@@ -37,12 +39,20 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     from matplotlib import pyplot
 
     rows = place_terms_df[(place_terms_df["method"] == "logodds") & (place_terms_df["rank"] <= top)]
+    # Each place's own ranks decide its cut.
+    listed, crossing = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+    for place in dict.fromkeys(rows["place"]):
+        at = np.flatnonzero((rows["place"] == place).to_numpy())
+        listed[at], crossing[at] = split_at_cut(rows["rank"].to_numpy()[at], top)
+    beneath = {place: cut_line([gloss_label(t, glosses) for t in sorted(part[entry])], int(part["rank"].iloc[0]))
+               for place, part in rows[crossing].groupby("place", sort=False)}
+    rows = rows[listed]
     places = list(dict.fromkeys(rows["place"]))
     if not places:
         raise ValueError("no log-odds rows to plot")
     ncols = max(1, min(ncols, len(places)))
     nrows = math.ceil(len(places) / ncols)
-    tallest = int(rows.groupby("place").size().max())  # ties at the cut can make a panel longer than `top`
+    tallest = int(rows.groupby("place").size().max())  # at most `top`
     fig, axes = pyplot.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.28 * tallest * nrows + 1.2), squeeze=False)
     x_max = float(np.nanmax(rows["z"].to_numpy(dtype=float)))
     for ax, place in zip(axes.flat, places):
@@ -52,7 +62,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
         colours = [_STRONG if q < SIGNIFICANT_Q else _WEAK for q in part["q"].to_numpy(dtype=float)]
         ax.barh(positions, z, color=colours, height=0.75)
         labels = [("=" if tied else "") + f"{rank} " + gloss_label(term, glosses)
-                  for rank, tied, term in zip(part["rank"], part["tied"], part["term"])]
+                  for rank, tied, term in zip(part["rank"], part["tied"], part[entry])]
         ax.set_yticks(positions, labels, fontsize=8)
         for y, value, stab in zip(positions, z, part["stability"].to_numpy(dtype=float)):
             if np.isfinite(stab):
@@ -63,11 +73,12 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
         ax.set_title(place + (f"({'、'.join(caveats)})" if caveats else ""), fontsize=11)
         ax.set_xlim(min(0.0, float(np.nanmin(z))), x_max * 1.25 if x_max > 0 else 1.0)
         ax.axvline(0, color="#888888", linewidth=0.6)
-        ax.set_xlabel("z(加权对数几率)", fontsize=9)
+        ax.set_xlabel("z(加权对数几率)" + (f"\n{beneath[place]}" if place in beneath else ""), fontsize=9,
+                      wrap=True)
         ax.tick_params(axis="x", labelsize=8)
     for ax in list(axes.flat)[len(places):]:
         ax.set_visible(False)
-    fig.suptitle(f"各地相对其他地区突出的词(前{top}位;深色 q<{SIGNIFICANT_Q};数字为自助法稳定性)",
+    fig.suptitle(f"各地相对其他地区突出的{noun}(前{top}位;深色 q<{SIGNIFICANT_Q};数字为自助法稳定性)",
                  fontsize=12)
     fig.tight_layout()
     return save_figure(fig, Path(path))

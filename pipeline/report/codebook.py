@@ -1,9 +1,12 @@
-"""The generated part of the codebook: the lexicon's terms, dimension by dimension.
+"""The generated parts of the codebook: the lexicon's terms, and its concepts, dimension by dimension.
 
 `lexicon/CODEBOOK.md` is written by hand except for the section between the
 markers `<!-- terms-by-dimension:start -->` and `<!-- terms-by-dimension:end -->`,
 which lists every term of `lexicon/governance_terms.csv` with its gloss, so
-that the codebook and the dictionary never disagree on what a dimension holds.
+that the codebook and the dictionary never disagree on what a dimension holds;
+likewise the section between `<!-- concepts-by-dimension:start -->` and
+`<!-- concepts-by-dimension:end -->` lists every concept of
+`lexicon/concepts.csv` with its terms (`lexicon/term_concepts.csv`).
 
 The CSV is read with the csv module, not through `load_lexicon`, so that a
 column added to the lexicon (such as a flag for local brands) does not stop
@@ -28,6 +31,10 @@ END = "<!-- terms-by-dimension:end -->"
 NOTE = ("<!-- Generated from lexicon/governance_terms.csv by pipeline.report.codebook; "
         "do not edit by hand. -->")
 REQUIRED = ("term", "category", "gloss")
+CONCEPT_START = "<!-- concepts-by-dimension:start -->"
+CONCEPT_END = "<!-- concepts-by-dimension:end -->"
+CONCEPT_NOTE = ("<!-- Generated from lexicon/concepts.csv and lexicon/term_concepts.csv by pipeline.report.codebook; "
+                "do not edit by hand. -->")
 
 
 def read_terms(text: str, source: str = "lexicon CSV") -> list[dict[str, str]]:
@@ -65,13 +72,33 @@ def terms_markdown(rows: list[dict[str, str]]) -> str:
     return "\n".join(parts)
 
 
-def replace_section(document: str, section: str, source: str = "codebook") -> str:
+def replace_section(document: str, section: str, source: str = "codebook", start: str = START,
+                    end: str = END) -> str:
     """The document with the text between the two markers replaced by `section`."""
-    if document.count(START) != 1 or document.count(END) != 1 or document.index(START) > document.index(END):
-        raise InputError(source, f"needs exactly one {START} followed by one {END}")
-    head, rest = document.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{section.rstrip()}\n{END}{tail}"
+    if document.count(start) != 1 or document.count(end) != 1 or document.index(start) > document.index(end):
+        raise InputError(source, f"needs exactly one {start} followed by one {end}")
+    head, rest = document.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{section.rstrip()}\n{end}{tail}"
+
+
+def concepts_markdown(concepts_text: str, term_concepts_text: str) -> str:
+    """One table per dimension (in order of first appearance in concepts.csv): each concept with its label,
+    gloss, terms (in term_concepts.csv order) and the reason its terms form one idea."""
+    terms: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(term_concepts_text)):
+        terms.setdefault(row["concept"], []).append(row["term"])
+    dimensions: dict[str, list[dict[str, str]]] = {}
+    for row in csv.DictReader(io.StringIO(concepts_text)):
+        dimensions.setdefault(row["dimension"], []).append(row)
+    parts = [CONCEPT_NOTE, ""]
+    for dimension, members in dimensions.items():
+        parts += [f"### {dimension} ({len(members)} concepts)", "", "| concept | label | gloss | terms | why one concept |",
+                  "|---|---|---|---|---|"]
+        parts += [f"| {_cell(r['concept'])} | {_cell(r['label'])} | {_cell(r['gloss'])} | "
+                  f"{_cell('、'.join(terms.get(r['concept'], [])))} | {_cell(r['reason'])} |" for r in members]
+        parts.append("")
+    return "\n".join(parts)
 
 
 def current_section(document: str) -> str:

@@ -17,6 +17,8 @@ handled), so an R user starts from exactly the counts the study counts.
 * `dictionary.yml`: the lexicon in the YAML layout quanteda's
   `dictionary(file = ...)` reads: one key per dimension, its terms and
   variants as values.
+* `dictionary_concepts.yml`: the same with the lexicon's three levels,
+  dimension -> concept -> terms and variants (`lexicon/concepts.csv`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.text.concepts import Concepts
+
 EXPORT_FILES = ("dtm_units.mtx", "dtm_articles.mtx", "vocabulary.txt", "docvars_units.csv",
-                "docvars_articles.csv", "dictionary.yml")
+                "docvars_articles.csv", "dictionary.yml", "dictionary_concepts.yml")
 DOCVAR_COLUMNS = ("doc_id", "place", "level", "province", "source", "date")
 
 
@@ -87,9 +91,26 @@ def quanteda_dictionary(lexicon: pd.DataFrame, separator: str = "|") -> str:
     return "\n".join(lines) + "\n"
 
 
+def quanteda_concept_dictionary(lexicon: pd.DataFrame, concepts: Concepts, separator: str = "|") -> str:
+    """The lexicon with its three levels as a quanteda YAML dictionary: dimension -> concept -> terms and variants
+    (`dfm_lookup(levels = 1)` counts dimensions, `levels = 2` concepts)."""
+    variants = dict(zip(lexicon["term"], lexicon["variants"].fillna("")))
+    members = concepts.terms_of()
+    lines = []
+    for dimension in sorted({c.dimension for c in concepts.concepts}):
+        lines.append(f"{dimension}:")
+        for concept in sorted(c.concept for c in concepts.concepts if c.dimension == dimension):
+            entries = set(members[concept])
+            entries.update(v for t in members[concept] for v in str(variants.get(t, "")).split(separator) if v)
+            lines.append(f"  {concept}:")
+            lines.extend(f"    - {_yaml_string(entry)}" for entry in sorted(entries))
+    return "\n".join(lines) + "\n"
+
+
 def build_exports(units: Sequence[Mapping[str, Any]], documents: pd.DataFrame,
-                  lexicon: pd.DataFrame) -> dict[str, str | pd.DataFrame]:
-    """Every export by file name: text for .mtx/.txt/.yml, a table for .csv."""
+                  lexicon: pd.DataFrame, concepts: Concepts | None = None) -> dict[str, str | pd.DataFrame]:
+    """Every export by file name: text for .mtx/.txt/.yml, a table for .csv (the three-level dictionary
+    only when `concepts` is given)."""
     vocab = vocabulary(units)
     articles = docvars_articles(documents)
     doc_ids = list(articles["doc_id"])
@@ -102,4 +123,5 @@ def build_exports(units: Sequence[Mapping[str, Any]], documents: pd.DataFrame,
         "docvars_units.csv": docvars_units(units, articles),
         "docvars_articles.csv": articles,
         "dictionary.yml": quanteda_dictionary(lexicon),
+        **({"dictionary_concepts.yml": quanteda_concept_dictionary(lexicon, concepts)} if concepts else {}),
     }

@@ -125,8 +125,40 @@ def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) 
         parts.append(f"{place}: {'、'.join(picked)}")
     if not parts:
         return None
-    return (f"Distinctive terms that stay in a place's top list in at least {min_stability:.0%} of bootstrap "
-            f"resamples: {'; '.join(parts)}.")
+    return (f"In the open vocabulary, distinctive terms that stay in a place's top list in at least "
+            f"{min_stability:.0%} of bootstrap resamples: {'; '.join(parts)}.")
+
+
+def concept_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:
+    """Each place's leading policy concepts by weighted log-odds (background prior) that hold up under the
+    bootstrap and are used more there than elsewhere (z > 0): the study's primary list."""
+    concepts = tables.get("place_concepts")
+    if concepts is None or concepts.empty:
+        return None
+    keep = ((concepts["method"] == "logodds") & (rank_key(concepts["stability"].to_numpy()) >= min_stability)
+            & (rank_key(concepts["z"].to_numpy()) > 0))
+    part = concepts[keep].sort_values(["rank", "concept"])
+    parts = [f"{place}: {'、'.join(part.loc[part['place'] == place, 'label'].head(top))}"
+             for place in dict.fromkeys(concepts["place"]) if (part["place"] == place).any()]  # the table's place order
+    if not parts:
+        return None
+    return (f"Counting each policy concept's terms together and shrinking what every government work report says, "
+            f"the concepts each place stresses most (log-odds, in at least {min_stability:.0%} of bootstrap "
+            f"resamples): {'; '.join(parts)}.")
+
+
+def expectations_sentence(tables: Tables) -> str | None:
+    """How many blind expectations, written before the lists, the lists find."""
+    summary = tables.get("expectation_summary")
+    if summary is None or summary.empty:
+        return None
+    overall = summary[summary["place"] == "all"].set_index("set")
+    parts = [f"{int(overall.loc[name, 'hits'])} of {int(overall.loc[name, 'expected'])} expected {name}"
+             for name in ("concepts", "terms") if name in overall.index]
+    if not parts:
+        return None
+    return (f"Against a close reader's expectations written before any list was computed, the top 15 lists find "
+            f"{' and '.join(parts)}.")
 
 
 def caveat_sentence(tables: Tables) -> str | None:
@@ -138,7 +170,8 @@ def caveat_sentence(tables: Tables) -> str | None:
 
 
 SENTENCES: tuple[Callable[[Tables], str | None], ...] = (corpus_sentence, seeded_sentence, profile_sentence,
-                                                         emphases_sentence, caveat_sentence)
+                                                         concept_sentence, emphases_sentence, expectations_sentence,
+                                                         caveat_sentence)
 
 
 def findings_markdown(tables: Tables, sentences: Sequence[Callable[[Tables], str | None]] = SENTENCES,

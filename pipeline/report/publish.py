@@ -11,8 +11,8 @@ from pipeline.report.findings import findings_markdown, replace_section, section
 from pipeline.report.results import read_table
 
 # The tables the findings sentences read, by name.
-FINDINGS_TABLES = ("documents", "lexicon_profile", "profile_shares", "place_terms", "seeded_topic_quality",
-                   "seeded_place_topics")
+FINDINGS_TABLES = ("documents", "lexicon_profile", "profile_shares", "place_terms", "place_concepts",
+                   "expectation_summary", "seeded_topic_quality", "seeded_place_topics")
 KEY_FIGURE = "results/figures/themes_seeded_place_topics.png"
 
 
@@ -40,12 +40,19 @@ def sync_readme(readme: Path, findings: str) -> bool:
 
 
 def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
-    """Regenerate the codebook's terms-by-dimension section from the lexicon; True when it changed."""
-    from pipeline.report.codebook import read_terms, replace_section, terms_markdown
+    """Regenerate the codebook's terms-by-dimension section from the lexicon, and its concepts-by-dimension
+    section from `concepts.csv` and `term_concepts.csv` beside it; True when it changed."""
+    from pipeline.report.codebook import (CONCEPT_END, CONCEPT_START, concepts_markdown, read_terms, replace_section,
+                                          terms_markdown)
 
     document = codebook.read_text(encoding="utf-8")
     section = terms_markdown(read_terms(lexicon_csv.read_text(encoding="utf-8"), str(lexicon_csv)))
     updated = replace_section(document, section, str(codebook))
+    concepts, members = lexicon_csv.with_name("concepts.csv"), lexicon_csv.with_name("term_concepts.csv")
+    if concepts.exists() and members.exists():
+        updated = replace_section(updated, concepts_markdown(concepts.read_text(encoding="utf-8"),
+                                                             members.read_text(encoding="utf-8")),
+                                  str(codebook), CONCEPT_START, CONCEPT_END)
     if updated == document:
         return False
     io.write_text(updated, codebook)

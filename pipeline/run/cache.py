@@ -67,6 +67,7 @@ def input_files(paths: Paths) -> list[Path]:
     files = [p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith(".")]
     files += [paths.manifest_csv]
     files += sorted(paths.validation.glob("*.csv")) if paths.validation.exists() else []
+    files += [paths.background_counts] if paths.background_counts.exists() else []
     # Documentation beside the word lists (README, codebook) is not read by any stage.
     files += [p for p in paths.lexicon.rglob("*") if p.is_file() and p.suffix != ".md"]
     return sorted(files)

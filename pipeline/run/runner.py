@@ -14,10 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -28,56 +25,20 @@ from pipeline.common.errors import InputError
 from pipeline.corpus.chrome import ChromeSettings
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
-from pipeline.corpus.stage import CleanDocument, cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
+from pipeline.run.state import StageTimer as _Timer
+from pipeline.run.state import StudyState
 from pipeline.text.stage import Segmentation, segment_corpus
 
 log = logging.getLogger("pipeline")
 
 # Lexicon files read by cleaning (the corpus stage), not by segmentation.
 CLEANING_LEXICON = ("boilerplate.yaml", "chrome.yaml")
-
-
-@dataclass
-class StudyState:
-    """What the stages have produced so far in one run."""
-    params: dict[str, Any]
-    documents: list[CleanDocument] = field(default_factory=list)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    peak_rss_mb: dict[str, float] = field(default_factory=dict)
-    cache: StageCache = field(default_factory=lambda: StageCache(Path("."), enabled=False))
-    keys: dict[str, str] = field(default_factory=dict)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory so far of this process and of its finished workers, in MB."""
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024  # ru_maxrss is in KiB on Linux
-
-
-class _Timer:
-    def __init__(self, state: StudyState, name: str):
-        self.state, self.name = state, name
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        log.info("stage %s: started", self.name)
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None:  # only finished stages are timed
-            self.state.timings[self.name] = time.perf_counter() - self.start
-            self.state.peak_rss_mb[self.name] = peak_rss_mb()
-            log.info("stage %s: done in %.1f s", self.name, self.state.timings[self.name])
 
 
 def stage_corpus(paths: Paths, state: StudyState) -> None:
@@ -141,7 +102,12 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> Non
     """Document-term matrices, vocabulary, docvars and the dictionary for R (quanteda, stm)."""
     from pipeline.report.exports import build_exports
 
-    for name, content in build_exports(seg.units, documents, seg.lexicon).items():
+    from pipeline.text.concepts import load_concepts
+    from pipeline.text.lexicon import category_map
+
+    concepts = load_concepts(out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv",
+                             category_map(seg.lexicon))
+    for name, content in build_exports(seg.units, documents, seg.lexicon, concepts).items():
         if isinstance(content, pd.DataFrame):
             io.write_csv(content, out.exports / name)
         else:
@@ -149,20 +115,42 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> Non
 
 
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
+    """Emphases on terms (the discovery view) and on the lexicon's concepts (the primary list), with their
+    evidence, the blind expectations and the generic language the lists hold."""
     from pipeline.emphases import tables as emphases
+    from pipeline.emphases.concepts import compute_concept_emphases, load_background
+    from pipeline.emphases.expectations import read_expectations
+    from pipeline.emphases.stage import emphases_tables
     from pipeline.figures import emphases as figures
-    from pipeline.text.lexicon import category_map
+    from pipeline.text.concepts import load_concepts
+    from pipeline.text.lexicon import canonical_map, category_map
 
     params = state.params["emphases"]
+    concepts = load_concepts(out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv",
+                             category_map(seg.lexicon))
+    background = load_background(out.background_counts)
 
     def compute():
         with _Timer(state, "emphases"):
             return emphases.compute_emphases(seg.units, category_map(seg.lexicon), params)
 
+    def compute_concepts():
+        with _Timer(state, "emphases_concepts"):
+            return compute_concept_emphases(seg.units, concepts, background.counts, params)
+
     em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
+    files = [out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv", out.background_counts,
+             out.background_counts.with_name("summary.json")]
+    em_concepts = state.cache.get_or_compute(
+        state.cache.key("emphases_concepts", segment=state.keys.get("segment"), params=params,
+                        inputs=files_digest(files, out.root)), compute_concepts)
     with _Timer(state, "emphases_output"):
-        from pipeline.emphases.stage import emphases_tables
-        produced = emphases_tables(em, seg.units, params)
+        expectations = out.root / "data" / "expectations"
+        produced = emphases_tables(em, em_concepts, seg.units, params, concepts, canonical_map(seg.lexicon),
+                                   background,
+                                   read_expectations(expectations / "blind_expectations.csv", ("place", "term", "gloss")),
+                                   read_expectations(expectations / "blind_concepts.csv",
+                                                     ("place", "concept", "terms", "gloss")))
         for name, frame in produced.items():
             io.write_csv(frame, out.tables / f"{name}.csv")
         glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
@@ -170,6 +158,9 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
                                  top=params["figure_top"], glosses=glosses)
         figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
                                     out.figures / "place_terms_heatmap.png", glosses=glosses)
+        figures.plot_top_logodds(produced["place_concepts"], out.figures / "place_concepts_logodds.png",
+                                 top=params["figure_top"], glosses={c.label: c.gloss for c in concepts.concepts},
+                                 entry="label", noun="政策概念")
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
@@ -270,7 +261,8 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
 def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
-    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) or p.is_relative_to(paths.validation)]
+    inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) or p.is_relative_to(paths.validation)
+               or p == paths.background_counts]
     outputs = sorted(p for p in out.results.rglob("*") if p.is_file() and p.name != "manifest.json")
     def rel(p: Path) -> str:
         try:

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        resample_unit_weights, tfidf_from_counts, tokens_as_given)
 from pipeline.emphases.ranking import top_with_ties
-from pipeline.emphases.tables import (TABLE_COLUMNS, compute_emphases, emphases_table, heatmap_matrix,
+from pipeline.emphases.tables import (TABLE_COLUMNS, compute_emphases, cut_table, emphases_table, heatmap_matrix,
                                       methods_agreement, place_terms)
 
 PARAMS = {"top_n": 50, "sublinear_tf": True, "prior_strength": 500, "min_count": 3, "min_expected": 5,
@@ -331,11 +331,19 @@ def test_tfidf_rows_carry_the_log_odds_z_and_q_of_the_same_place_and_term():
 
 def test_tied_terms_share_a_rank_and_are_marked():
     units = make_units({("甲", "a"): [["乙词", "甲词", "丙词"]], ("乙", "b"): [["丁词"]]})
-    table = place_terms(units, {}, params(bootstrap_samples=0, top_n=1))
+    table = place_terms(units, {}, params(bootstrap_samples=0, top_n=3))
     part = table[(table["place"] == "甲") & (table["method"] == "logodds")]
-    # A top-1 list does not cut through the three-way tie.
     assert sorted(part["term"]) == sorted(["乙词", "甲词", "丙词"])
     assert part["rank"].tolist() == [1, 1, 1] and part["tied"].all()
+
+
+def test_a_top_n_list_never_holds_more_than_n_rows_and_names_the_tie_it_leaves_out():
+    units = make_units({("甲", "a"): [["乙词", "甲词", "丙词"]], ("乙", "b"): [["丁词"]]})
+    em = compute_emphases(units, {}, params(bootstrap_samples=0, top_n=1))
+    table = emphases_table(em, top_n=1)
+    assert table[table["place"] == "甲"].empty  # the three-way tie at rank 1 does not fit in one row
+    line = cut_table(em, top_n=1).query("place == '甲' and method == 'logodds'")["line"].item()
+    assert line == "and 3 more tied at rank 1: 丙词、乙词、甲词"
 
 
 def test_the_result_does_not_depend_on_the_order_of_the_units():

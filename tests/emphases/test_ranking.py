@@ -17,7 +17,7 @@ from pipeline.emphases.evidence import dispersion, kwic
 from pipeline.emphases.kwic import run_kwic
 from pipeline.emphases.ranking import competition_ranks, tied_mask, top_with_ties
 from pipeline.emphases.scores import count_units, resample_weights
-from pipeline.emphases.stage import emphases_tables
+from pipeline.emphases.stage import term_tables
 from pipeline.emphases.tables import compute_emphases, multiple_testing
 
 PARAMS = {"top_n": 10, "sublinear_tf": True, "prior_strength": 100, "min_count": 3, "min_expected": 5,
@@ -78,8 +78,8 @@ def test_reversing_the_vocabulary_order_gives_identical_tables():
     terms = sorted({t for u in units for t in u["tokens"]})
     # An order-reversing renaming: the first term in code-point order becomes the last.
     forward = dict(zip(terms, reversed(terms)))
-    first = emphases_tables(compute_emphases(units, {}, PARAMS), units, PARAMS)
-    second = emphases_tables(compute_emphases(_reverse_terms(units, forward), {}, PARAMS),
+    first = term_tables(compute_emphases(units, {}, PARAMS), units, PARAMS)
+    second = term_tables(compute_emphases(_reverse_terms(units, forward), {}, PARAMS),
                              _reverse_terms(units, forward), PARAMS)
     assert (first["place_terms"]["tied"]).any(), "the test corpus must have ties to test anything"
     for name in ("place_terms", "below_floor", "term_statistics", "kwic"):
@@ -92,7 +92,7 @@ def test_reversing_the_vocabulary_order_gives_identical_tables():
 
 
 def test_lists_never_cut_through_a_tie():
-    table = emphases_tables(compute_emphases(synthetic(2), {}, PARAMS), synthetic(2), PARAMS)["term_statistics"]
+    table = term_tables(compute_emphases(synthetic(2), {}, PARAMS), synthetic(2), PARAMS)["term_statistics"]
     for (place,), part in table[table["ranked"]].groupby(["place"]):
         listed = part[part["rank_logodds"] <= PARAMS["top_n"]]
         cut = listed["z"].round(10).min()
@@ -106,7 +106,7 @@ def test_the_floor_keeps_one_sentence_terms_out_of_the_ranking():
     em = compute_emphases(units, {}, PARAMS)
     i, j = em.places.index("甲"), em.vocab.index("一线")
     assert (em.counts[i, j], em.sentences[i, j], em.peak_sentence[i, j]) == (3, 1, 3)
-    tables = emphases_tables(em, units, PARAMS)
+    tables = term_tables(em, units, PARAMS)
     assert "一线" not in set(tables["place_terms"]["term"])
     below = tables["below_floor"].set_index(["place", "term"])
     assert below.loc[("甲", "一线"), "sentences"] == 1

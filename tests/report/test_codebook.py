@@ -101,3 +101,20 @@ def test_replace_section_keeps_the_prose_and_is_idempotent():
 def test_replace_section_refuses_bad_markers(document):
     with pytest.raises(InputError, match="needs exactly one"):
         replace_section(document, "x", "CODEBOOK.md")
+
+
+def test_committed_codebook_lists_every_concept_with_its_terms():
+    """The concepts section, parsed from the Markdown, holds exactly the rows of lexicon/concepts.csv, each with
+    the terms lexicon/term_concepts.csv gives it, in that file's order (both CSVs read with the csv module)."""
+    lexicon = PROJECT_ROOT / "lexicon"
+    with open(lexicon / "term_concepts.csv", encoding="utf-8", newline="") as handle:
+        members: dict[str, list[str]] = {}
+        for row in csv.DictReader(handle):
+            members.setdefault(row["concept"], []).append(row["term"])
+    with open(lexicon / "concepts.csv", encoding="utf-8", newline="") as handle:
+        expected = [(r["concept"], r["label"], "、".join(members[r["concept"]])) for r in csv.DictReader(handle)]
+    document = (lexicon / "CODEBOOK.md").read_text(encoding="utf-8")
+    section = document.split("<!-- concepts-by-dimension:start -->", 1)[1].split("<!-- concepts-by-dimension:end -->")[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| concept |")]
+    assert [(r[0], r[1], r[3]) for r in rows] == expected

@@ -74,3 +74,17 @@ def test_committed_exports_reproduce_the_committed_units(tmp_path):
     for i, unit in enumerate(units):
         row = matrix.getrow(i)
         assert {vocab[j]: int(n) for j, n in zip(row.indices, row.data)} == dict(Counter(unit["tokens"]))
+
+
+def test_concept_dictionary_nests_terms_and_variants_under_concept_and_dimension():
+    from pipeline.report.exports import quanteda_concept_dictionary
+    from pipeline.text.concepts import Concept, Concepts
+
+    concepts = Concepts((Concept("social_work", "social_forces", "社会工作", "social work", "test"),
+                         Concept("grid", "grid_management", "网格", "grid", "test"),
+                         Concept("online_services", "digital_governance", "互联网+政务服务", "online", "test")),
+                        {"互联网+政务服务": "online_services", "网格": "grid", "社会工作者": "social_work"})
+    loaded = yaml.safe_load(quanteda_concept_dictionary(LEXICON, concepts))
+    assert loaded == {"digital_governance": {"online_services": ["互联网+政务服务"]},
+                      "grid_management": {"grid": ["网格"]},
+                      "social_forces": {"social_work": sorted(["社会工作者", "社工", "社会工作人员"])}}

@@ -11,8 +11,10 @@ from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.report.findings import (
     FRAME,
     caveat_sentence,
+    concept_sentence,
     corpus_sentence,
     emphases_sentence,
+    expectations_sentence,
     findings_markdown,
     profile_sentence,
     replace_section,
@@ -252,3 +254,23 @@ def test_seeded_sentence_calls_intervals_optimistic_only_where_units_were_resamp
         assert "optimistic" not in sentence and sentence.endswith("specific.")
     else:
         assert sentence.endswith(caveat)
+
+
+def test_concept_sentence_lists_stable_concepts_used_more_there_in_rank_order_and_place_order():
+    """By hand: 乙市 comes first in the table, so first in the sentence; 甲市's 网格 (z < 0: used less there than
+    elsewhere) and 数据 (stability 0.5) are left out; 慈善 and 社工 tie at rank 2 and are ordered by concept id."""
+    rows = [("乙市", 1, "civil_affairs", "民政", 2.0, 0.9), ("甲市", 1, "grid", "网格", -0.5, 1.0),
+            ("甲市", 2, "social_work", "社工", 1.5, 0.8), ("甲市", 2, "charity", "慈善", 1.5, 0.7),
+            ("甲市", 4, "data", "数据", 1.2, 0.5)]
+    table = pd.DataFrame([{"place": p, "method": "logodds", "rank": r, "concept": c, "label": lab, "z": z,
+                           "stability": st} for p, r, c, lab, z, st in rows])
+    sentence = concept_sentence({"place_concepts": table})
+    assert sentence.endswith("resamples): 乙市: 民政; 甲市: 慈善、社工.")
+
+
+def test_expectations_sentence_reports_both_sets():
+    summary = pd.DataFrame([{"set": "concepts", "place": "all", "expected": 30, "hits": 23, "rate": 23 / 30},
+                            {"set": "terms", "place": "all", "expected": 51, "hits": 18, "rate": 18 / 51},
+                            {"set": "terms", "place": "甲市", "expected": 10, "hits": 2, "rate": 0.2}])
+    assert expectations_sentence({"expectation_summary": summary}).endswith(
+        "find 23 of 30 expected concepts and 18 of 51 expected terms.")

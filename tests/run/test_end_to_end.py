@@ -44,7 +44,7 @@ def test_two_runs_give_identical_bytes(project_copy, project_params, tmp_path):
     # manifest.json too, to the byte (the comparison above leaves out its git block)
     assert tree_digest(first) == tree_digest(second)
     for table in ("documents", "cleaning_audit", "lexicon_coverage", "lexicon_profile", "place_terms",
-                  "k_selection", "topics", "place_topics", "topic_roles"):
+                  "k_selection", "topics", "place_topics", "topic_roles", "place_concepts", "place_concepts_cut"):
         assert (first / "tables" / f"{table}.csv").exists(), table
 
 

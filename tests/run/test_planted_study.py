@@ -58,6 +58,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.common.config import PROJECT_ROOT
 from pipeline.run.runner import run_study
 from tests.conftest import copy_project_inputs
 from tests.run.test_end_to_end import quick_params
@@ -298,11 +299,14 @@ def planted_run(tmp_path_factory):
     paths = copy_project_inputs(root / "project")
     shutil.rmtree(paths.root / "data")
     planted_corpus(paths.root / "data")
+    # The background corpus' counts are a method input (the concept emphases' prior), not part of the corpus.
+    shutil.copytree(PROJECT_ROOT / "data" / "background", paths.root / "data" / "background")
     params = study_params(load_params(paths.params))
     results = root / "results"
     run_study(paths, params, paths.params, results_dir=results, notebooks_dir=root / "notebooks", use_cache=False)
     tables = {name: pd.read_csv(results / "tables" / f"{name}.csv", keep_default_na=False)
-              for name in ("place_terms", "profile_shares", "seeded_place_topics", "seeded_topic_quality")}
+              for name in ("place_terms", "place_concepts", "profile_shares", "seeded_place_topics",
+                           "seeded_topic_quality")}
     lines = (results / "corpus" / "units.jsonl").read_text(encoding="utf-8").splitlines()
     units = [json.loads(line) for line in lines]
     return params, tables, units, (results / "findings.md").read_text(encoding="utf-8")
@@ -345,6 +349,11 @@ def test_the_planted_study_finds_every_place_s_planted_term_and_dimension(plante
         assert top["tied"].astype(str).iloc[0] == "False", place
         assert top["category"].iloc[0] == dim, (place, top)  # the lexicon files it under the planted dimension
         assert float(top["stability"].iloc[0]) >= 0.8, (place, top)
+        # (a') the planted term's concept leads the place's list of concepts, the study's primary list
+        concepts = tables["place_concepts"]
+        lead = concepts[(concepts["method"] == "logodds") & (concepts["place"] == place) & (concepts["rank"] == 1)]
+        assert len(lead) == 1 and term in lead["terms"].iloc[0].split(" ")[0::2], (place, lead)
+        assert lead["dimension"].iloc[0] == dim and float(lead["stability"].iloc[0]) >= 0.8, (place, lead)
         # (b) the planted dimension has the place's highest share of sentences (frame aside), strictly
         part = profile[profile["place"] == place].sort_values("share", ascending=False)
         assert part["category"].iloc[0] == dim, (place, part.head(3)[["category", "share"]])

@@ -1,0 +1,181 @@
+"""Place emphases on the lexicon's concepts, with generic policy language shrunk by a background corpus.
+
+The study's primary list of policy-term emphases counts concepts, not terms
+(`pipeline.text.concepts`): every lexicon token of a unit becomes a token of
+its concept, keeping its character span, so that the statistics, the
+evidence floor (`min_term_count` tokens in `min_term_sentences` sentences,
+now of the concept's terms together), the bootstrap and the ties are those of
+`pipeline.emphases.tables`, applied to concept counts. A term repeated inside
+one sentence is one sentence of evidence.
+
+The log-odds prior comes from a background corpus of Chinese policy writing
+(`data/background/counts.csv`, the State Council's government work reports
+segmented with the study's own tokenizer and lexicon; Monroe, Colaresi & Quinn
+2008, section 3.5): a concept's prior share is its terms' background count
+plus `background_pseudo_count`, over the total. A concept every policy text
+uses has a large prior and cannot lead a place's list on a handful of uses;
+a concept the background hardly knows is compared on the places' own counts.
+The lists rank by that shrunk log-odds (delta), not by its z: the prior's
+pseudo-counts enter z's variance as if they were data, so with a background
+prior z rewards small deviations of the concepts every policy text uses (on
+a planted corpus, z put a concept used twice at the top of one place's list,
+delta the planted one in every place). z, q and the bootstrap stability of the
+delta-rank give the uncertainty.
+
+A list holds at most `top_n` rows per place and method. A tie that crosses
+the cut is not listed in part: its concepts go to one line of
+`place_concepts_cut.csv` ("and 4 more tied at rank 14: ...").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.common.errors import InputError
+from pipeline.emphases.ranking import cut_line, split_at_cut, tied_mask
+from pipeline.emphases.tables import METHODS, Emphases, compute_emphases, guardrail_flags, method_key, ranks
+from pipeline.text.concepts import Concepts
+
+__all__ = ["CONCEPT_TABLE_COLUMNS", "CUT_COLUMNS", "concept_units", "load_background", "background_shares",
+           "Background", "compute_concept_emphases", "concept_terms_used", "place_concepts_tables"]
+
+CONCEPT_TABLE_COLUMNS = ["place", "method", "rank", "tied", "concept", "label", "dimension", "terms", "count",
+                         "sentences", "peak_sentence", "units", "score", "z", "q", "stability", "guardrail"]
+CUT_COLUMNS = ["place", "method", "rank", "tied_concepts", "line"]
+BACKGROUND_COLUMNS = ["term", "count", "documents"]
+
+
+def concept_units(units: Sequence[Mapping[str, Any]], term_concept: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The units with every lexicon token replaced by its concept (its span kept) and every other token dropped."""
+    out = []
+    for unit in units:
+        spans = unit.get("spans")
+        pairs = [(term_concept[t], s) for t, s in zip(unit["tokens"], spans or [None] * len(unit["tokens"]))
+                 if t in term_concept]
+        mapped = {k: unit[k] for k in ("unit_id", "doc_id", "place", "text") if k in unit}
+        mapped["tokens"] = [c for c, _ in pairs]
+        if spans is not None:
+            mapped["spans"] = [s for _, s in pairs]
+        out.append(mapped)
+    return out
+
+
+@dataclass(frozen=True)
+class Background:
+    """The background corpus' word counts: total count and documents per term, and how many documents."""
+
+    counts: Mapping[str, int]
+    documents: Mapping[str, int]
+    n_documents: int
+
+
+def load_background(path: Path) -> Background:
+    """`data/background/counts.csv` (`term,count,documents`) and the document total of `summary.json` beside it;
+    InputError naming the file otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "not found: the background corpus' counts (see data/background/README.md)") from None
+    reader = csv.reader(text.splitlines())
+    if next(reader, None) != BACKGROUND_COLUMNS:
+        raise InputError(path, f"the header must be `{','.join(BACKGROUND_COLUMNS)}`")
+    counts: dict[str, int] = {}
+    documents: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        if len(row) != 3 or not row[1].isdigit() or not row[2].isdigit() or row[0] in counts:
+            raise InputError(path, f"line {line}: expected a new term, a count and a document count, got {row}")
+        counts[row[0]], documents[row[0]] = int(row[1]), int(row[2])
+    summary = path.with_name("summary.json")
+    try:
+        n_documents = int(json.loads(summary.read_text(encoding="utf-8"))["documents"])
+    except (FileNotFoundError, KeyError, ValueError, TypeError):
+        raise InputError(summary, "needs a `documents` count (the number of background documents)") from None
+    if documents and max(documents.values()) > n_documents:
+        raise InputError(path, f"a term is in more documents than the {n_documents} of {summary.name}")
+    return Background(counts, documents, n_documents)
+
+
+def background_shares(concepts: Concepts, background: Mapping[str, int], pseudo_count: float) -> dict[str, float]:
+    """Each concept's prior share: (its terms' background count + `pseudo_count`) over the total of all concepts."""
+    if pseudo_count <= 0:
+        raise ValueError(f"background_pseudo_count must be positive, got {pseudo_count}")
+    raw = {c: sum(background.get(t, 0) for t in terms) + pseudo_count for c, terms in concepts.terms_of().items()}
+    total = sum(raw.values())
+    return {c: v / total for c, v in raw.items()}
+
+
+def compute_concept_emphases(units: Sequence[Mapping[str, Any]], concepts: Concepts, background: Mapping[str, int],
+                             params: Mapping[str, Any]) -> Emphases:
+    """Emphases of every place x concept: the `emphases` parameters, with `params["concepts"]` giving the
+    background prior's strength and pseudo-count."""
+    settings = params["concepts"]
+    shares = background_shares(concepts, background, float(settings["background_pseudo_count"]))
+    dims = {c.concept: c.dimension for c in concepts.concepts}
+    concept_params = {**params, "prior_strength": float(settings["background_prior_strength"])}
+    return compute_emphases(concept_units(units, concepts.term_concept), dims, concept_params, background=shares,
+                            rank_by="delta")
+
+
+def concept_terms_used(units: Sequence[Mapping[str, Any]], term_concept: Mapping[str, str]) -> dict[tuple[str, str], Counter]:
+    """(place, concept) -> how often each of the concept's terms occurs there."""
+    used: dict[tuple[str, str], Counter] = {}
+    for unit in units:
+        for term in unit["tokens"]:
+            concept = term_concept.get(term)
+            if concept is not None:
+                used.setdefault((unit["place"], concept), Counter())[term] += 1
+    return used
+
+
+def _terms_cell(counter: Counter | None) -> str:
+    if not counter:
+        return ""
+    return "; ".join(f"{t} {n}" for t, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def place_concepts_tables(em: Emphases, concepts: Concepts, used: Mapping[tuple[str, str], Counter],
+                          top_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(place_concepts, place_concepts_cut): at most `top_n` rows per place and method, and a line per tie
+    that crosses the cut."""
+    by_id = concepts.by_id()
+    rows, cuts = [], []
+    for method in METHODS:
+        rank = ranks(em, method)
+        tied = tied_mask(method_key(em, method), em.ranked)
+        score = em.delta if method == "logodds" else em.tfidf
+        for i in em.ordered_places():
+            place = em.places[i]
+            listed, crossing = split_at_cut(rank[i], top_n)
+            for j in np.flatnonzero(listed):
+                cid = em.vocab[j]
+                rows.append({
+                    "place": place, "method": method, "rank": int(rank[i, j]), "tied": bool(tied[i, j]),
+                    "concept": cid, "label": by_id[cid].label, "dimension": by_id[cid].dimension,
+                    "terms": _terms_cell(used.get((place, cid))), "count": int(em.counts[i, j]),
+                    "sentences": int(em.sentences[i, j]), "peak_sentence": int(em.peak_sentence[i, j]),
+                    "units": int(em.units_with[i, j]), "score": float(score[i, j]), "z": float(em.z[i, j]),
+                    "q": float(em.q[i, j]), "stability": float(em.stability[method][i, j]),
+                    "guardrail": guardrail_flags(bool(em.docs_per_place[i] == 1),
+                                                 bool(em.units_per_place[i] < em.min_units), int(em.counts[i, j]),
+                                                 float(em.expected[i, j]), em.min_count, em.min_expected),
+                })
+            cross = np.flatnonzero(crossing)
+            if cross.size:
+                r = int(rank[i, cross[0]])
+                members = sorted(em.vocab[j] for j in cross)
+                cuts.append({"place": place, "method": method, "rank": r, "tied_concepts": len(members),
+                             "line": cut_line([f"{by_id[c].label} ({c})" for c in members], r)})
+    table = pd.DataFrame(rows, columns=CONCEPT_TABLE_COLUMNS)
+    order = {p: k for k, p in enumerate(em.place_order)}
+    table = (table.assign(_p=table["place"].map(order)).sort_values(["_p", "method", "rank", "concept"], kind="stable")
+             .drop(columns="_p").reset_index(drop=True))
+    return table, pd.DataFrame(cuts, columns=CUT_COLUMNS)
