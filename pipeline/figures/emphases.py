@@ -24,9 +24,11 @@ _STRONG, _WEAK = "#2b5c8a", "#b8c4cf"
 
 
 def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, ncols: int = 5,
-                     glosses: dict[str, str] | None = None, entry: str = "term", noun: str = "词") -> Path:
+                     glosses: dict[str, str] | None = None, entry: str = "term", noun: str = "词",
+                     measure: str = "z") -> Path:
     """One panel per place: its top `top` entries (terms, or concepts with `entry="label"`) by log-odds z,
-    with bootstrap stability; never more than `top` bars, a tie across the cut named beneath the panel.
+    with bootstrap stability; never more than `top` bars, a tie across the cut named beneath the panel. Bars
+    show what the list ranks by: `measure="z"`, or `measure="score"` (the shrunk log-odds delta of a list ranked by it).
 
     Dark bars have q < 0.05, light bars do not; the number after each bar is
     the term's stability (share of resamples in which it stays in the top).
@@ -54,10 +56,10 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     nrows = math.ceil(len(places) / ncols)
     tallest = int(rows.groupby("place").size().max())  # at most `top`
     fig, axes = pyplot.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.28 * tallest * nrows + 1.2), squeeze=False)
-    x_max = float(np.nanmax(rows["z"].to_numpy(dtype=float)))
+    x_max = float(np.nanmax(rows[measure].to_numpy(dtype=float)))
     for ax, place in zip(axes.flat, places):
         part = rows[rows["place"] == place].sort_values("rank")
-        z = part["z"].to_numpy(dtype=float)
+        z = part[measure].to_numpy(dtype=float)
         positions = np.arange(len(part))[::-1]  # rank 1 at the top
         colours = [_STRONG if q < SIGNIFICANT_Q else _WEAK for q in part["q"].to_numpy(dtype=float)]
         ax.barh(positions, z, color=colours, height=0.75)
@@ -73,7 +75,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
         ax.set_title(place + (f"({'、'.join(caveats)})" if caveats else ""), fontsize=11)
         ax.set_xlim(min(0.0, float(np.nanmin(z))), x_max * 1.25 if x_max > 0 else 1.0)
         ax.axvline(0, color="#888888", linewidth=0.6)
-        ax.set_xlabel("z(加权对数几率)" + (f"\n{beneath[place]}" if place in beneath else ""), fontsize=9,
+        ax.set_xlabel(("z(加权对数几率)" if measure == "z" else "δ(加权对数几率,背景语料先验)") + (f"\n{beneath[place]}" if place in beneath else ""), fontsize=9,
                       wrap=True)
         ax.tick_params(axis="x", labelsize=8)
     for ax in list(axes.flat)[len(places):]:

@@ -160,7 +160,7 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
                                     out.figures / "place_terms_heatmap.png", glosses=glosses)
         figures.plot_top_logodds(produced["place_concepts"], out.figures / "place_concepts_logodds.png",
                                  top=params["figure_top"], glosses={c.label: c.gloss for c in concepts.concepts},
-                                 entry="label", noun="政策概念")
+                                 entry="label", noun="政策概念", measure="score")
 
 
 THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
