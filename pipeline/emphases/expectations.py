@@ -138,4 +138,6 @@ def generic_entries(stats: pd.DataFrame, key: str, top: int, background_document
                   "matches_expectation": e in expected_tokens.get(place, set()), "top": top}
                  for e, r in zip(listed[key], listed["rank_logodds"])]
     frame = pd.DataFrame(rows, columns=GENERIC_COLUMNS)
-    return frame.sort_values(["place", "rank", "entry"], kind="stable").reset_index(drop=True)
+    order = {p: k for k, p in enumerate(dict.fromkeys(stats["place"]))}  # the statistics' (manifest) place order
+    return (frame.assign(_p=frame["place"].map(order)).sort_values(["_p", "rank", "entry"], kind="stable")
+            .drop(columns="_p").reset_index(drop=True))
