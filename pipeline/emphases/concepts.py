@@ -36,20 +36,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from pipeline.common.errors import InputError
-from pipeline.emphases.ranking import cut_line, split_at_cut, tied_mask
-from pipeline.emphases.tables import METHODS, Emphases, compute_emphases, guardrail_flags, method_key, ranks
+from pipeline.emphases.tables import Emphases, compute_emphases, cut_table, emphases_table
 from pipeline.text.concepts import Concepts
 
-__all__ = ["CONCEPT_TABLE_COLUMNS", "CUT_COLUMNS", "concept_units", "load_background", "background_shares",
+__all__ = ["CONCEPT_TABLE_COLUMNS", "concept_units", "load_background", "background_shares",
            "Background", "compute_concept_emphases", "concept_terms_used", "place_concepts_tables"]
 
 CONCEPT_TABLE_COLUMNS = ["place", "method", "rank", "tied", "concept", "label", "dimension", "terms", "count",
                          "sentences", "peak_sentence", "units", "score", "z", "q", "stability", "guardrail"]
-CUT_COLUMNS = ["place", "method", "rank", "tied_concepts", "line"]
 BACKGROUND_COLUMNS = ["term", "count", "documents"]
 
 
@@ -144,38 +141,11 @@ def _terms_cell(counter: Counter | None) -> str:
 
 def place_concepts_tables(em: Emphases, concepts: Concepts, used: Mapping[tuple[str, str], Counter],
                           top_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(place_concepts, place_concepts_cut): at most `top_n` rows per place and method, and a line per tie
-    that crosses the cut."""
+    """(place_concepts, place_concepts_cut): the term tables' rows and cut lines (`emphases_table`, `cut_table`)
+    for concepts, each row with the concept's label and the terms the place wrote it with."""
     by_id = concepts.by_id()
-    rows, cuts = [], []
-    for method in METHODS:
-        rank = ranks(em, method)
-        tied = tied_mask(method_key(em, method), em.ranked)
-        score = em.delta if method == "logodds" else em.tfidf
-        for i in em.ordered_places():
-            place = em.places[i]
-            listed, crossing = split_at_cut(rank[i], top_n)
-            for j in np.flatnonzero(listed):
-                cid = em.vocab[j]
-                rows.append({
-                    "place": place, "method": method, "rank": int(rank[i, j]), "tied": bool(tied[i, j]),
-                    "concept": cid, "label": by_id[cid].label, "dimension": by_id[cid].dimension,
-                    "terms": _terms_cell(used.get((place, cid))), "count": int(em.counts[i, j]),
-                    "sentences": int(em.sentences[i, j]), "peak_sentence": int(em.peak_sentence[i, j]),
-                    "units": int(em.units_with[i, j]), "score": float(score[i, j]), "z": float(em.z[i, j]),
-                    "q": float(em.q[i, j]), "stability": float(em.stability[method][i, j]),
-                    "guardrail": guardrail_flags(bool(em.docs_per_place[i] == 1),
-                                                 bool(em.units_per_place[i] < em.min_units), int(em.counts[i, j]),
-                                                 float(em.expected[i, j]), em.min_count, em.min_expected),
-                })
-            cross = np.flatnonzero(crossing)
-            if cross.size:
-                r = int(rank[i, cross[0]])
-                members = sorted(em.vocab[j] for j in cross)
-                cuts.append({"place": place, "method": method, "rank": r, "tied_concepts": len(members),
-                             "line": cut_line([f"{by_id[c].label} ({c})" for c in members], r)})
-    table = pd.DataFrame(rows, columns=CONCEPT_TABLE_COLUMNS)
-    order = {p: k for k, p in enumerate(em.place_order)}
-    table = (table.assign(_p=table["place"].map(order)).sort_values(["_p", "method", "rank", "concept"], kind="stable")
-             .drop(columns="_p").reset_index(drop=True))
-    return table, pd.DataFrame(cuts, columns=CUT_COLUMNS)
+    table = emphases_table(em, top_n).rename(columns={"term": "concept", "category": "dimension"})
+    table["label"] = [by_id[c].label for c in table["concept"]]
+    table["terms"] = [_terms_cell(used.get((p, c))) for p, c in zip(table["place"], table["concept"])]
+    cut = cut_table(em, top_n, name=lambda c: f"{by_id[c].label} ({c})", count_column="tied_concepts")
+    return table[CONCEPT_TABLE_COLUMNS], cut

@@ -44,8 +44,9 @@ def _expected_tokens(hits: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
-                concepts: Concepts | None = None) -> dict[str, pd.DataFrame]:
-    """The term-level tables (the discovery view), each listed term with its concept where it has one."""
+                concepts: Concepts | None = None, concepts_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The term-level tables (the discovery view), each listed term with its concept where it has one; the
+    evidence lines cover the listed terms and the terms of the concepts in `concepts_table`, when given."""
     place_terms = tables.emphases_table(em, int(params["top_n"]))
     term_concept = concepts.term_concept if concepts is not None else {}
     place_terms.insert(place_terms.columns.get_loc("category") + 1, "concept",
@@ -58,7 +59,7 @@ def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params:
         "term_statistics": tables.term_statistics(em),
         "below_floor": tables.below_floor(em),
         "multiple_testing": tables.multiple_testing(em),
-        "kwic": kwic_for_tables(units, place_terms, None, concepts, int(params["kwic_window"])),
+        "kwic": kwic_for_tables(units, place_terms, concepts_table, concepts, int(params["kwic_window"])),
     }
 
 
@@ -78,11 +79,11 @@ def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Se
     background : the background corpus' counts (what counts as generic)
     expected_terms, expected_concepts : the blind expectation sets
     """
-    produced = term_tables(em, units, params, concepts)
-    place_terms, term_stats = produced["place_terms"], produced["term_statistics"]
     used = concept_terms_used(units, concepts.term_concept)
     place_concepts, concepts_cut = place_concepts_tables(em_concepts, concepts, used,
                                                          int(params["concepts"]["top_n"]))
+    produced = term_tables(em, units, params, concepts, place_concepts)
+    term_stats = produced["term_statistics"]
     concept_stats = tables.term_statistics(em_concepts).rename(columns={"term": "concept", "category": "dimension"})
     top = int(params["figure_top"])
     hits_terms = term_hits(expected_terms, term_stats, canonical, top)
@@ -103,5 +104,4 @@ def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Se
         "expectation_hits": hits,
         "expectation_summary": hit_summary(hits, list(em.place_order)),
         "generic_in_lists": generic,
-        "kwic": kwic_for_tables(units, place_terms, place_concepts, concepts, int(params["kwic_window"])),
     }

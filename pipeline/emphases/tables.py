@@ -74,7 +74,7 @@ parameters; the runner writes the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -195,9 +195,8 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
         min_units=int(params["min_units"]), logodds_key=rank_by)
 
 
-def guardrail_flags(one_article: bool, few_units: bool, count: int, expected: float, min_count: int,
-                    min_expected: float) -> str:
-    """The `guardrail` cell of a row: the flags described in this module's docstring, in their order."""
+def _guardrail(one_article: bool, few_units: bool, count: int, expected: float, min_count: int,
+               min_expected: float) -> str:
     flags = []
     if one_article:
         flags.append("one_article")
@@ -251,7 +250,7 @@ def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
                 "sentences": em.sentences[i, order].astype(np.int64),
                 "peak_sentence": em.peak_sentence[i, order].astype(np.int64),
                 "units": em.units_with[i, order].astype(np.int64),
-                "guardrail": [guardrail_flags(one_article, few_units, int(c), float(e), em.min_count, em.min_expected)
+                "guardrail": [_guardrail(one_article, few_units, int(c), float(e), em.min_count, em.min_expected)
                               for c, e in zip(em.counts[i, order], em.expected[i, order])],
             }))
     return _in_place_order(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS),
@@ -261,8 +260,10 @@ def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
 CUT_COLUMNS = ["place", "method", "rank", "tied_terms", "line"]
 
 
-def cut_table(em: Emphases, top_n: int) -> pd.DataFrame:
-    """One line per place and method whose top `top_n` a tie crosses: the tied terms the list leaves out."""
+def cut_table(em: Emphases, top_n: int, name: Callable[[str], str] | None = None,
+              count_column: str = "tied_terms") -> pd.DataFrame:
+    """One line per place and method whose top `top_n` a tie crosses: the tied entries the list leaves out,
+    in entry order, each written by `name` (the entry itself by default)."""
     rows = []
     for method in METHODS:
         rank = ranks(em, method)
@@ -271,9 +272,9 @@ def cut_table(em: Emphases, top_n: int) -> pd.DataFrame:
             if cross.size:
                 r = int(rank[i, cross[0]])
                 members = sorted(em.vocab[j] for j in cross)
-                rows.append({"place": em.places[i], "method": method, "rank": r, "tied_terms": len(members),
-                             "line": cut_line(members, r)})
-    return pd.DataFrame(rows, columns=CUT_COLUMNS)
+                rows.append({"place": em.places[i], "method": method, "rank": r, count_column: len(members),
+                             "line": cut_line([name(m) for m in members] if name else members, r)})
+    return pd.DataFrame(rows, columns=[count_column if c == "tied_terms" else c for c in CUT_COLUMNS])
 
 
 def _in_place_order(frame: pd.DataFrame, em: Emphases, then: list[str]) -> pd.DataFrame:

@@ -33,6 +33,8 @@ from pipeline.run.cache import StageCache, files_digest, input_files, run_finger
 from pipeline.run.params import study_params
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
+from pipeline.text.concepts import Concepts, load_concepts
+from pipeline.text.lexicon import category_map
 from pipeline.text.stage import Segmentation, segment_corpus
 
 log = logging.getLogger("pipeline")
@@ -98,15 +100,16 @@ def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, doc
                      out.tables / "dictionary_validation.csv")
 
 
-def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
-    """Document-term matrices, vocabulary, docvars and the dictionary for R (quanteda, stm)."""
+def load_concept_level(paths: Paths, seg: Segmentation) -> Concepts:
+    """The lexicon's concept level, checked against the lexicon the segmentation used (read once per run)."""
+    return load_concepts(paths.lexicon / "concepts.csv", paths.lexicon / "term_concepts.csv",
+                         category_map(seg.lexicon))
+
+
+def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concepts: Concepts) -> None:
+    """Document-term matrices, vocabulary, docvars and the dictionaries for R (quanteda, stm)."""
     from pipeline.report.exports import build_exports
 
-    from pipeline.text.concepts import load_concepts
-    from pipeline.text.lexicon import category_map
-
-    concepts = load_concepts(out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv",
-                             category_map(seg.lexicon))
     for name, content in build_exports(seg.units, documents, seg.lexicon, concepts).items():
         if isinstance(content, pd.DataFrame):
             io.write_csv(content, out.exports / name)
@@ -114,7 +117,7 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame) -> Non
             io.write_text(content, out.exports / name)
 
 
-def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
+def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: Concepts) -> None:
     """Emphases on terms (the discovery view) and on the lexicon's concepts (the primary list), with their
     evidence, the blind expectations and the generic language the lists hold."""
     from pipeline.emphases import tables as emphases
@@ -122,12 +125,9 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation) -> None:
     from pipeline.emphases.expectations import read_expectations
     from pipeline.emphases.stage import emphases_tables
     from pipeline.figures import emphases as figures
-    from pipeline.text.concepts import load_concepts
-    from pipeline.text.lexicon import canonical_map, category_map
+    from pipeline.text.lexicon import canonical_map
 
     params = state.params["emphases"]
-    concepts = load_concepts(out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv",
-                             category_map(seg.lexicon))
     background = load_background(out.background_counts)
 
     def compute():
@@ -170,7 +170,6 @@ SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics",
 
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
-    from pipeline.text.lexicon import category_map
     from pipeline.text.names import load_notation
     from pipeline.themes.labels import load_topic_labels
     from pipeline.themes.ldavis import write_ldavis_html
@@ -373,10 +372,11 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         write_segment_outputs(out, seg, params)
         documents = documents_table(state.documents, seg.doc_counts)
         io.write_csv(documents, out.tables / "documents.csv")
-        write_exports(out, seg, documents)
+        concepts = load_concept_level(paths, seg)
+        write_exports(out, seg, documents, concepts)
         write_dictionary_validation(paths, out, seg, documents)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
-        stage_emphases(out, state, seg)
+        stage_emphases(out, state, seg, concepts)
         stage_themes(paths, out, state, seg)
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.

@@ -13,8 +13,8 @@ from pipeline.common import io
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.common.errors import InputError
 from pipeline.corpus.stage import documents_table
-from pipeline.run.check import compare_trees
-from pipeline.run.runner import (StudyState, run_study, stage_corpus, stage_emphases, stage_segment,
+from pipeline.run.compare import compare_trees
+from pipeline.run.runner import (StudyState, load_concept_level, run_study, stage_corpus, stage_emphases, stage_segment,
                                  write_corpus_outputs, write_segment_outputs)
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_corpus_lexicon_and_emphasis_tables_match_the_committed_results(project_
     seg = stage_segment(paths, state)
     write_segment_outputs(out, seg, project_params)
     io.write_csv(documents_table(state.documents, seg.doc_counts), out.tables / "documents.csv")
-    stage_emphases(out, state, seg)
+    stage_emphases(out, state, seg, load_concept_level(paths, seg))
     produced = sorted(p.relative_to(out.results).as_posix() for p in out.results.rglob("*") if p.is_file())
     assert produced
     for name in produced:
