@@ -22,6 +22,11 @@ MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "d
 # Optional: the doc_id of an article this one deliberately repeats (a repost
 # kept on purpose); the near-duplicate check then lets the pair through.
 OPTIONAL_COLUMNS = ("duplicate_of",)
+# Optional too: what kind of text the article is, what occasion it was written
+# for, and who wrote it (when the manifest knows; otherwise the byline the
+# cleaning finds). Place is confounded with all three when a place has one
+# article, so the findings show them beside every place.
+DESCRIPTIVE_COLUMNS = ("genre", "occasion", "author")
 log = logging.getLogger("pipeline")
 LEVELS = ("province", "city", "county", "district", "township", "community")
 
@@ -40,6 +45,9 @@ class Document:
     codec: str
     raw_sha256: str
     duplicate_of: str = ""
+    genre: str = ""
+    occasion: str = ""
+    author: str = ""
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
@@ -60,7 +68,7 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
     if missing:
         raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}; its header must include "
                                + ",".join(MANIFEST_COLUMNS))
-    extra = [c for c in header if c not in MANIFEST_COLUMNS + OPTIONAL_COLUMNS]
+    extra = [c for c in header if c not in MANIFEST_COLUMNS + OPTIONAL_COLUMNS + DESCRIPTIVE_COLUMNS]
     if extra:
         log.warning("%s: column(s) %s are not used by the study and are ignored", path, ", ".join(map(repr, extra)))
     if not rows:
@@ -89,7 +97,8 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
     duplicates = sorted({f for f in files if files.count(f) > 1})
     if duplicates:
         raise InputError(path, f"file(s) listed twice: {', '.join(duplicates)}")
-    return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS + OPTIONAL_COLUMNS} for row in rows]
+    return [{c: (row.get(c) or "").strip() for c in MANIFEST_COLUMNS + OPTIONAL_COLUMNS + DESCRIPTIVE_COLUMNS}
+            for row in rows]
 
 
 def file_name_problem(name: str) -> str | None:

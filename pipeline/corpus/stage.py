@@ -109,7 +109,8 @@ def documents_table(documents: list[CleanDocument], extra: dict[str, dict[str, i
         row = {"doc_id": d.doc.doc_id, "place": d.doc.place, "level": d.doc.level,
                "province": d.doc.province, "source": d.doc.source,
                # The manifest's date wins; otherwise the date the removed chrome named.
-               "date": d.doc.date or meta.get("date", ""), "author": meta.get("author", ""),
+               "date": d.doc.date or meta.get("date", ""), "author": d.doc.author or meta.get("author", ""),
+               "genre": d.doc.genre, "occasion": d.doc.occasion,
                "file": d.doc.file, "codec": d.doc.codec, "script": d.script,
                "chars_raw": len(d.doc.text), "chars_clean": len(d.text),
                "changes": len(d.audit)}

@@ -165,30 +165,37 @@ def write_theme_figures(
 
 
 SEEDED_FIGURE = "themes_seeded_place_topics.png"
+SEEDED_UNSTABLE_FIGURE = "themes_seeded_place_topics_unstable.png"
 
 
-def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, quality: pd.DataFrame):
-    """Share of each seeded dimension's topic in each place, with 95% intervals; found dimensions marked."""
+def seeded_topic_label(row) -> str:
+    """A topic's label in the figures: its reader-facing title, its top words when the title is its dimension,
+    and where it lives when one place holds most of it (a row of findings_topics.csv)."""
+    words = "·".join(str(row["top_words"]).split("·")[:3])
+    label = f"{row['title']}: {words}" if row["named_from"] == "dimension" else str(row["title"])
+    return label + (f"  [one place: {row['home']}]" if str(row["one_place"]).lower() == "true" else "")
+
+
+def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, stable: bool = True):
+    """Share of each seeded topic in each place, with 95% intervals: the stable topics (the findings' figure)
+    or the others (the appendix's), labelled by `named` (findings_topics.csv)."""
     from matplotlib import pyplot as plt
 
     use_cjk_font()
     places = list(dict.fromkeys(seeded_place_topics["place"]))
-    fitted = quality.dropna(subset=["topic"]).astype({"topic": int}).set_index("topic")
-    numbers = sorted(seeded_place_topics["topic"].unique())
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(numbers) * max(1, len(places) / 4) + 1.5))
+    named = named.assign(_stable=named["stable"].astype(str).str.lower() == "true")
+    chosen = named[named["_stable"] == stable].set_index("topic")
+    numbers = sorted(int(t) for t in chosen.index if t in set(seeded_place_topics["topic"]))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * max(1, len(numbers)) * max(1, len(places) / 4) + 1.5))
     _place_share_points(ax, seeded_place_topics, places, numbers)
-
-    def label(t: int) -> str:
-        row = fitted.loc[t]
-        mark = "found" if str(row["found"]).lower() == "true" else "not stable" if row["dimension"] != "free" else "free"
-        return f"{t}. {row['dimension']} [{mark}, {row['stability']:.2f}]"
-
-    _finish_place_shares(fig, ax, [label(t) for t in numbers],
-                         "share of the place's modelled tokens (95% bootstrap interval)",
-                         "Keyword-assisted topics by place (one topic per seeded governance dimension)")
+    kind = "stable across seeds" if stable else "not stable across seeds (appendix)"
+    _finish_place_shares(fig, ax, [seeded_topic_label(chosen.loc[t]) for t in numbers],
+                         "share of the place's modelled tokens (95% interval, passages resampled)",
+                         f"Keyword-assisted topics {kind}, by place")
     return fig
 
 
-def write_seeded_figure(tables: dict, figures_dir: Path) -> Path:
-    return save_figure(figure_seeded_place_topics(tables["seeded_place_topics"], tables["seeded_topic_quality"]),
-                       Path(figures_dir) / SEEDED_FIGURE)
+def write_seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, figures_dir: Path) -> list[Path]:
+    """The stable topics' figure (the findings' lead figure) and the unstable topics' (an appendix figure)."""
+    return [save_figure(figure_seeded_place_topics(seeded_place_topics, named, stable), Path(figures_dir) / name)
+            for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))]

@@ -1,154 +1,125 @@
-"""The study's findings in a few sentences, written from the result tables.
+"""The study's findings, written from the findings tables: what a scholar reads first.
 
-The README's findings section and the report's abstract are both this text,
-so neither can drift from the tables: the runner writes it to
-`results/findings.md` and into the README between its findings markers, and a
-test checks that the README holds what the tables say.
+The README's findings section, `results/findings.md` and the report's first
+pages are all this text, so none can drift from the tables: the runner
+writes the findings tables (`pipeline/report/headline.py`) and this
+Markdown from them, and a test checks that every number it states is in a
+table.
 
-Each sentence is a pure function of the tables it names; a sentence whose
-table is missing (a stage turned off) is left out rather than guessed. Every
-comparison of a value with another or with a floor is made at `RANK_DIGITS`
-significant digits (`pipeline.common.numeric`), so that floating-point noise
-from another machine cannot change a sentence.
+The text is an abstract of at most six plain sentences, then one table per
+question (what each place stresses, what the places share, which dimension
+leads where), the articles' footing, and the definitions each claim uses,
+stated once. A section whose table is empty (a stage turned off) is left out
+rather than guessed.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
-from pipeline.common.numeric import rank_key
+from pipeline.report.headline import FindingsSettings, Headline
 
-FRAME = "governance_frame"
+__all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
+           "MAX_ABSTRACT_SENTENCES"]
+
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+MAX_ABSTRACT_SENTENCES = 6
+PLURAL = {"city": "cities", "county": "counties", "community": "communities"}
 Tables = Mapping[str, pd.DataFrame]
 
 
 def _join(items: Sequence[str]) -> str:
     items = list(items)
+    if not items:
+        return ""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def corpus_sentence(tables: Tables) -> str | None:
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _cell(value: object) -> str:
+    """A Markdown table cell: pipes would split the cell, line breaks the row."""
+    return str(value).replace("|", "｜").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _corpus(tables: Tables) -> str | None:
     docs = tables.get("documents")
     if docs is None or docs.empty:
         return None
-    places = list(dict.fromkeys(docs["place"]))
-    by_province = docs.drop_duplicates("place")["province"].value_counts()
-    biggest, count = by_province.index[0], int(by_province.iloc[0])
-    levels = ", ".join(f"{n} {level}" for level, n in docs.drop_duplicates("place")["level"].value_counts().items())
-    share = f"; {count} of the {len(places)} places are in {biggest}" if count > 1 else ""
-    return (f"The corpus is {len(docs)} article{'s' if len(docs) != 1 else ''} from {len(places)} places "
-            f"({levels}){share}, cut into {int(docs['units'].sum())} text units with "
-            f"{int(docs['tokens'].sum())} counted tokens, so every place-level contrast below is a contrast "
-            f"between {'one article' if len(docs) == len(places) else 'a few articles'} per place.")
+    places = docs.drop_duplicates("place")
+    levels = {level: [p for p, lv in zip(places["place"], places["level"]) if lv == level]
+              for level in dict.fromkeys(places["level"])}
+    listed = "; ".join(f"{'、'.join(names)} ({'a ' + level if len(names) == 1 else PLURAL.get(level, level + 's')})"
+                       for level, names in levels.items())
+    per = "one article per place" if len(docs) == len(places) else "a few articles per place"
+    biggest = places["province"].value_counts()
+    inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {biggest.index[0]}"
+              if int(biggest.iloc[0]) > 1 else "")
+    return (f"The study reads web articles on community governance (社区治理) from {len(places)} places, "
+            f"{per}: {listed}{inside}.")
 
 
-def _leads(part: pd.DataFrame, rate: str) -> pd.DataFrame:
-    """Each place's leading category: the highest rate at `RANK_DIGITS` digits, ties to the first category name."""
-    part = part.assign(_key=rank_key(part[rate].to_numpy()))
-    return part.sort_values(["_key", "category"], ascending=[False, True]).groupby("place", sort=False).head(1)
-
-
-def profile_sentence(tables: Tables) -> str | None:
-    """Which dimension (frame aside) each place mentions most, by the dictionary, and whether brands decide it."""
-    shares = tables.get("profile_shares")
-    changed = ""
-    if shares is not None and not shares.empty:
-        shares = shares[shares["category"] != FRAME]
-        leads, unit = _leads(shares[shares["variant"] == "all"], "share"), "share of sentences"
-        plain = _leads(shares[shares["variant"] == "without_flagged"], "share")
-        moved = [f"{place} ({a} → {b})" for place, a, b in
-                 zip(leads["place"], leads["category"], leads["place"].map(dict(zip(plain["place"], plain["category"]))))
-                 if isinstance(b, str) and a != b]
-        if moved:
-            changed = (f" Without local brand names and institutional self-references the lead changes in "
-                       f"{len(moved)} place{'s' if len(moved) != 1 else ''}: {_join(moved)}.")
-    else:
-        profile = tables.get("lexicon_profile")
-        if profile is None or profile.empty:
-            return None
-        leads, unit = _leads(profile[profile["category"] != FRAME], "per_10k"), "rate per 10,000 tokens"
-    counts = leads["category"].value_counts()
-    top, n = counts.index[0], int(counts.iloc[0])
-    others = [f"{place} ({category})" for place, category in zip(leads["place"], leads["category"]) if category != top]
-    rest = f"; the others lead with another: {_join(others)}" if others else ""
-    return (f"By the dictionary, the dimension mentioned most (frame terms aside, by {unit}) is {top} "
-            f"in {n} of {leads['place'].nunique()} places{rest}.{changed}")
-
-
-def seeded_sentence(tables: Tables, presence_floor: float = 0.05, shared_min_places: int = 4) -> str | None:
-    """What the keyword-assisted model finds: stable dimensions, and which are present in how many places."""
-    quality, shares = tables.get("seeded_topic_quality"), tables.get("seeded_place_topics")
-    if quality is None or shares is None or quality.empty:
+def _stresses(head: Headline) -> str | None:
+    c = head.concepts
+    if c.empty:
         return None
-    dims = quality[quality["dimension"] != "free"]
-    found = list(dims.loc[dims["found"].astype(str) == "True", "dimension"])
-    places = shares["place"].nunique()
-    need = min(shared_min_places, places)
-    present = shares[(shares["dimension"].isin(found)) & (rank_key(shares["ci_low"].to_numpy()) >= presence_floor)]
-    reach = present.groupby("dimension")["place"].nunique().reindex(found, fill_value=0)
-    shared = [d for d in found if reach[d] >= need]
-    specific = [f"{d} ({'、'.join(present.loc[present['dimension'] == d, 'place'])})" for d in found if 0 < reach[d] < need]
-    return (f"A keyword-assisted topic model with one topic per dimension finds {len(found)} of {len(dims)} "
-            f"dimensions as stable topics; counting a dimension as present in a place when the lower 95% bound "
-            f"of its share is at least {presence_floor:g}, "
-            + (f"{_join(shared)} {'is' if len(shared) == 1 else 'are'} shared by at least {need} places"
-               if shared else f"none is shared by {need} or more places")
-            + (f", and {_join(specific)} {'is' if len(specific) == 1 else 'are'} specific" if specific else "")
-            + _interval_caveat(shares) + ".")
+    first = c.groupby("place", sort=False).head(1)
+    listed = "; ".join(f"{r.place} {r.label} ({r.gloss})" for r in first.itertuples())
+    return (f"Counting each policy concept's terms together, against the other places and against what "
+            f"government work reports say anyway, each place stresses concepts of its own, first {listed}; "
+            f"each concept in the table below rests on {int(c['sentences'].min())} to {int(c['sentences'].max())} "
+            f"sentences of its article.")
 
 
-def _interval_caveat(shares: pd.DataFrame) -> str:
-    """Units resampled within one article give optimistic intervals; say so where the table used them."""
-    if "interval" not in shares.columns:
-        return ""
-    kinds = set(shares["interval"].dropna())
-    if kinds == {"units_optimistic"}:
-        return "; with one article per place these intervals are optimistic"
-    if "units_optimistic" in kinds:
-        return "; where a place has one article its interval is optimistic"
-    return ""
-
-
-def emphases_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:
-    """Each place's most distinctive terms by weighted log-odds that also hold up under the bootstrap."""
-    terms = tables.get("place_terms")
-    if terms is None or terms.empty:
+def _shared(head: Headline, settings: FindingsSettings) -> str | None:
+    s = head.shared
+    if s.empty:
         return None
-    stable = rank_key(terms["stability"].to_numpy()) >= min_stability
-    part = terms[(terms["method"] == "logodds") & stable].sort_values(["rank", "term"])
-    parts = []
-    for place, group in part.groupby("place", sort=False):
-        picked = list(group["term"].head(top))
-        parts.append(f"{place}: {'、'.join(picked)}")
-    if not parts:
+    need = min(settings.shared_min_places, int(s["places"].iloc[0]))
+    by_dictionary = s[s["dictionary_shared"].astype(bool)]
+    by_topics = s[s["topic_shared"].astype(bool)]
+    both = by_dictionary[by_dictionary["topic_shared"].astype(bool)]
+    if by_dictionary.empty and by_topics.empty:
+        return (f"No dimension is present in {need} or more places by either the dictionary or the topic model "
+                f"(present: at least {_pct(settings.presence_floor)} of a place's text at the lower end of the "
+                f"95% interval).")
+    text = (f"By the dictionary, {_join(list(by_dictionary['name'])) or 'no dimension'} "
+            f"{'is' if len(by_dictionary) == 1 else 'are'} present in at least {need} of the "
+            f"{int(s['places'].iloc[0])} places (in at least {_pct(settings.presence_floor)} of a place's sentences, "
+            f"at the lower end of the 95% interval)")
+    if len(both) == len(by_dictionary) == len(by_topics):
+        return text + "; the keyword-assisted topic model agrees."
+    confirmed = (f"confirms {_join(list(both['name']))}" if not both.empty else "confirms none of them")
+    return text + f"; the keyword-assisted topic model {confirmed} at the same floor, for the reasons the table gives."
+
+
+def _leads(head: Headline) -> str | None:
+    lead = head.leads[head.leads["verdict"] != "none"]
+    if lead.empty:
         return None
-    return (f"In the open vocabulary, distinctive terms that stay in a place's top list in at least "
-            f"{min_stability:.0%} of bootstrap resamples: {'; '.join(parts)}.")
+    counts = lead["verdict"].value_counts()
+    parts = [f"{int(counts.get(v, 0))} {w}" for v, w in (("clear", "clear"), ("narrow", "narrow"), ("tie", "tied"))
+             if counts.get(v, 0)]
+    firsts = lead["leads_with"].value_counts()
+    top, n = firsts.index[0], int(firsts.iloc[0])
+    where = f"in {n} of the {len(lead)} places" if n > 1 else "in one place"
+    tail = ("; a lead that is not clear says little about a place's profile"
+            if int(counts.get("clear", 0)) < len(lead) else "")
+    return (f"The dimension the most sentences mention (frame aside) is {top} {where}; of the {len(lead)} leads, "
+            f"{_join(parts)}{tail}.")
 
 
-def concept_sentence(tables: Tables, top: int = 3, min_stability: float = 0.6) -> str | None:
-    """Each place's leading policy concepts by weighted log-odds (background prior) that hold up under the
-    bootstrap and are used more there than elsewhere (z > 0): the study's primary list."""
-    concepts = tables.get("place_concepts")
-    if concepts is None or concepts.empty:
-        return None
-    keep = ((concepts["method"] == "logodds") & (rank_key(concepts["stability"].to_numpy()) >= min_stability)
-            & (rank_key(concepts["z"].to_numpy()) > 0))
-    part = concepts[keep].sort_values(["rank", "concept"])
-    parts = [f"{place}: {'、'.join(part.loc[part['place'] == place, 'label'].head(top))}"
-             for place in dict.fromkeys(concepts["place"]) if (part["place"] == place).any()]  # the table's place order
-    if not parts:
-        return None
-    return (f"Counting each policy concept's terms together and shrinking what every government work report says, "
-            f"the concepts each place stresses most (log-odds, in at least {min_stability:.0%} of bootstrap "
-            f"resamples): {'; '.join(parts)}.")
-
-
-def expectations_sentence(tables: Tables) -> str | None:
-    """How many blind expectations, written before the lists, the lists find."""
+def _expectations(tables: Tables) -> str | None:
     summary = tables.get("expectation_summary")
     if summary is None or summary.empty:
         return None
@@ -157,28 +128,111 @@ def expectations_sentence(tables: Tables) -> str | None:
              for name in ("concepts", "terms") if name in overall.index]
     if not parts:
         return None
-    return (f"Against a close reader's expectations written before any list was computed, the top 15 lists find "
-            f"{' and '.join(parts)}.")
+    return (f"A close reader's expectations, written before any list was computed, are met for "
+            f"{' and '.join(parts)} in the places' top lists.")
 
 
-def caveat_sentence(tables: Tables) -> str | None:
-    docs = tables.get("documents")
-    if docs is None or docs.empty or docs.groupby("place").size().max() > 1:
+def _caveat(head: Headline) -> str | None:
+    a = head.articles
+    if a.empty or a["place"].duplicated().any():
         return None
-    return ("With one article per place, intervals describe variation across an article's passages, not across "
-            "articles or authors; a place's emphasis is one author's emphasis in one text.")
+    genres = [g for g in dict.fromkeys(a["genre"]) if g != "unknown"]
+    kinds = f" ({_join(genres)})" if genres else ""
+    return (f"Each place is a single article, and genre, author and occasion change with the place{kinds}, so every "
+            f"contrast here is between texts: it shows what these authors stressed on these occasions, not what "
+            f"the places do.")
 
 
-SENTENCES: tuple[Callable[[Tables], str | None], ...] = (corpus_sentence, seeded_sentence, profile_sentence,
-                                                         concept_sentence, emphases_sentence, expectations_sentence,
-                                                         caveat_sentence)
+def abstract_sentences(head: Headline, tables: Tables, settings: FindingsSettings) -> list[str]:
+    """The abstract: at most `MAX_ABSTRACT_SENTENCES` plain sentences, one per question the study answers."""
+    made = [_corpus(tables), _stresses(head), _shared(head, settings), _leads(head), _expectations(tables),
+            _caveat(head)]
+    return [s for s in made if s][:MAX_ABSTRACT_SENTENCES]
 
 
-def findings_markdown(tables: Tables, sentences: Sequence[Callable[[Tables], str | None]] = SENTENCES,
-                      figure: str | None = None) -> str:
-    """The findings paragraph (and the key figure's Markdown, when given)."""
-    text = " ".join(s for s in (make(tables) for make in sentences) if s)
-    return (f"![{figure.rsplit('/', 1)[-1]}]({figure})\n\n" if figure else "") + text + "\n"
+def _concepts_section(head: Headline, settings: FindingsSettings) -> list[str]:
+    c = head.concepts
+    if c.empty:
+        return []
+    rows = [(r.place if r.place != prev else "", r.label, r.gloss, r.dimension, r.count, r.sentences,
+             _pct(r.stability), r.kwic) for r, prev in zip(c.itertuples(), [None, *c["place"][:-1]])]
+    return ["### What each place stresses", "",
+            f"The {settings.top_concepts} concepts each place stresses most (definitions below): uses of the "
+            f"concept's terms, the sentences they fall in, the share of resamples in which the concept stays in "
+            f"the place's top list, and its first use in context.", "",
+            _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "stable in", "in context"], rows),
+            ""]
+
+
+def _shared_section(head: Headline, settings: FindingsSettings, figure: str | None) -> list[str]:
+    s = head.shared
+    if s.empty:
+        return []
+    need = min(settings.shared_min_places, int(s["places"].iloc[0]))
+    shown = s[(s["dictionary_places"] >= need) | (s["topic_point_places"] >= need) | s["topic_shared"].astype(bool)]
+    total = int(s["places"].iloc[0])
+    rows = [(r.name, f"{r.dictionary_places} of {total}",
+             f"{r.topic_places} of {total}" if r.topic != "none" else "no topic",
+             f"{r.topic_point_places} of {total}" if r.topic != "none" else "", r.topic, r.why or ("both call it shared" if r.dictionary_shared else "neither calls it shared"))
+            for r in shown.itertuples()]
+    out = ["### What the places share", "",
+           f"Dimensions present in at least {need} places by either method, or whose topic share reaches the floor "
+           f"in as many (definitions below).", "",
+           _table(["dimension", "present by the dictionary", "present by the topics", "topic share at the floor",
+                   "topic", "why they differ"], rows), ""]
+    if figure:
+        out += [f"![Stable keyword-assisted topics by place]({figure})", "",
+                "*Figure.* The keyword-assisted topics that are stable across seeds, by place: a point is the "
+                "topic's share of the place's modelled tokens, its bar the 95% interval from resampling the "
+                "article's passages (optimistic with one article per place). A topic is named after its dimension "
+                "only when its top words are mostly that dimension's seeds, otherwise after its own top words; a "
+                "topic marked *one place* draws most of its share from one article. Unstable topics are in the "
+                "appendix figure `themes_seeded_place_topics_unstable.png`.", ""]
+    return out
+
+
+def _leads_section(head: Headline) -> list[str]:
+    lead = head.leads
+    if lead.empty:
+        return []
+    rows = [(r.place, r.leads_with, r.mentioning, r.runner_up, r.runner_up_mentioning, r.sentences, r.verdict)
+            for r in lead.itertuples()]
+    return ["### Which dimension leads in each place", "",
+            _table(["place", "leads with", "sentences", "runner-up", "its sentences", "of", "lead"], rows), ""]
+
+
+def _footing_section(head: Headline) -> list[str]:
+    a = head.articles
+    if a.empty:
+        return []
+    rows = [(r.place, r.genre, r.author, r.occasion, r.source, r.date) for r in a.itertuples()]
+    return ["### Footing: which article stands for each place", "",
+            _table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
+
+
+def _definitions(settings: FindingsSettings) -> list[str]:
+    floor = _pct(settings.presence_floor)
+    return ["### Definitions", "",
+            f"- **Stresses**: a concept's weighted log-odds in the place against all other places, shrunk towards "
+            f"its share of government work reports, is positive, and the concept stays in the place's top list "
+            f"in at least {_pct(settings.min_stability)} of bootstrap resamples of the article's passages.",
+            f"- **Present**: at least {floor} of a place's sentences mention the dimension (dictionary), or at least "
+            f"{floor} of its modelled tokens fall in the dimension's stable topic, at the lower end of the 95% "
+            f"interval. **Shared**: present in at least {settings.shared_min_places} places.",
+            "- **Leads**: the dimension the most sentences of the place mention, the frame aside; equal counts are a "
+            "**tie**. A lead is **clear** when its 95% interval lies wholly above the runner-up's, otherwise "
+            "**narrow**.",
+            "- **Intervals** resample passages within one article, so they describe one text's variation, not "
+            "variation across articles or authors.", ""]
+
+
+def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings, figure: str | None = None) -> str:
+    """The findings in Markdown: the abstract, a section per question, the footing and the definitions."""
+    abstract = abstract_sentences(head, tables, settings)
+    parts = [" ".join(abstract), ""] if abstract else []
+    parts += _concepts_section(head, settings) + _shared_section(head, settings, figure) + _leads_section(head)
+    parts += _footing_section(head) + (_definitions(settings) if abstract else [])
+    return "\n".join(parts).rstrip("\n") + "\n"
 
 
 def replace_section(document: str, section: str) -> str:

@@ -9,6 +9,7 @@ yields no diff.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import os
@@ -186,19 +187,53 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TITLE = "Community governance (社区治理) in five Chinese places: what the study finds"
 
 
-def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str],
-                      abstract: str | None = None) -> nbformat.NotebookNode:
-    """One notebook holding all of them, after the title, the abstract and a table of contents."""
-    head = [f"# {REPORT_TITLE}", ""]
-    if abstract:
-        head += ["## Abstract", "", abstract, ""]
-    head += ["## Contents", "", "Every notebook of the study, executed by `make results` against the tables in "
-             "`results/`; their code is in `notebooks/`.", ""]
-    head += [f"{i}. [{title}](#{_anchor(title)})" for i, title in enumerate(titles, start=1)]
+FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\((?:results/)?figures/([^)\s]+\.png)\)")
+
+
+def _attach_figures(markdown: str, results_dir: Path | None) -> tuple[str, dict]:
+    """Markdown whose figure links (results/figures/X.png) point at cell attachments, and the attachments,
+    so that the exported report carries its figures inside the page."""
+    attachments: dict = {}
+    if results_dir is None:
+        return markdown, attachments
+
+    def attach(match: re.Match) -> str:
+        path = results_dir / "figures" / match.group(2)
+        if not path.exists():
+            return match.group(0)
+        attachments[match.group(2)] = {"image/png": base64.b64encode(path.read_bytes()).decode("ascii")}
+        return f"![{match.group(1)}](attachment:{match.group(2)})"
+
+    return FIGURE_LINK.sub(attach, markdown), attachments
+
+
+def combined_notebook(notebooks: list[nbformat.NotebookNode], titles: list[str], findings: str | None = None,
+                      results_dir: Path | None = None) -> nbformat.NotebookNode:
+    """One notebook: the title and the findings first, then the contents, then every notebook as an appendix."""
+    # A notebook's own number ("3. Shared themes") gives way to its appendix number.
+    appendix = [f"Appendix {i}: {re.sub(r'^[0-9]+[.)] *', '', title)}" for i, title in enumerate(titles, start=1)]
     merged = nbformat.v4.new_notebook()
-    merged.cells.append(nbformat.v4.new_markdown_cell("\n".join(head)))
-    for nb in notebooks:
-        merged.cells.extend(copy.deepcopy(nb.cells))
+    if findings:
+        text, attachments = _attach_figures(f"# {REPORT_TITLE}\n\n## Findings\n\n{findings}", results_dir)
+        cell = nbformat.v4.new_markdown_cell(text)
+        if attachments:
+            cell["attachments"] = attachments
+        merged.cells.append(cell)
+    else:
+        merged.cells.append(nbformat.v4.new_markdown_cell(f"# {REPORT_TITLE}"))
+    contents = ["## Appendices", "", "The notebooks behind the findings, executed by `make results` against the "
+                "tables in `results/` (their code is in `notebooks/`): methods, cleaning, diagnostics, the "
+                "exploratory model and the validation.", ""]
+    contents += [f"{i}. [{title}](#{_anchor(title)})" for i, title in enumerate(appendix, start=1)]
+    merged.cells.append(nbformat.v4.new_markdown_cell("\n".join(contents)))
+    for nb, title in zip(notebooks, appendix):
+        cells = copy.deepcopy(nb.cells)
+        for cell in cells:
+            if cell.cell_type == "markdown" and cell.source.startswith("# "):
+                first, _, rest = cell.source.partition("\n")
+                cell.source = f"# {title}" + ("\n" + rest if rest else "")
+                break
+        merged.cells.extend(cells)
     for index, cell in enumerate(merged.cells):
         cell["id"] = f"cell-{index:04d}"
     merged.metadata = copy.deepcopy(notebooks[0].metadata) if notebooks else merged.metadata
@@ -236,11 +271,12 @@ def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
 
 
 def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path,
-                 kernels: int = 2, abstract: str | None = None) -> list[Path]:
-    """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report."""
+                 kernels: int = 2, findings: str | None = None) -> list[Path]:
+    """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report,
+    the findings (Markdown, figures from `results_dir`) first."""
     written = [notebooks_out / source.name for source in notebook_sources]
     executed = execute_notebooks(notebook_sources, written, results_dir, kernels)
     titles = [notebook_title(nb, source.stem) for nb, source in zip(executed, notebook_sources)]
     if executed:
-        export_html(combined_notebook(executed, titles, abstract), report_path)
+        export_html(combined_notebook(executed, titles, findings, results_dir), report_path)
     return written

@@ -1,33 +1,56 @@
-"""The reader-facing pages of a run: the findings text, the README's findings
-section, the codebook's generated terms, and the CJK font embedded in every
-HTML page of the results."""
+"""The reader-facing pages of a run: the findings text and tables, the README's findings section, the
+codebook's generated sections, and the CJK font embedded in every HTML page of the results."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipeline.common import io
+from pipeline.figures.themes import write_seeded_figures
+from pipeline.report.codebook import (CONCEPT_END, CONCEPT_START, concepts_markdown, read_terms,
+                                      terms_markdown)
+from pipeline.report.codebook import replace_section as replace_codebook_section
 from pipeline.report.findings import findings_markdown, replace_section, section_of
+from pipeline.report.fonts import embed_font
+from pipeline.report.headline import FindingsSettings, Headline, Names, build_headline
 from pipeline.report.results import read_table
 
-# The tables the findings sentences read, by name.
-FINDINGS_TABLES = ("documents", "lexicon_profile", "profile_shares", "place_terms", "place_concepts",
-                   "expectation_summary", "seeded_topic_quality", "seeded_place_topics")
+__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "findings_of", "write_findings", "publish_findings", "sync_readme",
+           "sync_codebook", "embed_fonts"]
+
+# The result tables the findings read, by name.
+FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "kwic", "expectation_summary",
+                   "seeded_topic_quality", "seeded_place_topics", "seeded_topics")
 KEY_FIGURE = "results/figures/themes_seeded_place_topics.png"
 
 
-def write_findings(tables_dir: Path, destination: Path, figure: str | None = KEY_FIGURE) -> str:
-    """Write the findings (from the tables in `tables_dir`) to `destination`; return them."""
+def findings_of(tables_dir: Path, names: Names, settings: FindingsSettings,
+                figure: str | None = KEY_FIGURE) -> tuple[Headline, str]:
+    """The findings tables and text from the result tables in `tables_dir` (those missing are left out)."""
     tables = {name: read_table(tables_dir / f"{name}.csv") for name in FINDINGS_TABLES
               if (tables_dir / f"{name}.csv").exists()}
-    text = findings_markdown(tables, figure=figure)
+    head = build_headline(tables, names, settings)
+    return head, findings_markdown(head, tables, settings, figure)
+
+
+def write_findings(tables_dir: Path, destination: Path, names: Names, settings: FindingsSettings,
+                   figure: str | None = KEY_FIGURE) -> tuple[Headline, str]:
+    """Write the findings tables beside the others in `tables_dir` and the text to `destination`."""
+    head, text = findings_of(tables_dir, names, settings, figure)
+    for name, table in head.tables().items():
+        io.write_csv(table, tables_dir / f"{name}.csv")
     io.write_text(text, destination)
+    return head, text
+
+
+def publish_findings(tables_dir: Path, destination: Path, figures_dir: Path, names: Names,
+                     settings: FindingsSettings) -> str:
+    """The findings tables and text, and the lead figures drawn from the topics as the findings name them
+    (stable topics, and the unstable ones for the appendix); returns the text."""
+    head, text = write_findings(tables_dir, destination, names, settings)
+    if (tables_dir / "seeded_place_topics.csv").exists() and not head.topics.empty:
+        write_seeded_figures(read_table(tables_dir / "seeded_place_topics.csv"), head.topics, figures_dir)
     return text
-
-
-def abstract_of(findings: str) -> str:
-    """The findings without the figure line: the report's abstract."""
-    return "\n".join(line for line in findings.splitlines() if not line.startswith("![")).strip()
 
 
 def sync_readme(readme: Path, findings: str) -> bool:
@@ -42,17 +65,14 @@ def sync_readme(readme: Path, findings: str) -> bool:
 def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
     """Regenerate the codebook's terms-by-dimension section from the lexicon, and its concepts-by-dimension
     section from `concepts.csv` and `term_concepts.csv` beside it; True when it changed."""
-    from pipeline.report.codebook import (CONCEPT_END, CONCEPT_START, concepts_markdown, read_terms, replace_section,
-                                          terms_markdown)
-
     document = codebook.read_text(encoding="utf-8")
     section = terms_markdown(read_terms(lexicon_csv.read_text(encoding="utf-8"), str(lexicon_csv)))
-    updated = replace_section(document, section, str(codebook))
+    updated = replace_codebook_section(document, section, str(codebook))
     concepts, members = lexicon_csv.with_name("concepts.csv"), lexicon_csv.with_name("term_concepts.csv")
     if concepts.exists() and members.exists():
-        updated = replace_section(updated, concepts_markdown(concepts.read_text(encoding="utf-8"),
-                                                             members.read_text(encoding="utf-8")),
-                                  str(codebook), CONCEPT_START, CONCEPT_END)
+        updated = replace_codebook_section(updated, concepts_markdown(concepts.read_text(encoding="utf-8"),
+                                                                      members.read_text(encoding="utf-8")),
+                                           str(codebook), CONCEPT_START, CONCEPT_END)
     if updated == document:
         return False
     io.write_text(updated, codebook)
@@ -61,8 +81,6 @@ def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
 
 def embed_fonts(results_dir: Path, font_path: Path) -> list[Path]:
     """Embed the CJK font subset into every HTML page directly under `results_dir`."""
-    from pipeline.report.fonts import embed_font
-
     pages = sorted(results_dir.glob("*.html"))
     for page in pages:
         io.write_text(embed_font(page.read_text(encoding="utf-8"), font_path), page)

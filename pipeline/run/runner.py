@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,13 +28,14 @@ from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path, term_glosses
-from pipeline.report.publish import abstract_of, embed_fonts, sync_codebook, sync_readme, write_findings
+from pipeline.report.headline import FindingsSettings, Names
+from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
-from pipeline.text.concepts import Concepts, load_concepts
+from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
 from pipeline.text.lexicon import category_map
 from pipeline.text.stage import Segmentation, segment_corpus
 
@@ -102,8 +104,9 @@ def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, doc
 
 def load_concept_level(paths: Paths, seg: Segmentation) -> Concepts:
     """The lexicon's concept level, checked against the lexicon the segmentation used (read once per run)."""
-    return load_concepts(paths.lexicon / "concepts.csv", paths.lexicon / "term_concepts.csv",
-                         category_map(seg.lexicon))
+    categories = category_map(seg.lexicon)
+    concepts = load_concepts(paths.lexicon / "concepts.csv", paths.lexicon / "term_concepts.csv", categories)
+    return replace(concepts, dimensions=load_dimensions(paths.lexicon / "dimensions.csv", categories.values()))
 
 
 def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concepts: Concepts) -> None:
@@ -219,11 +222,10 @@ def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict, glosses:
     from pipeline.figures import themes as figures_themes
 
     figures_themes.write_theme_figures(found, out.figures, params["min_stability"], glosses)
-    figures_themes.write_seeded_figure(seeded, out.figures)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
-    """Execute the notebooks against the new results and export the HTML report, the findings as its abstract."""
+    """Execute the notebooks against the new results and export the HTML report, the findings first."""
     from pipeline.report.notebooks import build_report
 
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
@@ -237,7 +239,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
             scratch = _scratch(paths, "report")
             try:
                 written = build_report(sources, scratch, out.results, scratch / "report.html",
-                                       state.params["report"].get("kernels", 1), abstract_of(findings))
+                                       state.params["report"].get("kernels", 1), findings)
                 return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -381,7 +383,9 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
-        stage_report(paths, out, state, executed_dir, write_findings(out.tables, out.results / "findings.md"))
+        findings = publish_findings(out.tables, out.results / "findings.md", out.figures,
+                                    Names.of(concepts), FindingsSettings.from_params(params))
+        stage_report(paths, out, state, executed_dir, findings)
         embed_fonts(out.results, cjk_font_path())
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
         # Checked again just before the swap: a file the user added to the

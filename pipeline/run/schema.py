@@ -133,6 +133,10 @@ SCHEMA: dict[str, Key] = {
     "themes.processes": COUNT,
     "report.execute_notebooks": Key("bool"),
     "report.kernels": Key("int", low=1, optional=True),
+    "report.findings.top_concepts": COUNT,
+    "report.findings.min_stability": Key("float", **PROB),
+    "report.findings.one_article_share": Key("float", low=0.5, high=1.0),
+    "report.findings.seeds_for_name": Key("int", low=0, high=10),
     "cache.max_mb": Key("float", low=0.0, optional=True),
     # The chrome classifier, near-duplicate check and name-safe garble rule;
     # the profile's intervals; the emphases' floors and evidence; the

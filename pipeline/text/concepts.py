@@ -10,6 +10,10 @@ all its evidence. Two data files hold the level, each checked on loading:
   to, a Chinese label, an English gloss and why its terms form one idea;
 * `lexicon/term_concepts.csv` (`term,concept`): one row for every term of
   `lexicon/governance_terms.csv`, naming its concept.
+
+A third, `lexicon/dimensions.csv` (`dimension,name,label,reason`), gives each
+dimension the English name and Chinese label a reader sees in the findings
+instead of its snake_case id.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from pipeline.common.errors import InputError
 
-__all__ = ["Concept", "Concepts", "load_concepts", "CONCEPT_COLUMNS", "TERM_CONCEPT_COLUMNS"]
+__all__ = ["Concept", "Concepts", "Dimension", "load_concepts", "load_dimensions", "CONCEPT_COLUMNS",
+           "TERM_CONCEPT_COLUMNS", "DIMENSION_COLUMNS"]
 
 CONCEPT_COLUMNS = ["concept", "dimension", "label", "gloss", "reason"]
+DIMENSION_COLUMNS = ["dimension", "name", "label", "reason"]
 TERM_CONCEPT_COLUMNS = ["term", "concept"]
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -41,11 +47,27 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class Dimension:
+    """How a reader sees one dimension: an English name and a Chinese label."""
+
+    dimension: str
+    name: str
+    label: str
+    reason: str
+
+    def readable(self) -> str:
+        """The name with its Chinese label, e.g. `rule of law (法治)`."""
+        return f"{self.name} ({self.label})"
+
+
+@dataclass(frozen=True)
 class Concepts:
-    """The concept level: the concepts in file order and the concept of every lexicon term."""
+    """The concept level: the concepts in file order, the concept of every lexicon term, and the readable
+    names of the dimensions (empty when no names file was given)."""
 
     concepts: tuple[Concept, ...]
     term_concept: Mapping[str, str] = field(repr=False)
+    dimensions: Mapping[str, Dimension] = field(default_factory=dict, repr=False)
 
     def by_id(self) -> dict[str, Concept]:
         return {c.concept: c for c in self.concepts}
@@ -143,3 +165,44 @@ def load_concepts(concepts_csv: Path, term_concepts_csv: Path, term_categories: 
         raise InputError(term_concepts_csv, problems)
     ordered = {t: term_concept[t] for t in term_categories}
     return Concepts(tuple(defined.values()), ordered)
+
+
+def load_dimensions(dimensions_csv: Path, dimensions: Iterable[str]) -> dict[str, Dimension]:
+    """Read `lexicon/dimensions.csv`: one readable name per dimension of the lexicon.
+
+    Parameters
+    ----------
+    dimensions_csv : Path
+        The names file.
+    dimensions : Iterable[str]
+        Every category of the lexicon; each needs a row, and no row may name another.
+
+    Returns
+    -------
+    dict[str, Dimension]
+        In the file's order.
+
+    Raises
+    ------
+    InputError
+        Naming the file and line of a duplicate, unknown or unnamed dimension, or the dimensions missing.
+    """
+    dimensions_csv, known = Path(dimensions_csv), list(dict.fromkeys(dimensions))
+    out: dict[str, Dimension] = {}
+    problems: list[str] = []
+    for line, row in _rows(dimensions_csv, DIMENSION_COLUMNS):
+        key = row["dimension"]
+        if key in out:
+            problems.append(f"line {line}: dimension {key} is named twice")
+        elif key not in known:
+            problems.append(f"line {line}: {key!r} is not a category of the lexicon")
+        elif not (row["name"] and row["label"] and row["reason"]):
+            problems.append(f"line {line}: dimension {key} needs a name, a label and a reason")
+        else:
+            out[key] = Dimension(**row)
+    missing = [d for d in known if d not in out]
+    if missing and not problems:
+        problems.append(f"no row for the lexicon's dimension(s) {', '.join(missing)}; add one with its name")
+    if problems:
+        raise InputError(dimensions_csv, problems)
+    return out

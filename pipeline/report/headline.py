@@ -1,0 +1,267 @@
+"""The findings' own tables: what each place stresses, what the places share, which dimension leads where,
+how the keyword-assisted topics are named, and each article's footing.
+
+Every claim of the findings is a row of one of these tables, computed here
+from the result tables the stages wrote, so that the prose (`findings.py`)
+only formats them. Each kind of claim has one definition, stated once in the
+findings' definitions and applied here:
+
+* a place **stresses** a concept when its weighted log-odds against the other
+  places (with the background prior) is positive and it stays in the place's
+  top list in at least `min_stability` of bootstrap resamples;
+* a dimension is **present** in a place when the lower end of the 95%
+  interval of its share is at least `presence_floor`, by the dictionary (share
+  of sentences) and by the topic model (share of modelled tokens) alike, and
+  **shared** when present in at least `shared_min_places` places;
+* a place's **lead** is the dimension the most sentences mention (frame
+  aside); equal counts are a tie, and a lead is **clear** only when its
+  interval lies wholly above the runner-up's, otherwise it is narrow.
+
+Comparisons with floors are made at `RANK_DIGITS` significant digits
+(`pipeline.common.numeric`), so float noise from another machine cannot move
+a claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pandas as pd
+
+from pipeline.common.numeric import rank_key
+from pipeline.text.concepts import Concepts, Dimension
+
+__all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "leading_concepts", "dimension_leads",
+           "shared_dimensions", "topic_names", "article_footing", "FRAME", "HEADLINE_TABLES"]
+
+FRAME = "governance_frame"
+HEADLINE_TABLES = ("findings_concepts", "findings_leads", "findings_shared", "findings_topics", "findings_articles")
+Tables = Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class FindingsSettings:
+    """The thresholds the findings' definitions name (from params.yaml: themes and report.findings)."""
+
+    presence_floor: float = 0.05
+    shared_min_places: int = 4
+    min_stability: float = 0.6
+    top_concepts: int = 3
+    one_article_share: float = 0.75
+    seeds_for_name: int = 5
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> "FindingsSettings":
+        """From the study's parameters: the themes' presence floor and shared count, report.findings' rest."""
+        return cls(presence_floor=float(params["themes"]["presence_floor"]),
+                   shared_min_places=int(params["themes"]["shared_min_places"]), **params["report"]["findings"])
+
+
+@dataclass(frozen=True)
+class Names:
+    """How a reader sees ids: dimensions by name and Chinese label, concepts by their English gloss."""
+
+    dimensions: Mapping[str, Dimension] = field(default_factory=dict)
+    glosses: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, concepts: Concepts) -> "Names":
+        """The names the lexicon's concept level carries."""
+        return cls(concepts.dimensions, {c.concept: c.gloss for c in concepts.concepts})
+
+    def dimension(self, key: str) -> str:
+        found = self.dimensions.get(key)
+        return found.readable() if found else key.replace("_", " ")
+
+    def short(self, key: str) -> str:
+        found = self.dimensions.get(key)
+        return found.name if found else key.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The findings' tables; each is empty when the tables it needs are missing."""
+
+    concepts: pd.DataFrame
+    leads: pd.DataFrame
+    shared: pd.DataFrame
+    topics: pd.DataFrame
+    articles: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return dict(zip(HEADLINE_TABLES, (self.concepts, self.leads, self.shared, self.topics, self.articles)))
+
+
+def _missing(*frames: pd.DataFrame | None) -> bool:
+    return any(f is None or f.empty for f in frames)
+
+
+def _kwic_line(kwic: pd.DataFrame | None, place: str, concept: str) -> str:
+    """The first keyword-in-context line of `concept` in `place` (reading order), the match in 【】."""
+    if kwic is None or kwic.empty or "concept" not in kwic.columns:
+        return ""
+    rows = kwic[(kwic["place"] == place) & (kwic["concept"] == concept)]
+    if rows.empty:
+        return ""
+    row = rows.iloc[0].fillna("")
+    return f"…{row['left']}【{row['match']}】{row['right']}…"
+
+
+def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | None, names: Names,
+                     settings: FindingsSettings) -> pd.DataFrame:
+    """Each place's `top_concepts` stressed concepts (see the module's definition), in rank order."""
+    columns = ["place", "rank", "concept", "label", "gloss", "dimension", "count", "sentences", "stability", "kwic"]
+    if _missing(place_concepts):
+        return pd.DataFrame(columns=columns)
+    c = place_concepts
+    keep = ((c["method"] == "logodds") & (rank_key(c["stability"].to_numpy()) >= settings.min_stability)
+            & (rank_key(c["z"].to_numpy()) > 0))
+    rows = []
+    for place in dict.fromkeys(c["place"]):
+        part = c[keep & (c["place"] == place)].sort_values(["rank", "concept"]).head(settings.top_concepts)
+        rows += [{"place": place, "rank": int(r["rank"]), "concept": r["concept"], "label": r["label"],
+                  "gloss": names.glosses.get(r["concept"], ""), "dimension": names.dimension(r["dimension"]),
+                  "count": int(r["count"]), "sentences": int(r["sentences"]), "stability": r["stability"],
+                  "kwic": _kwic_line(kwic, place, r["concept"])} for _, r in part.iterrows()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def dimension_leads(profile_shares: pd.DataFrame | None, names: Names) -> pd.DataFrame:
+    """Per place, the dimension the most sentences mention (frame aside), its runner-up and the verdict."""
+    columns = ["place", "sentences", "leads_with", "mentioning", "share", "runner_up", "runner_up_mentioning",
+               "runner_up_share", "verdict"]
+    if _missing(profile_shares):
+        return pd.DataFrame(columns=columns)
+    shares = profile_shares[(profile_shares["variant"] == "all") & (profile_shares["category"] != FRAME)]
+    rows = []
+    for place, part in shares.groupby("place", sort=False):
+        part = part.sort_values(["mentioning", "category"], ascending=[False, True])
+        top = int(part["mentioning"].iloc[0])
+        leaders, rest = part[part["mentioning"] == top], part[part["mentioning"] < top]
+        lead = leaders.iloc[0]
+        # The runner-up is the best dimension below the lead (below every tied one).
+        runner = rest.iloc[0] if not rest.empty else None
+        if top == 0:
+            verdict = "none"
+        elif len(leaders) > 1:
+            verdict = "tie"
+        elif runner is not None and rank_key([lead["ci_low"]])[0] > rank_key([runner["ci_high"]])[0]:
+            verdict = "clear"
+        else:
+            verdict = "narrow"
+        rows.append({"place": place, "sentences": int(lead["sentences"]),
+                     "leads_with": " = ".join(names.dimension(k) for k in leaders["category"]) if top else "",
+                     "mentioning": top, "share": lead["share"],
+                     "runner_up": names.dimension(runner["category"]) if runner is not None else "",
+                     "runner_up_mentioning": int(runner["mentioning"]) if runner is not None else 0,
+                     "runner_up_share": runner["share"] if runner is not None else 0.0,
+                     "verdict": verdict})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _present(frame: pd.DataFrame, column: str, floor: float) -> list[str]:
+    return list(frame.loc[rank_key(frame[column].to_numpy()) >= floor, "place"])
+
+
+def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame | None,
+                      place_topics: pd.DataFrame | None, names: Names, settings: FindingsSettings) -> pd.DataFrame:
+    """Per dimension (frame aside): where the dictionary and the topic model find it present, whether each
+    calls it shared, and why they differ."""
+    columns = ["dimension", "name", "places", "dictionary_places", "topic", "topic_places", "topic_point_places",
+               "dictionary_shared", "topic_shared", "verdict", "why"]
+    if _missing(profile_shares):
+        return pd.DataFrame(columns=columns)
+    shares = profile_shares[(profile_shares["variant"] == "all") & (profile_shares["category"] != FRAME)]
+    places = list(dict.fromkeys(shares["place"]))
+    need = min(settings.shared_min_places, len(places))
+    floor = settings.presence_floor
+    fitted = (quality.dropna(subset=["topic"]).set_index("dimension") if not _missing(quality)
+              else pd.DataFrame(columns=["found"]))
+    rows = []
+    for dimension in dict.fromkeys(shares["category"]):
+        by_dictionary = _present(shares[shares["category"] == dimension], "ci_low", floor)
+        if dimension in fitted.index and place_topics is not None and not place_topics.empty:
+            stable = str(fitted.loc[dimension, "found"]).lower() == "true"
+            topic = place_topics[place_topics["dimension"] == dimension]
+            point = _present(topic, "share", floor)
+            by_topic = _present(topic, "ci_low", floor) if stable else []
+            status = "stable" if stable else "unstable"
+        else:
+            point, by_topic, status = [], [], "none"
+        d_shared, t_shared = len(by_dictionary) >= need, len(by_topic) >= need
+        if d_shared == t_shared:
+            why = ""
+        elif d_shared and status == "none":
+            why = "no topic was seeded for it (too few lexicon tokens)"
+        elif d_shared and status == "unstable":
+            why = "its topic changes from seed to seed"
+        elif d_shared:
+            why = (f"the topic's share reaches the floor in {len(point)} places, its interval's lower end in "
+                   f"{len(by_topic)}")
+        else:
+            why = f"the dictionary's interval reaches the floor in {len(by_dictionary)} places"
+        verdict = ("shared by both" if d_shared and t_shared else "shared by the dictionary" if d_shared
+                   else "shared by the topics" if t_shared else "not shared")
+        rows.append({"dimension": dimension, "name": names.dimension(dimension), "places": len(places),
+                     "dictionary_places": len(by_dictionary), "topic": status, "topic_places": len(by_topic),
+                     "topic_point_places": len(point), "dictionary_shared": d_shared, "topic_shared": t_shared,
+                     "verdict": verdict, "why": why})
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["dictionary_places", "topic_places", "dimension"], ascending=[False, False, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def topic_names(quality: pd.DataFrame | None, topics: pd.DataFrame | None, place_topics: pd.DataFrame | None,
+                names: Names, settings: FindingsSettings) -> pd.DataFrame:
+    """Each seeded topic's reader-facing name, stability, top words, and whether it lives in one article.
+
+    A topic is named after its dimension when at least `seeds_for_name` of its
+    top ten words are the dimension's seeds; otherwise after its own top three
+    words, with the dimension it was seeded from in brackets. It lives in one
+    place when that place holds at least `one_article_share` of its summed
+    shares across places."""
+    columns = ["topic", "dimension", "title", "named_from", "stable", "stability", "top_words", "seeds_in_top10",
+               "home", "home_share", "one_place"]
+    if _missing(quality, topics, place_topics):
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for _, q in quality.dropna(subset=["topic"]).iterrows():
+        topic, dimension = int(q["topic"]), q["dimension"]
+        words = list(topics[topics["topic"] == topic].sort_values("rank")["term"].head(10))
+        shares = place_topics[place_topics["topic"] == topic]
+        total = float(shares["share"].sum())
+        home = shares.sort_values(["share", "place"], ascending=[False, True]).iloc[0] if total > 0 else None
+        home_share = float(home["share"]) / total if home is not None else 0.0
+        by_dimension = dimension != "free" and int(q["seeds_in_top10"]) >= settings.seeds_for_name
+        title = (names.short(dimension) if by_dimension
+                 else "·".join(words[:3]) + (f" (seeded: {names.short(dimension)})" if dimension != "free" else " (unseeded)"))
+        rows.append({"topic": topic, "dimension": dimension, "title": title,
+                     "named_from": "dimension" if by_dimension else "words",
+                     "stable": str(q["found"]).lower() == "true", "stability": q["stability"],
+                     "top_words": "·".join(words[:5]), "seeds_in_top10": int(q["seeds_in_top10"]),
+                     "home": home["place"] if home is not None else "", "home_share": home_share,
+                     "one_place": rank_key([home_share])[0] >= settings.one_article_share})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def article_footing(documents: pd.DataFrame | None) -> pd.DataFrame:
+    """Each place's article with its genre, author, occasion, source and date; blanks read "unknown"."""
+    columns = ["place", "doc_id", "genre", "author", "occasion", "source", "date"]
+    if _missing(documents):
+        return pd.DataFrame(columns=columns)
+    out = documents.reindex(columns=columns).astype(object)
+    blank = out.isna() | out.apply(lambda column: column.astype(str).str.strip() == "")
+    return out.mask(blank, "unknown")
+
+
+def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> Headline:
+    """Every findings table from the result tables (by name); what a table needs and lacks leaves it empty."""
+    return Headline(
+        concepts=leading_concepts(tables.get("place_concepts"), tables.get("kwic"), names, settings),
+        leads=dimension_leads(tables.get("profile_shares"), names),
+        shared=shared_dimensions(tables.get("profile_shares"), tables.get("seeded_topic_quality"),
+                                 tables.get("seeded_place_topics"), names, settings),
+        topics=topic_names(tables.get("seeded_topic_quality"), tables.get("seeded_topics"),
+                           tables.get("seeded_place_topics"), names, settings),
+        articles=article_footing(tables.get("documents")))
