@@ -65,7 +65,8 @@ def _corpus(tables: Tables) -> str | None:
     biggest = places["province"].value_counts()
     inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {biggest.index[0]}"
               if int(biggest.iloc[0]) > 1 else "")
-    return (f"The study reads web articles on community governance (社区治理) from {len(places)} places, "
+    return (f"The study reads web articles on community governance (社区治理) from {len(places)} "
+            f"place{'s' if len(places) != 1 else ''}, "
             f"{per}: {listed}{inside}.")
 
 

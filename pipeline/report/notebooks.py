@@ -20,6 +20,8 @@ from typing import Iterator, Sequence
 import nbformat
 
 from pipeline.report.results import RESULTS_ENV
+from pipeline.report.images import shrink_embedded_images
+from pipeline.report.tidy import tidy_tables
 
 # The kernel `make venv` registers inside .venv (and `make lab` uses), so that
 # the notebooks run in the study's own environment wherever they are opened.
@@ -264,6 +266,10 @@ def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
+    # What a scholar reads: no NaN or code names in its tables.
+    body = tidy_tables(body)
+    # Figures sized for the page (the notebooks keep them at full resolution).
+    body = shrink_embedded_images(body)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(body)

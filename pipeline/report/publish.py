@@ -14,9 +14,10 @@ from pipeline.report.findings import findings_markdown, replace_section, section
 from pipeline.report.fonts import embed_font
 from pipeline.report.headline import FindingsSettings, Headline, Names, build_headline
 from pipeline.report.results import read_table
+from pipeline.report.validation import replace_validation_section, validation_markdown
 
 __all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "findings_of", "write_findings", "publish_findings", "sync_readme",
-           "sync_codebook", "embed_fonts"]
+           "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
 FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "kwic", "expectation_summary",
@@ -76,6 +77,18 @@ def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
     if updated == document:
         return False
     io.write_text(updated, codebook)
+    return True
+
+
+def sync_validation(readme: Path, table_csv: Path, dimensions_csv: Path) -> bool:
+    """Regenerate the precision-and-recall table of `data/validation/README.md` from the run's validation
+    table, dimensions by the names in `dimensions_csv` (checked by the run); True when it changed."""
+    names = dict(zip(*read_table(dimensions_csv)[["dimension", "name"]].T.values)) if dimensions_csv.exists() else {}
+    document = readme.read_text(encoding="utf-8")
+    updated = replace_validation_section(document, validation_markdown(read_table(table_csv), names), str(readme))
+    if updated == document:
+        return False
+    io.write_text(updated, readme)
     return True
 
 

@@ -29,7 +29,7 @@ from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.headline import FindingsSettings, Names
-from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme
+from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme, sync_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
@@ -362,6 +362,10 @@ def _sync_documents(paths: Paths, target: Path) -> None:
     codebook = paths.lexicon / "CODEBOOK.md"
     if codebook.exists() and sync_codebook(paths.lexicon / "governance_terms.csv", codebook):
         log.info("lexicon/CODEBOOK.md: terms by dimension rewritten from the lexicon")
+    validation = paths.validation / "README.md"
+    if validation.exists() and (target / "tables" / "dictionary_validation.csv").exists() and sync_validation(
+            validation, target / "tables" / "dictionary_validation.csv", paths.lexicon / "dimensions.csv"):
+        log.info("data/validation/README.md: precision and recall rewritten from the new table")
 
 
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:

@@ -36,7 +36,9 @@ def topic_stability(runs: Sequence[Sequence[Sequence[str]]]) -> list[float]:
 
 
 def unit_agreement(units, theta: np.ndarray, topic_dims: Sequence[str], term_categories: dict[str, str]) -> pd.DataFrame:
-    """Per unit: the dominant seeded topic's dimension against the dictionary's most counted dimension(s)."""
+    """Per unit: the leading topic's dimension (a free topic included: hiding it would show a seeded topic
+    with a tiny share as the unit's lead) against the dictionary's most counted dimension(s); also the best
+    seeded topic and its share. A unit a free topic leads has no agreement to score."""
     seeded = [k for k, d in enumerate(topic_dims) if d != FREE]
     dims = [topic_dims[k] for k in seeded]
     rows = []
@@ -48,14 +50,15 @@ def unit_agreement(units, theta: np.ndarray, topic_dims: Sequence[str], term_cat
                 counts[cat] += 1
         best = max(counts.values()) if counts else 0
         top_dims = sorted(d for d, n in counts.items() if n == best) if best > 0 else []
-        sub = theta[i, seeded]
         # The first of the leading topics at RANK_DIGITS digits, so that noise cannot swap near-equal shares.
-        dominant = dims[int(np.argmax(rank_key(sub)))]
+        lead = int(np.argmax(rank_key(theta[i])))
+        sub = theta[i, seeded]
+        best_seeded = dims[int(np.argmax(rank_key(sub)))]
         rows.append({
-            "unit_id": unit["unit_id"], "place": unit["place"], "model_dimension": dominant,
-            "model_share": float(sub.max()), "dictionary_dimension": ";".join(top_dims),
-            "dictionary_terms": int(sum(counts.values())),
-            "agree": (dominant in top_dims) if top_dims else None,
+            "unit_id": unit["unit_id"], "place": unit["place"], "model_dimension": topic_dims[lead],
+            "model_share": float(theta[i, lead]), "seeded_dimension": best_seeded, "seeded_share": float(sub.max()),
+            "dictionary_dimension": ";".join(top_dims), "dictionary_terms": int(sum(counts.values())),
+            "agree": (topic_dims[lead] in top_dims) if top_dims and topic_dims[lead] != FREE else None,
         })
     return _round_frame(pd.DataFrame(rows))
 

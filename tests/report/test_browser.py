@@ -16,6 +16,7 @@ import pytest
 from pipeline.common.config import Paths
 from pipeline.report.fonts import FAMILY
 from pipeline.report.results import read_table
+from pipeline.report.tidy import CODE_NAME, MISSING
 
 RESULTS = Paths.at().results
 PAGES = sorted(RESULTS.glob("*.html"))
@@ -112,3 +113,42 @@ def test_ldavis_draws_one_circle_per_topic(browser, path, tmp_path):
     circles = page.evaluate("document.querySelectorAll('svg circle.dot').length")
     assert circles == topic_count(path.name)
     page.close()
+
+
+# A screen as the report's readers were measured on it: 1280 by 1800 pixels.
+SCREEN = {"width": 1280, "height": 1800}
+LAYOUT = """() => {
+  const top = el => el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null;
+  const heading = [...document.querySelectorAll('h3')].find(h => h.textContent.startsWith('What each place stresses'));
+  let table = heading;
+  while (table && table.tagName !== 'TABLE') { table = table.nextElementSibling || (table.parentElement &&
+      table.parentElement.nextElementSibling); if (table && table.querySelector && table.tagName !== 'TABLE')
+      table = table.querySelector('table') || table; }
+  const appendix = [...document.querySelectorAll('h1')].find(h => h.textContent.startsWith('Appendix'));
+  const cells = [...document.querySelectorAll('td, th')].map(c => c.textContent.trim());
+  return {heading: top(heading), table: table ? top(table) : null,
+          tableEnd: table ? top(table) + Math.round(table.getBoundingClientRect().height) : null,
+          appendix: top(appendix), cells: cells};
+}"""
+
+
+@pytest.fixture(scope="module")
+def report_layout(browser):
+    page = browser.new_page(viewport=SCREEN)
+    page.goto((RESULTS / "report.html").resolve().as_uri(), wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    layout = page.evaluate(LAYOUT)
+    page.close()
+    return layout
+
+
+def test_the_findings_table_and_the_first_appendix_are_within_three_screens(report_layout):
+    """A reader sees what each place stresses on the first screens, and reaches the appendices in three."""
+    assert report_layout["table"] is not None, "the report has no table under 'What each place stresses'"
+    assert report_layout["tableEnd"] <= 3 * SCREEN["height"], report_layout
+    assert report_layout["appendix"] is not None and report_layout["appendix"] <= 3 * SCREEN["height"], report_layout
+
+
+def test_no_rendered_table_shows_nan_none_or_a_code_name(report_layout):
+    shown = [c for c in report_layout["cells"] if c in MISSING or CODE_NAME.search(c)]
+    assert report_layout["cells"] and not shown, f"cells a reader should not see: {shown[:10]}"
