@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.common.numeric import rank_key
 from pipeline.report.headline import FindingsSettings, Headline
 
 __all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
@@ -38,7 +39,9 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{value:.0%}"
+    """A share as a whole percentage, read at `RANK_DIGITS` significant digits first, so that noise in the
+    last digits of a table (another machine's BLAS) cannot move it across a rounding edge (0.605)."""
+    return f"{float(rank_key(value)):.0%}"
 
 
 def _cell(value: object) -> str:

@@ -15,14 +15,24 @@ from pipeline.report.fonts import embed_font
 from pipeline.report.headline import FindingsSettings, Headline, Names, build_headline
 from pipeline.report.results import read_table
 from pipeline.report.validation import replace_validation_section, validation_markdown
+from pipeline.text.concepts import load_concepts, load_dimensions
+from pipeline.text.lexicon import category_map, load_lexicon
 
-__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "findings_of", "write_findings", "publish_findings", "sync_readme",
+__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "publish_findings", "sync_readme",
            "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
 FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "kwic", "expectation_summary",
                    "seeded_topic_quality", "seeded_place_topics", "seeded_topics")
 KEY_FIGURE = "results/figures/themes_seeded_place_topics.png"
+
+
+def lexicon_names(lexicon_dir: Path) -> Names:
+    """The readable names of a lexicon folder's dimensions and concepts, each file checked on loading."""
+    categories = category_map(load_lexicon(lexicon_dir / "governance_terms.csv"))
+    concepts = load_concepts(lexicon_dir / "concepts.csv", lexicon_dir / "term_concepts.csv", categories)
+    return Names(load_dimensions(lexicon_dir / "dimensions.csv", categories.values()),
+                 {c.concept: c.gloss for c in concepts.concepts})
 
 
 def findings_of(tables_dir: Path, names: Names, settings: FindingsSettings,

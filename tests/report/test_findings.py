@@ -17,21 +17,12 @@ from pipeline.report.findings import (
     section_of,
 )
 from pipeline.report.headline import FindingsSettings, Names, build_headline
-from pipeline.report.publish import FINDINGS_TABLES, findings_of
+from pipeline.report.publish import FINDINGS_TABLES, findings_of, lexicon_names
 from pipeline.report.results import read_table
 from pipeline.run.params import load_params
-from pipeline.text.concepts import load_concepts, load_dimensions
-from pipeline.text.lexicon import category_map, load_lexicon
 
 LEXICON = PROJECT_ROOT / "lexicon"
 CODE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
-
-
-def project_names() -> Names:
-    categories = category_map(load_lexicon(LEXICON / "governance_terms.csv"))
-    concepts = load_concepts(LEXICON / "concepts.csv", LEXICON / "term_concepts.csv", categories)
-    return Names(load_dimensions(LEXICON / "dimensions.csv", categories.values()),
-                 {c.concept: c.gloss for c in concepts.concepts})
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +30,7 @@ def committed():
     """The findings the writer makes of the committed tables, with the project's names and parameters."""
     settings = FindingsSettings.from_params(load_params(PROJECT_ROOT / "params.yaml"))
     tables = {name: read_table(Paths.at().tables / f"{name}.csv") for name in FINDINGS_TABLES}
-    head, text = findings_of(Paths.at().tables, project_names(), settings)
+    head, text = findings_of(Paths.at().tables, lexicon_names(LEXICON), settings)
     return head, text, tables, settings
 
 

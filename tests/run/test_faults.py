@@ -125,11 +125,11 @@ def test_file_outside_data_raw_is_refused_as_not_a_plain_name(project, capsys, n
 
 def test_extra_manifest_columns_are_reported(project, capsys, caplog):
     lines = project.manifest_csv.read_text(encoding="utf-8").splitlines()
-    lines = [lines[0] + ",author"] + [line + ",someone" for line in lines[1:]]
+    lines = [lines[0] + ",editor"] + [line + ",someone" for line in lines[1:]]
     project.manifest_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     project.raw.joinpath(".stop").write_text("x")
     one_error(capsys, project, ".stop is hidden")
-    assert "'author' are not used by the study" in caplog.text
+    assert "'editor' are not used by the study" in caplog.text
 
 
 @pytest.mark.parametrize("make,needle", [

@@ -27,19 +27,16 @@ test reads the tables and the findings, for every place:
     sentences in its place;
 (c) seeded_place_topics.csv: the planted dimension's topic has its largest
     share in its place; seeded_topic_quality.csv: that dimension is found
-    (stable across seeds); and it is "specific" in the findings' sense
-    (pipeline/report/findings.py, seeded_sentence), here in the strictest
+    (stable across seeds); and it is specific, here in the strictest
     form: present (lower 95% bound of its share >= themes.presence_floor) in
     its own place and in no other. (topic_roles.csv, the other table with a
     "specific" role, describes the exploratory LDA, whose topics are not tied
     to dimensions; it is not asserted.)
-(d) findings.md names the planted term in the place's distinctive-terms list
-    ("<place>: <planted term>、...") and the planted dimension for the place:
-    in the seeded sentence as "<dimension> (<place>)", and in the profile
-    sentence as "<place> (<dimension>)" -- except for the one dimension the
-    profile sentence names as the most common lead, which it writes without
-    its places ("... is <dimension> in 1 of 6 places"); for that place the
-    test checks that form instead.
+(d) findings.md shows the planted term's concept as the first concept the
+    place stresses (findings_concepts.csv and its row of the findings' table),
+    and the planted dimension as the place's clear lead (findings_leads.csv
+    and its row of the findings' leads table, by the dimension's readable
+    name).
 
 `planted_corpus(drop=PLACE)` writes the same corpus with PLACE's planted term
 replaced by a neutral word (干部) in its articles: the test must then fail.
@@ -50,7 +47,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +55,7 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT
+from pipeline.report.publish import lexicon_names
 from pipeline.run.runner import run_study
 from tests.conftest import copy_project_inputs
 from tests.run.test_end_to_end import quick_params
@@ -306,7 +303,7 @@ def planted_run(tmp_path_factory):
     run_study(paths, params, paths.params, results_dir=results, notebooks_dir=root / "notebooks", use_cache=False)
     tables = {name: pd.read_csv(results / "tables" / f"{name}.csv", keep_default_na=False)
               for name in ("place_terms", "place_concepts", "profile_shares", "seeded_place_topics",
-                           "seeded_topic_quality")}
+                           "seeded_topic_quality", "findings_concepts", "findings_leads")}
     lines = (results / "corpus" / "units.jsonl").read_text(encoding="utf-8").splitlines()
     units = [json.loads(line) for line in lines]
     return params, tables, units, (results / "findings.md").read_text(encoding="utf-8")
@@ -337,8 +334,8 @@ def test_the_planted_study_finds_every_place_s_planted_term_and_dimension(plante
     quality = tables["seeded_topic_quality"]
     floor = float(params["themes"]["presence_floor"])
     need = min(int(params["themes"]["shared_min_places"]), len(places))
-    most_common_lead = re.search(r"by share of sentences\) is (\w+) in (\d+) of (\d+) places", findings)
-    assert most_common_lead, findings
+    names = lexicon_names(PROJECT_ROOT / "lexicon")
+    stressed, leads = tables["findings_concepts"], tables["findings_leads"].set_index("place")
 
     for plant in PLANTS:
         place, term, dim = plant.place, plant.term, plant.dimension
@@ -365,10 +362,10 @@ def test_the_planted_study_finds_every_place_s_planted_term_and_dimension(plante
         assert topic.sort_values("share", ascending=False)["place"].iloc[0] == place, (dim, topic)
         present = set(topic.loc[topic["ci_low"].astype(float) >= floor, "place"])
         assert present == {place} and len(present) < need, (dim, present, topic[["place", "share", "ci_low"]])
-        # (d) the findings name the term for the place, and the dimension for the place
-        assert re.search(rf"{place}: {term}(、|;|\.)", findings), (place, term, findings)
-        assert f"{dim} ({place})" in findings, (dim, findings)
-        if most_common_lead.group(1) == dim:
-            assert most_common_lead.group(2) == "1", findings
-        else:
-            assert f"{place} ({dim})" in findings, (place, dim, findings)
+        # (d) the findings show the term's concept first for the place, and the dimension as its clear lead
+        first = stressed[stressed["place"] == place].iloc[0]
+        assert first["concept"] == lead["concept"].iloc[0], (place, stressed[stressed["place"] == place])
+        assert f"| {place} | {first['label']} |" in findings, (place, first["label"], findings)
+        assert (leads.loc[place, "leads_with"], leads.loc[place, "verdict"]) == (names.dimension(dim), "clear"), \
+            (place, leads.loc[place])
+        assert f"| {place} | {names.dimension(dim)} |" in findings, (place, dim, findings)

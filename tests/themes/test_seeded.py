@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT
-from pipeline.figures.themes import SEEDED_FIGURE, figure_seeded_place_topics, write_seeded_figure
+from pipeline.figures.themes import (SEEDED_FIGURE, SEEDED_UNSTABLE_FIGURE, figure_seeded_place_topics,
+                                     write_seeded_figures)
 from pipeline.themes.group_prevalence import covariate_shares, group_shares
 from pipeline.themes.seeded import FREE, SeededParams, choose_seeds, dimensions, free_topic_count, seeded_prior
 from pipeline.themes.seeded_tables import run_seeded, topic_stability
@@ -198,52 +199,68 @@ FIGURE_SHARES = pd.DataFrame([
     {"place": "乙市", "topic": 2, "dimension": "social_forces", "share": 0.70, "ci_low": 0.40, "ci_high": 0.75},
     {"place": "乙市", "topic": 3, "dimension": FREE, "share": 0.10, "ci_low": 0.02, "ci_high": 0.12},
 ])
-FIGURE_QUALITY = pd.DataFrame({"topic": [1, 2, 3, None],
-                               "dimension": ["digital_governance", "social_forces", FREE, "moral_governance"],
-                               "stability": [0.8, 0.41, 0.5, float("nan")],
-                               "found": [True, False, False, False]})
+FIGURE_NAMED = pd.DataFrame({"topic": [1, 2, 3],
+                             "dimension": ["digital_governance", "social_forces", FREE],
+                             "title": ["digital governance", "社会组织·项目·培育 (seeded: social forces)",
+                                       "基层·平台·服务 (unseeded)"],
+                             "named_from": ["dimension", "words", "words"],
+                             "stable": [True, True, False], "top_words": ["智慧社区·数据·智能·服务", "社会组织·项目·培育",
+                                                                          "基层·平台·服务"],
+                             "home": ["甲市", "乙市", "甲市"], "one_place": [False, True, False]})
 
 
-def test_seeded_figure_draws_each_share_and_interval_on_its_topics_row():
-    """What the seeded figure shows, read back from its matplotlib objects.
+def _drawn(ax) -> dict:
+    drawn = {}
+    for container in ax.containers:
+        point_line = container.lines[0]
+        segments = container.lines[2][0].get_segments()
+        for x, y, segment in zip(point_line.get_xdata(), point_line.get_ydata(), segments):
+            (x0, y0), (x1, y1) = segment
+            assert y0 == y1 == y
+            drawn[(container.get_label(), round(float(y), 6))] = (round(float(x), 6), round(float(min(x0, x1)), 6),
+                                                                   round(float(max(x0, x1)), 6))
+    return drawn
 
-    Topic 1 is the top row (y = 2), topic 3 the bottom (y = 0); with two places
-    甲市 sits 0.3 above its row and 乙市 0.3 below. Every point is at its share
-    and its bar runs from ci_low to ci_high, so a bar mirrored about the share,
-    a point on another topic's row or a wrong found/not-stable mark fails.
+
+def test_seeded_figure_draws_the_stable_topics_each_share_and_interval_on_its_row():
+    """What the findings' figure shows, read back from its matplotlib objects.
+
+    Only the stable topics 1 and 2 are drawn, topic 1 on the top row (y = 1);
+    with two places 甲市 sits 0.3 above its row and 乙市 0.3 below. Every point
+    is at its share and its bar runs from ci_low to ci_high. A topic named from
+    its dimension shows its top words; one named from its words shows that name
+    and, when one place holds it, the place. A bar mirrored about the share, an
+    unstable topic drawn, or a label without its words fails.
     """
-    fig = figure_seeded_place_topics(FIGURE_SHARES, FIGURE_QUALITY)
+    from matplotlib import pyplot  # after the figures module set the Agg backend
+
+    fig = figure_seeded_place_topics(FIGURE_SHARES, FIGURE_NAMED, stable=True)
     try:
         ax = fig.axes[0]
         labels = {round(y, 6): text.get_text() for y, text in zip(ax.get_yticks(), ax.get_yticklabels())}
-        assert labels == {2: "1. digital_governance [found, 0.80]", 1: "2. social_forces [not stable, 0.41]",
-                          0: f"3. {FREE} [free, 0.50]"}
+        assert labels == {1: "digital governance: 智慧社区·数据·智能",
+                          0: "社会组织·项目·培育 (seeded: social forces)  [one place: 乙市]"}
         assert ax.get_xlim()[0] == 0
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["甲市", "乙市"]
-        drawn = {}
-        for container in ax.containers:
-            point_line = container.lines[0]
-            segments = container.lines[2][0].get_segments()
-            for x, y, segment in zip(point_line.get_xdata(), point_line.get_ydata(), segments):
-                (x0, y0), (x1, y1) = segment
-                assert y0 == y1 == y
-                drawn[(container.get_label(), round(float(y), 6))] = (round(float(x), 6),
-                                                                       round(float(min(x0, x1)), 6),
-                                                                       round(float(max(x0, x1)), 6))
-        expected = {("甲市", 2.3): (0.60, 0.20, 0.65), ("甲市", 1.3): (0.30, 0.25, 0.50), ("甲市", 0.3): (0.10, 0.05, 0.40),
-                    ("乙市", 1.7): (0.20, 0.15, 0.45), ("乙市", 0.7): (0.70, 0.40, 0.75), ("乙市", -0.3): (0.10, 0.02, 0.12)}
-        assert drawn == expected
+        assert _drawn(ax) == {("甲市", 1.3): (0.60, 0.20, 0.65), ("甲市", 0.3): (0.30, 0.25, 0.50),
+                              ("乙市", 0.7): (0.20, 0.15, 0.45), ("乙市", -0.3): (0.70, 0.40, 0.75)}
     finally:
-        from matplotlib import pyplot  # imported after the figure set the Agg backend, as the figures module does
-
+        pyplot.close(fig)
+    fig = figure_seeded_place_topics(FIGURE_SHARES, FIGURE_NAMED, stable=False)
+    try:
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["基层·平台·服务 (unseeded)"]
+        assert _drawn(ax) == {("甲市", 0.3): (0.10, 0.05, 0.40), ("乙市", -0.3): (0.10, 0.02, 0.12)}
+    finally:
         pyplot.close(fig)
 
 
-def test_seeded_figure_is_saved_as_a_png_under_its_name(tmp_path):
-    """The runner's entry point writes the figure the README shows, under the name the README links."""
-    path = write_seeded_figure({"seeded_place_topics": FIGURE_SHARES, "seeded_topic_quality": FIGURE_QUALITY}, tmp_path)
-    assert path == tmp_path / SEEDED_FIGURE == tmp_path / "themes_seeded_place_topics.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_seeded_figures_are_saved_as_pngs_under_their_names(tmp_path):
+    """The findings link the stable topics' figure, the appendix the unstable ones'."""
+    paths = write_seeded_figures(FIGURE_SHARES, FIGURE_NAMED, tmp_path)
+    assert paths == [tmp_path / SEEDED_FIGURE, tmp_path / SEEDED_UNSTABLE_FIGURE]
+    assert SEEDED_FIGURE == "themes_seeded_place_topics.png"
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
 def test_no_keyword_above_the_floor_stops_with_a_clear_error(theme_params):
