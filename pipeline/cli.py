@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, epilog=EXIT_CODES,
                                      formatter_class=formatter)
     _global_options(parser, top=True)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,check,bench,kwic}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,check,bench,kwic,validate}")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text, epilog=EXIT_CODES, formatter_class=formatter)
@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
     from pipeline.emphases.kwic import add_parser as add_kwic_parser
     add_kwic_parser(commands)
+    validate = command("validate", "the validation kit: draw a coding sheet, or score the coders' sheets")
+    validate.add_argument("action", choices=("sheet", "score"), help="sheet: draw a sample and write the coders' "
+                          "files; score: agreement and the dictionary's scores from the coders' sheets")
+    validate.add_argument("--dir", type=Path, default=Path("data/validation/round2"),
+                          help="the sheet's folder (default: data/validation/round2)")
+    validate.add_argument("--heldout", type=Path, action="append", default=[],
+                          help="a folder of held-out pages (sources.csv, labels/); repeat for several")
+    validate.add_argument("--study", type=int, default=160, help="sentences from the study's articles")
+    validate.add_argument("--heldout-sentences", type=int, default=170, help="sentences from held-out pages")
+    validate.add_argument("--random-share", type=float, default=0.3, help="share drawn uniformly at random")
+    validate.add_argument("--seed", type=int, default=20261207, help="seed of the draw")
     return parser
 
 
@@ -112,6 +123,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             terms = concept_terms(paths.lexicon, args.term)
         run_kwic(paths.units_jsonl, args.term, args.place, args.window, terms=terms)
         return 0
+    if args.command == "validate":  # reads the results and the lexicon; writes only its own folder
+        return _validate(paths.root, args)
     params = load_params(params_file)  # every parameter checked before anything else
     params = with_scheduler(params, getattr(args, "scheduler", None))
     results = args.results.resolve() if getattr(args, "results", None) else paths.results
@@ -129,6 +142,41 @@ def _dispatch(args: argparse.Namespace) -> int:
         from pipeline.run.runner import run_study
 
         run_study(paths, params, params_file, results, use_cache=not args.no_cache, force=args.force)
+    return 0
+
+
+def _validate(root: Path, args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pipeline.common import io
+    from pipeline.text.lexicon import load_lexicon
+    from pipeline.validate.kit import score_sheets, write_sheet
+
+    folder = args.dir if args.dir.is_absolute() else root / args.dir
+    if args.action == "sheet":
+        if (folder / "sheet.csv").exists():
+            raise InputError(folder / "sheet.csv", "a sheet is already drawn here; coders may have started on it. "
+                                                   "Choose another --dir for a new sheet")
+        sample = write_sheet(root, folder, args.heldout, {"study": args.study, "heldout": args.heldout_sentences},
+                             args.random_share, args.seed)
+        print(f"{len(sample)} sentences drawn into {folder / 'sheet.csv'}; give coders sheet.csv, INSTRUCTIONS.md "
+              "and codebook_for_coders.md only")
+        return 0
+    results = root / "results"
+    unit_topics = results / "tables" / "seeded_unit_agreement.csv"
+    units = results / "corpus" / "units.jsonl"
+    tables = score_sheets(folder, load_lexicon(root / "lexicon" / "governance_terms.csv"),
+                          pd.read_csv(unit_topics, keep_default_na=False) if unit_topics.exists() else None,
+                          io.read_jsonl(units) if units.exists() else None)
+    tables = {name: table.assign(sheet=folder.name) for name, table in tables.items()}
+    # Into the sheet's folder: results/ is written by runs only (every run scores the sheets under
+    # data/validation/ into results/tables/validation_*.csv).
+    for name, table in tables.items():
+        io.write_csv(table, folder / "scores" / f"{name}.csv")
+    agreement = tables["validation_agreement"]
+    overall = agreement[agreement["subset"] == "all"]
+    print(f"wrote {', '.join(tables)} to {folder / 'scores'}; Krippendorff's alpha by dimension (all sentences):")
+    print(overall[["dimension", "coders", "sentences", "any_coder_positive", "alpha", "reliable"]].to_string(index=False))
     return 0
 
 

@@ -11,7 +11,7 @@ from pipeline.common.config import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "pipeline"
 MAX_LINES = 400
-STAGE_FOLDERS = ("common", "corpus", "text", "emphases", "themes", "figures", "report", "run", "bench")
+STAGE_FOLDERS = ("common", "corpus", "text", "emphases", "themes", "figures", "report", "run", "bench", "validate")
 
 
 def module_name(path: Path) -> str:

@@ -6,10 +6,10 @@ writes the findings tables (`pipeline/report/headline.py`) and this
 Markdown from them, and a test checks that every number it states is in a
 table.
 
-The text is an abstract of at most six plain sentences, then one table per
-question (what each place stresses, what the places share, which dimension
-leads where), the articles' footing, and the definitions each claim uses,
-stated once. A section whose table is empty (a stage turned off) is left out
+The text is an abstract of at most six plain sentences, the articles' footing
+(which article stands for each place), then one table per question (what
+each article stresses, what the articles share, which dimension leads
+where), and the definitions each claim uses, stated once. A section whose table is empty (a stage turned off) is left out
 rather than guessed.
 """
 
@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
-from pipeline.report.headline import FindingsSettings, Headline
+from pipeline.report.headline import FindingsSettings, Headline, coder_reliability
 
 __all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
            "MAX_ABSTRACT_SENTENCES"]
@@ -79,10 +79,10 @@ def _stresses(head: Headline) -> str | None:
         return None
     first = c.groupby("place", sort=False).head(1)
     listed = "; ".join(f"{r.place} {r.label} ({r.gloss})" for r in first.itertuples())
-    return (f"Counting each policy concept's terms together, against the other places and against what "
-            f"government work reports say anyway, each place stresses concepts of its own, first {listed}; "
-            f"each concept in the table below rests on {int(c['sentences'].min())} to {int(c['sentences'].max())} "
-            f"sentences of its article.")
+    return (f"Counting each policy concept's terms together, against the other articles and against what "
+            f"government work reports say anyway, each article stresses concepts of its own, first {listed}; "
+            f"these are its most distinctive concepts, each on {int(c['sentences'].min())} to "
+            f"{int(c['sentences'].max())} sentences, not differences shown to exceed chance.")
 
 
 def _shared(head: Headline, settings: FindingsSettings) -> str | None:
@@ -99,12 +99,14 @@ def _shared(head: Headline, settings: FindingsSettings) -> str | None:
                 f"95% interval).")
     text = (f"By the dictionary, {_join(list(by_dictionary['name'])) or 'no dimension'} "
             f"{'is' if len(by_dictionary) == 1 else 'are'} present in at least {need} of the "
-            f"{int(s['places'].iloc[0])} places (in at least {_pct(settings.presence_floor)} of a place's sentences, "
-            f"at the lower end of the 95% interval)")
+            f"{int(s['places'].iloc[0])} articles (in at least {_pct(settings.presence_floor)} of an article's "
+            f"sentences, at the lower end of the 95% interval)")
     if len(both) == len(by_dictionary) == len(by_topics):
         return text + "; the keyword-assisted topic model agrees."
-    confirmed = (f"confirms {_join(list(both['name']))}" if not both.empty else "confirms none of them")
-    return text + f"; the keyword-assisted topic model {confirmed} at the same floor, for the reasons the table gives."
+    found = (f"finds {_join(list(both['name']))} present at the same floor" if not both.empty
+             else "finds none of them present at the same floor")
+    return (text + f"; the keyword-assisted topic model, whose intervals rest on one article's passages, {found}, "
+            f"so its shares are read as description only.")
 
 
 def _leads(head: Headline) -> str | None:
@@ -112,15 +114,14 @@ def _leads(head: Headline) -> str | None:
     if lead.empty:
         return None
     counts = lead["verdict"].value_counts()
-    parts = [f"{int(counts.get(v, 0))} {w}" for v, w in (("clear", "clear"), ("narrow", "narrow"), ("tie", "tied"))
-             if counts.get(v, 0)]
+    parts = [f"{int(counts.get(v, 0))} {w}" for v, w in (("clear", "clear"), ("within noise", "within noise"),
+                                                          ("tie", "tied")) if counts.get(v, 0)]
     firsts = lead["leads_with"].value_counts()
     top, n = firsts.index[0], int(firsts.iloc[0])
-    where = f"in {n} of the {len(lead)} places" if n > 1 else "in one place"
-    tail = ("; a lead that is not clear says little about a place's profile"
-            if int(counts.get("clear", 0)) < len(lead) else "")
-    return (f"The dimension the most sentences mention (frame aside) is {top} {where}; of the {len(lead)} leads, "
-            f"{_join(parts)}{tail}.")
+    where = f"in {n} of the {len(lead)} articles" if n > 1 else "in one article"
+    tail = ("; a lead within noise is no lead" if int(counts.get("clear", 0)) < len(lead) else "")
+    return (f"The dimension the most sentences mention (frame, brand names and the speaker's own office aside) is "
+            f"{top} {where}; of the {len(lead)} leads, {_join(parts)}{tail}.")
 
 
 def _expectations(tables: Tables) -> str | None:
@@ -132,8 +133,8 @@ def _expectations(tables: Tables) -> str | None:
              for name in ("concepts", "terms") if name in overall.index]
     if not parts:
         return None
-    return (f"A close reader's expectations, written before any list was computed, are met for "
-            f"{' and '.join(parts)} in the places' top lists.")
+    return (f"A close reader's blind expectations are met for {' and '.join(parts)} among the places' top-ranked "
+            f"lists, by rank alone.")
 
 
 def _caveat(head: Headline) -> str | None:
@@ -158,13 +159,16 @@ def _concepts_section(head: Headline, settings: FindingsSettings) -> list[str]:
     c = head.concepts
     if c.empty:
         return []
-    rows = [(r.place if r.place != prev else "", r.label, r.gloss, r.dimension, r.count, r.sentences,
-             _pct(r.stability), r.kwic) for r, prev in zip(c.itertuples(), [None, *c["place"][:-1]])]
-    return ["### What each place stresses", "",
-            f"The {settings.top_concepts} concepts each place stresses most (definitions below): uses of the "
-            f"concept's terms, the sentences they fall in, the share of resamples in which the concept stays in "
-            f"the place's top list, and its first use in context.", "",
-            _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "stable in", "in context"], rows),
+    rows = [(r.place if r.place != prev else "", r.label, r.gloss, r.dimension, r.count, r.sentences, r.units,
+             _pct(r.stability), f"{float(rank_key(r.q)):.2f}", r.kwic)
+            for r, prev in zip(c.itertuples(), [None, *c["place"][:-1]])]
+    return ["### What each article stresses", "",
+            f"Up to {settings.top_concepts} concepts each article stresses most (definitions below): uses of the "
+            f"concept's terms, the sentences and passages they fall in, the share of resamples in which the concept "
+            f"stays in the top {settings.list_top}, its q after correcting for every comparison made, and a use "
+            f"in context from the passage that uses it most.", "",
+            _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "stable in", "q",
+                    "in context"], rows),
             ""]
 
 
@@ -173,24 +177,27 @@ def _shared_section(head: Headline, settings: FindingsSettings, figure: str | No
     if s.empty:
         return []
     need = min(settings.shared_min_places, int(s["places"].iloc[0]))
-    shown = s[(s["dictionary_places"] >= need) | (s["topic_point_places"] >= need) | s["topic_shared"].astype(bool)]
+    shown = s[(s["dictionary_places"] >= need) | (s["dictionary_places_all"] >= need)
+              | (s["topic_point_places"] >= need) | s["topic_shared"].astype(bool)]
     total = int(s["places"].iloc[0])
-    rows = [(r.name, f"{r.dictionary_places} of {total}",
-             f"{r.topic_places} of {total}" if r.topic != "none" else "no topic",
-             f"{r.topic_point_places} of {total}" if r.topic != "none" else "", r.topic, r.why or ("both call it shared" if r.dictionary_shared else "neither calls it shared"))
+    rows = [(r.name, f"{r.dictionary_places} of {total}", f"{r.dictionary_places_all} of {total}",
+             f"{r.topic_places} of {total}" if r.topic == "stable" else f"{r.topic} topic",
+             f"{r.topic_point_places} of {total}" if r.topic == "stable" else "",
+             r.why or ("both call it shared" if r.dictionary_shared else "neither calls it shared"))
             for r in shown.itertuples()]
-    out = ["### What the places share", "",
-           f"Dimensions present in at least {need} places by either method, or whose topic share reaches the floor "
-           f"in as many (definitions below).", "",
-           _table(["dimension", "present by the dictionary", "present by the topics", "topic share at the floor",
-                   "topic", "why they differ"], rows), ""]
+    out = ["### What the articles share", "",
+           f"Dimensions present in at least {need} articles by the dictionary (with or without brand names and "
+           f"self-references) or by a stable topic, or whose stable topic's share reaches the floor in as many "
+           f"(definitions below).", "",
+           _table(["dimension", "dictionary", "dictionary, every term", "stable topic", "topic share at the floor",
+                   "why they differ"], rows), ""]
     if figure:
         out += [f"![Stable keyword-assisted topics by place]({figure})", "",
                 "*Figure.* The keyword-assisted topics that are stable across seeds, by place: a point is the "
                 "topic's share of the place's modelled tokens, its bar the 95% interval from resampling the "
                 "article's passages (optimistic with one article per place). A topic is named after its dimension "
-                "only when its top words are mostly that dimension's seeds, otherwise after its own top words; a "
-                "topic marked *one place* draws most of its share from one article. Unstable topics are in the "
+                "only when at least half of its top ten words are that dimension's seeds, otherwise after its own "
+                "top words; a topic marked *one place* draws most of its share from one article. Unstable topics are in the "
                 "appendix figure `themes_seeded_place_topics_unstable.png`.", ""]
     return out
 
@@ -199,10 +206,11 @@ def _leads_section(head: Headline) -> list[str]:
     lead = head.leads
     if lead.empty:
         return []
-    rows = [(r.place, r.leads_with, r.mentioning, r.runner_up, r.runner_up_mentioning, r.sentences, r.verdict)
-            for r in lead.itertuples()]
-    return ["### Which dimension leads in each place", "",
-            _table(["place", "leads with", "sentences", "runner-up", "its sentences", "of", "lead"], rows), ""]
+    rows = [(r.place, r.leads_with, r.mentioning, r.runner_up, r.runner_up_mentioning, r.sentences, r.verdict,
+             r.leads_with_all) for r in lead.itertuples()]
+    return ["### Which dimension leads in each article", "",
+            _table(["place", "most sentences mention", "sentences", "runner-up", "its sentences", "of all sentences",
+                    "lead", "counting every term"], rows), ""]
 
 
 def _footing_section(head: Headline) -> list[str]:
@@ -210,32 +218,62 @@ def _footing_section(head: Headline) -> list[str]:
     if a.empty:
         return []
     rows = [(r.place, r.genre, r.author, r.occasion, r.source, r.date) for r in a.itertuples()]
-    return ["### Footing: which article stands for each place", "",
+    return ["### Footing: one article stands for each place", "",
+            "Every comparison below is between these articles, whose genre, author and occasion change with the "
+            "place.", "",
             _table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
 
 
 def _definitions(settings: FindingsSettings) -> list[str]:
     floor = _pct(settings.presence_floor)
     return ["### Definitions", "",
-            f"- **Stresses**: a concept's weighted log-odds in the place against all other places, shrunk towards "
-            f"its share of government work reports, is positive, and the concept stays in the place's top list "
-            f"in at least {_pct(settings.min_stability)} of bootstrap resamples of the article's passages.",
-            f"- **Present**: at least {floor} of a place's sentences mention the dimension (dictionary), or at least "
-            f"{floor} of its modelled tokens fall in the dimension's stable topic, at the lower end of the 95% "
-            f"interval. **Shared**: present in at least {settings.shared_min_places} places.",
-            "- **Leads**: the dimension the most sentences of the place mention, the frame aside; equal counts are a "
-            "**tie**. A lead is **clear** when its 95% interval lies wholly above the runner-up's, otherwise "
-            "**narrow**.",
+            f"- **Stresses**: a concept's weighted log-odds in the article against all other articles, shrunk "
+            f"towards its share of government work reports, is positive; the concept stays in the article's top "
+            f"{settings.list_top} in at least {_pct(settings.min_stability)} of bootstrap resamples of the "
+            f"article's passages; and it rests on at least {settings.min_sentences} sentences in at least "
+            f"{settings.min_units} passages.",
+            f"- **Present**: by the dictionary, at least {floor} of an article's sentences mention the dimension "
+            f"(brand names and the speaker's own office aside, unless the column says every term); by the topic "
+            f"model, at least {floor} of its modelled tokens fall in the dimension's stable topic; each at the "
+            f"lower end of the 95% interval. *Topic share at the floor* counts the articles where a stable "
+            f"topic's share itself reaches {floor}. **Shared**: present in at least {settings.shared_min_places} "
+            f"articles.",
+            "- **Leads**: the dimension the most sentences of the article mention, the frame, brand names and the "
+            "speaker's own office aside; equal counts are a **tie**. A lead is **clear** when its 95% interval lies "
+            "wholly above the runner-up's, otherwise **within noise**.",
             "- **Intervals** resample passages within one article, so they describe one text's variation, not "
             "variation across articles or authors.", ""]
+
+
+def _reliability(tables: Tables) -> list[str]:
+    """How far the dimensions can be coded at all, from the independent coders' agreement."""
+    table = coder_reliability(tables.get("validation_agreement"))
+    if table.empty:
+        return ["- **Reliability**: no independent coding of this lexicon's dimensions is on record.", ""]
+    alpha = table["alpha"].dropna()
+    flagged = list(table.loc[~table["reliable"].astype(str).str.lower().eq("true"), "dimension"])
+    changed = list(table.loc[table["lexicon_changed"].astype(str).str.lower().eq("true"), "dimension"])
+    line = (f"- **Reliability**: {int(table['coders'].max())} independent coders (language-model coders, not "
+            f"people: `data/validation/` says who and how) coded {int(table['sentences'].max())} sentences blind; "
+            f"Krippendorff's alpha per dimension runs from {float(rank_key(alpha.min())):.2f} to "
+            f"{float(rank_key(alpha.max())):.2f}. ")
+    floor = f"{float(table['reliable_at'].max()):g}"
+    line += (f"Below {floor}, not reliably codable, and marked † wherever a claim rests on them: "
+             f"{', '.join(d.replace('_', ' ') for d in flagged)}." if flagged else
+             f"No dimension falls below {floor}; coders of one model agreeing is an upper bound on what "
+             f"people would reach.")
+    if changed:
+        line += (f" The lexicon changed after the coding for {', '.join(d.replace('_', ' ') for d in changed)}: "
+                 f"their validation is stale.")
+    return [line, ""]
 
 
 def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings, figure: str | None = None) -> str:
     """The findings in Markdown: the abstract, a section per question, the footing and the definitions."""
     abstract = abstract_sentences(head, tables, settings)
     parts = [" ".join(abstract), ""] if abstract else []
-    parts += _concepts_section(head, settings) + _shared_section(head, settings, figure) + _leads_section(head)
-    parts += _footing_section(head) + (_definitions(settings) if abstract else [])
+    parts += _footing_section(head) + _concepts_section(head, settings) + _shared_section(head, settings, figure)
+    parts += _leads_section(head) + (_definitions(settings) + _reliability(tables) if abstract else [])
     return "\n".join(parts).rstrip("\n") + "\n"
 
 

@@ -7,15 +7,23 @@ only formats them. Each kind of claim has one definition, stated once in the
 findings' definitions and applied here:
 
 * a place **stresses** a concept when its weighted log-odds against the other
-  places (with the background prior) is positive and it stays in the place's
-  top list in at least `min_stability` of bootstrap resamples;
+  places (with the background prior) is positive, it stays in the place's
+  top list (`emphases.stability_top` long) in at least `min_stability` of
+  bootstrap resamples, and it rests on at least `min_sentences` sentences in
+  at least `min_units` passages (two mentions in one list are vocabulary, not
+  emphasis), and it belongs to a dimension, not to the genre's frame;
 * a dimension is **present** in a place when the lower end of the 95%
   interval of its share is at least `presence_floor`, by the dictionary (share
   of sentences) and by the topic model (share of modelled tokens) alike, and
   **shared** when present in at least `shared_min_places` places;
 * a place's **lead** is the dimension the most sentences mention (frame
   aside); equal counts are a tie, and a lead is **clear** only when its
-  interval lies wholly above the runner-up's, otherwise it is narrow.
+  interval lies wholly above the runner-up's, otherwise within noise.
+
+Dimension shares are counted by `profile_variant` of `profile_shares.csv`:
+by default without local brand names and the speaker's own institution
+(民政部门 in an interview with the bureau), which the lexicon marks as saying
+who speaks rather than what is said; the count with them is kept beside it.
 
 Comparisons with floors are made at `RANK_DIGITS` significant digits
 (`pipeline.common.numeric`), so float noise from another machine cannot move
@@ -24,7 +32,7 @@ a claim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import pandas as pd
@@ -32,7 +40,7 @@ import pandas as pd
 from pipeline.common.numeric import rank_key
 from pipeline.text.concepts import Concepts, Dimension
 
-__all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "leading_concepts", "dimension_leads",
+__all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "coder_reliability", "leading_concepts", "dimension_leads",
            "shared_dimensions", "topic_names", "article_footing", "FRAME", "HEADLINE_TABLES"]
 
 FRAME = "governance_frame"
@@ -50,12 +58,17 @@ class FindingsSettings:
     top_concepts: int = 3
     one_article_share: float = 0.75
     seeds_for_name: int = 5
+    min_sentences: int = 3
+    min_units: int = 2
+    list_top: int = 15
+    profile_variant: str = "without_flagged"
 
     @classmethod
     def from_params(cls, params: Mapping) -> "FindingsSettings":
         """From the study's parameters: the themes' presence floor and shared count, report.findings' rest."""
         return cls(presence_floor=float(params["themes"]["presence_floor"]),
-                   shared_min_places=int(params["themes"]["shared_min_places"]), **params["report"]["findings"])
+                   shared_min_places=int(params["themes"]["shared_min_places"]),
+                   list_top=int(params["emphases"]["stability_top"]), **params["report"]["findings"])
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Names:
 
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
     glosses: Mapping[str, str] = field(default_factory=dict)
+    # Dimensions the independent coders could not code reliably: their names carry a dagger.
+    unreliable: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, concepts: Concepts) -> "Names":
@@ -72,7 +87,8 @@ class Names:
 
     def dimension(self, key: str) -> str:
         found = self.dimensions.get(key)
-        return found.readable() if found else key.replace("_", " ")
+        name = found.readable() if found else key.replace("_", " ")
+        return name + (" †" if key in self.unreliable else "")
 
     def short(self, key: str) -> str:
         found = self.dimensions.get(key)
@@ -98,42 +114,56 @@ def _missing(*frames: pd.DataFrame | None) -> bool:
 
 
 def _kwic_line(kwic: pd.DataFrame | None, place: str, concept: str) -> str:
-    """The first keyword-in-context line of `concept` in `place` (reading order), the match in 【】."""
+    """A keyword-in-context line of `concept` in `place`, the match in 【】: the first in the passage that uses
+    the concept most (its first such passage in reading order), where the emphasis is, not a passing mention."""
     if kwic is None or kwic.empty or "concept" not in kwic.columns:
         return ""
     rows = kwic[(kwic["place"] == place) & (kwic["concept"] == concept)]
     if rows.empty:
         return ""
-    row = rows.iloc[0].fillna("")
+    uses = rows.groupby("unit_id", sort=False).size()
+    row = rows[rows["unit_id"] == uses.idxmax()].iloc[0].fillna("")
     return f"…{row['left']}【{row['match']}】{row['right']}…"
 
 
 def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | None, names: Names,
                      settings: FindingsSettings) -> pd.DataFrame:
     """Each place's `top_concepts` stressed concepts (see the module's definition), in rank order."""
-    columns = ["place", "rank", "concept", "label", "gloss", "dimension", "count", "sentences", "stability", "kwic"]
+    columns = ["place", "rank", "concept", "label", "gloss", "dimension", "count", "sentences", "units", "q",
+               "stability", "guardrail", "kwic"]
     if _missing(place_concepts):
         return pd.DataFrame(columns=columns)
     c = place_concepts
     keep = ((c["method"] == "logodds") & (rank_key(c["stability"].to_numpy()) >= settings.min_stability)
-            & (rank_key(c["z"].to_numpy()) > 0))
+            & (rank_key(c["z"].to_numpy()) > 0) & (c["sentences"] >= settings.min_sentences)
+            & (c["units"] >= settings.min_units) & (c["dimension"] != FRAME))
     rows = []
     for place in dict.fromkeys(c["place"]):
         part = c[keep & (c["place"] == place)].sort_values(["rank", "concept"]).head(settings.top_concepts)
         rows += [{"place": place, "rank": int(r["rank"]), "concept": r["concept"], "label": r["label"],
                   "gloss": names.glosses.get(r["concept"], ""), "dimension": names.dimension(r["dimension"]),
-                  "count": int(r["count"]), "sentences": int(r["sentences"]), "stability": r["stability"],
+                  "count": int(r["count"]), "sentences": int(r["sentences"]), "units": int(r["units"]), "q": r["q"],
+                  "stability": r["stability"], "guardrail": r.get("guardrail", ""),
                   "kwic": _kwic_line(kwic, place, r["concept"])} for _, r in part.iterrows()]
     return pd.DataFrame(rows, columns=columns)
 
 
-def dimension_leads(profile_shares: pd.DataFrame | None, names: Names) -> pd.DataFrame:
-    """Per place, the dimension the most sentences mention (frame aside), its runner-up and the verdict."""
+def _variant(profile_shares: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """One variant of the profile (frame aside); `all` when the table lacks the variant asked for."""
+    have = set(profile_shares["variant"])
+    chosen = variant if variant in have else "all"
+    return profile_shares[(profile_shares["variant"] == chosen) & (profile_shares["category"] != FRAME)]
+
+
+def dimension_leads(profile_shares: pd.DataFrame | None, names: Names, variant: str = "all") -> pd.DataFrame:
+    """Per place, the dimension the most sentences mention (frame aside, in `variant` of the profile), its
+    runner-up and the verdict; `leads_with_all` is the lead when every lexicon term counts."""
     columns = ["place", "sentences", "leads_with", "mentioning", "share", "runner_up", "runner_up_mentioning",
-               "runner_up_share", "verdict"]
+               "runner_up_share", "verdict", "leads_with_all"]
     if _missing(profile_shares):
         return pd.DataFrame(columns=columns)
-    shares = profile_shares[(profile_shares["variant"] == "all") & (profile_shares["category"] != FRAME)]
+    everything = _variant(profile_shares, "all")
+    shares = _variant(profile_shares, variant)
     rows = []
     for place, part in shares.groupby("place", sort=False):
         part = part.sort_values(["mentioning", "category"], ascending=[False, True])
@@ -149,14 +179,18 @@ def dimension_leads(profile_shares: pd.DataFrame | None, names: Names) -> pd.Dat
         elif runner is not None and rank_key([lead["ci_low"]])[0] > rank_key([runner["ci_high"]])[0]:
             verdict = "clear"
         else:
-            verdict = "narrow"
+            verdict = "within noise"
+        whole = everything[everything["place"] == place]
+        most = whole[whole["mentioning"] == whole["mentioning"].max()].sort_values("category")
         rows.append({"place": place, "sentences": int(lead["sentences"]),
                      "leads_with": " = ".join(names.dimension(k) for k in leaders["category"]) if top else "",
                      "mentioning": top, "share": lead["share"],
                      "runner_up": names.dimension(runner["category"]) if runner is not None else "",
                      "runner_up_mentioning": int(runner["mentioning"]) if runner is not None else 0,
                      "runner_up_share": runner["share"] if runner is not None else 0.0,
-                     "verdict": verdict})
+                     "verdict": verdict,
+                     "leads_with_all": " = ".join(names.dimension(k) for k in most["category"])
+                     if int(whole["mentioning"].max()) > 0 else ""})
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -166,13 +200,15 @@ def _present(frame: pd.DataFrame, column: str, floor: float) -> list[str]:
 
 def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame | None,
                       place_topics: pd.DataFrame | None, names: Names, settings: FindingsSettings) -> pd.DataFrame:
-    """Per dimension (frame aside): where the dictionary and the topic model find it present, whether each
-    calls it shared, and why they differ."""
-    columns = ["dimension", "name", "places", "dictionary_places", "topic", "topic_places", "topic_point_places",
-               "dictionary_shared", "topic_shared", "verdict", "why"]
+    """Per dimension (frame aside): where the dictionary (`settings.profile_variant`; `dictionary_places_all`
+    counting every term) and the stable topic find it present, whether each calls it shared, and why they
+    differ. `topic_point_places` counts the places where a stable topic's share itself reaches the floor."""
+    columns = ["dimension", "name", "places", "dictionary_places", "dictionary_places_all", "topic", "topic_places",
+               "topic_point_places", "dictionary_shared", "topic_shared", "verdict", "why"]
     if _missing(profile_shares):
         return pd.DataFrame(columns=columns)
-    shares = profile_shares[(profile_shares["variant"] == "all") & (profile_shares["category"] != FRAME)]
+    everything = _variant(profile_shares, "all")
+    shares = _variant(profile_shares, settings.profile_variant)
     places = list(dict.fromkeys(shares["place"]))
     need = min(settings.shared_min_places, len(places))
     floor = settings.presence_floor
@@ -181,10 +217,11 @@ def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame
     rows = []
     for dimension in dict.fromkeys(shares["category"]):
         by_dictionary = _present(shares[shares["category"] == dimension], "ci_low", floor)
+        by_all = _present(everything[everything["category"] == dimension], "ci_low", floor)
         if dimension in fitted.index and place_topics is not None and not place_topics.empty:
             stable = str(fitted.loc[dimension, "found"]).lower() == "true"
             topic = place_topics[place_topics["dimension"] == dimension]
-            point = _present(topic, "share", floor)
+            point = _present(topic, "share", floor) if stable else []
             by_topic = _present(topic, "ci_low", floor) if stable else []
             status = "stable" if stable else "unstable"
         else:
@@ -197,14 +234,14 @@ def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame
         elif d_shared and status == "unstable":
             why = "its topic changes from seed to seed"
         elif d_shared:
-            why = (f"the topic's share reaches the floor in {len(point)} places, its interval's lower end in "
-                   f"{len(by_topic)}")
+            why = (f"the topic's share reaches the floor in {len(point)} articles, but its interval, from one "
+                   f"article's passages, clears it in {len(by_topic)}")
         else:
-            why = f"the dictionary's interval reaches the floor in {len(by_dictionary)} places"
+            why = f"the dictionary's interval reaches the floor in {len(by_dictionary)} articles"
         verdict = ("shared by both" if d_shared and t_shared else "shared by the dictionary" if d_shared
                    else "shared by the topics" if t_shared else "not shared")
         rows.append({"dimension": dimension, "name": names.dimension(dimension), "places": len(places),
-                     "dictionary_places": len(by_dictionary), "topic": status, "topic_places": len(by_topic),
+                     "dictionary_places": len(by_dictionary), "dictionary_places_all": len(by_all), "topic": status, "topic_places": len(by_topic),
                      "topic_point_places": len(point), "dictionary_shared": d_shared, "topic_shared": t_shared,
                      "verdict": verdict, "why": why})
     out = pd.DataFrame(rows, columns=columns)
@@ -255,11 +292,24 @@ def article_footing(documents: pd.DataFrame | None) -> pd.DataFrame:
     return out.mask(blank, "unknown")
 
 
+def coder_reliability(agreement: pd.DataFrame | None) -> pd.DataFrame:
+    """Per dimension, the independent coders' agreement on all sentences of the latest sheet (empty without
+    coders): `alpha`, `reliable`, `lexicon_changed`."""
+    if _missing(agreement):
+        return pd.DataFrame(columns=["dimension", "coders", "sentences", "alpha", "reliable_at", "reliable",
+                                     "lexicon_changed"])
+    latest = agreement[agreement["sheet"] == sorted(agreement["sheet"])[-1]] if "sheet" in agreement else agreement
+    return latest[latest["subset"] == "all"].reset_index(drop=True)
+
+
 def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> Headline:
     """Every findings table from the result tables (by name); what a table needs and lacks leaves it empty."""
+    reliability = coder_reliability(tables.get("validation_agreement"))
+    unreliable = reliability.loc[~reliability["reliable"].astype(str).str.lower().eq("true"), "dimension"]
+    names = replace(names, unreliable=frozenset(unreliable))
     return Headline(
         concepts=leading_concepts(tables.get("place_concepts"), tables.get("kwic"), names, settings),
-        leads=dimension_leads(tables.get("profile_shares"), names),
+        leads=dimension_leads(tables.get("profile_shares"), names, settings.profile_variant),
         shared=shared_dimensions(tables.get("profile_shares"), tables.get("seeded_topic_quality"),
                                  tables.get("seeded_place_topics"), names, settings),
         topics=topic_names(tables.get("seeded_topic_quality"), tables.get("seeded_topics"),

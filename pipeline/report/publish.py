@@ -18,13 +18,14 @@ from pipeline.report.validation import replace_validation_section, validation_ma
 from pipeline.text.concepts import load_concepts, load_dimensions
 from pipeline.text.lexicon import category_map, load_lexicon
 
-__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "publish_findings", "sync_readme",
+__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "publish_findings", "readme_text", "sync_readme",
            "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
 FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "kwic", "expectation_summary",
-                   "seeded_topic_quality", "seeded_place_topics", "seeded_topics")
-KEY_FIGURE = "results/figures/themes_seeded_place_topics.png"
+                   "seeded_topic_quality", "seeded_place_topics", "seeded_topics", "validation_agreement")
+# Relative to results/findings.md; the README's copy points into results/ (`readme_text`).
+KEY_FIGURE = "figures/themes_seeded_place_topics.png"
 
 
 def lexicon_names(lexicon_dir: Path) -> Names:
@@ -64,12 +65,17 @@ def publish_findings(tables_dir: Path, destination: Path, figures_dir: Path, nam
     return text
 
 
+def readme_text(findings: str) -> str:
+    """The findings as the README shows them: figure links point into results/."""
+    return findings.replace("](figures/", "](results/figures/")
+
+
 def sync_readme(readme: Path, findings: str) -> bool:
     """Put the findings into the README's findings section; True when the README changed."""
     document = readme.read_text(encoding="utf-8")
-    if section_of(document) == findings:
+    if section_of(document) == readme_text(findings):
         return False
-    io.write_text(replace_section(document, findings), readme)
+    io.write_text(replace_section(document, readme_text(findings)), readme)
     return True
 
 

@@ -66,7 +66,9 @@ def input_files(paths: Paths) -> list[Path]:
     """Every file a run reads: raw articles, manifest, lexicon and pattern files."""
     files = [p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith(".")]
     files += [paths.manifest_csv]
-    files += sorted(paths.validation.glob("*.csv")) if paths.validation.exists() else []
+    # The hand codes, and the coders' sheets with the record of their draw (validation kit).
+    files += sorted(p for p in paths.validation.rglob("*") if p.suffix in (".csv", ".json")) \
+        if paths.validation.exists() else []
     files += [paths.background_counts] if paths.background_counts.exists() else []
     # Documentation beside the word lists (README, codebook) is not read by any stage.
     files += [p for p in paths.lexicon.rglob("*") if p.is_file() and p.suffix != ".md"]

@@ -38,6 +38,7 @@ from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
 from pipeline.text.lexicon import category_map
 from pipeline.text.stage import Segmentation, segment_corpus
+from pipeline.validate.kit import score_all
 
 log = logging.getLogger("pipeline")
 
@@ -384,6 +385,8 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg, concepts)
         stage_themes(paths, out, state, seg)
+        for name, table in score_all(paths.validation, seg.lexicon, out.tables, seg.units).items():
+            io.write_csv(table, out.tables / f"{name}.csv")  # the coders' sheets against this run
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)

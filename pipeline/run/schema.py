@@ -137,6 +137,9 @@ SCHEMA: dict[str, Key] = {
     "report.findings.min_stability": Key("float", **PROB),
     "report.findings.one_article_share": Key("float", low=0.5, high=1.0),
     "report.findings.seeds_for_name": Key("int", low=0, high=10),
+    "report.findings.min_sentences": COUNT,
+    "report.findings.min_units": COUNT,
+    "report.findings.profile_variant": Key("str", choices=("all", "without_flagged")),
     "cache.max_mb": Key("float", low=0.0, optional=True),
     # The chrome classifier, near-duplicate check and name-safe garble rule;
     # the profile's intervals; the emphases' floors and evidence; the

@@ -119,7 +119,7 @@ def test_ldavis_draws_one_circle_per_topic(browser, path, tmp_path):
 SCREEN = {"width": 1280, "height": 1800}
 LAYOUT = """() => {
   const top = el => el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null;
-  const heading = [...document.querySelectorAll('h3')].find(h => h.textContent.startsWith('What each place stresses'));
+  const heading = [...document.querySelectorAll('h3')].find(h => h.textContent.startsWith('What each article stresses'));
   let table = heading;
   while (table && table.tagName !== 'TABLE') { table = table.nextElementSibling || (table.parentElement &&
       table.parentElement.nextElementSibling); if (table && table.querySelector && table.tagName !== 'TABLE')
@@ -144,7 +144,7 @@ def report_layout(browser):
 
 def test_the_findings_table_and_the_first_appendix_are_within_three_screens(report_layout):
     """A reader sees what each place stresses on the first screens, and reaches the appendices in three."""
-    assert report_layout["table"] is not None, "the report has no table under 'What each place stresses'"
+    assert report_layout["table"] is not None, "the report has no table under 'What each article stresses'"
     assert report_layout["tableEnd"] <= 3 * SCREEN["height"], report_layout
     assert report_layout["appendix"] is not None and report_layout["appendix"] <= 3 * SCREEN["height"], report_layout
 

@@ -38,9 +38,9 @@ def test_a_lead_is_clear_only_when_its_interval_lies_above_the_runner_ups():
     # The frame (30 sentences) is never a lead.
     assert leads.loc["甲市", "leads_with"] == "digital governance (智慧治理)"
     assert leads.loc["甲市", "verdict"] == "clear"
-    # 8 against 7 sentences with overlapping intervals is narrow, and says so.
+    # 8 against 7 sentences with overlapping intervals is within noise, and says so.
     assert (leads.loc["乙市", "verdict"], leads.loc["乙市", "mentioning"], leads.loc["乙市", "runner_up_mentioning"]) \
-        == ("narrow", 8, 7)
+        == ("within noise", 8, 7)
     # A tie names every tied dimension; the runner-up is the best below them.
     assert leads.loc["丙市", "verdict"] == "tie"
     assert leads.loc["丙市", "leads_with"] == "digital governance (智慧治理) = social forces (社会力量)"
@@ -49,7 +49,7 @@ def test_a_lead_is_clear_only_when_its_interval_lies_above_the_runner_ups():
 
 def test_intervals_that_meet_at_four_significant_digits_are_not_apart():
     rows = _shares("甲市", {"digital_governance": (20, 0.3000001, 0.6), "social_forces": (10, 0.1, 0.3)})
-    assert dimension_leads(pd.DataFrame(rows), NAMES)["verdict"].item() == "narrow"
+    assert dimension_leads(pd.DataFrame(rows), NAMES)["verdict"].item() == "within noise"
     rows = _shares("甲市", {"digital_governance": (20, 0.3001, 0.6), "social_forces": (10, 0.1, 0.3)})
     assert dimension_leads(pd.DataFrame(rows), NAMES)["verdict"].item() == "clear"
 
@@ -89,8 +89,8 @@ def test_shared_reports_both_methods_and_why_they_differ():
     shared = shared_dimensions(profile, quality, topics, NAMES, FindingsSettings()).set_index("dimension")
     assert shared.loc["digital_governance", "dictionary_places"] == 5
     assert shared.loc["digital_governance", "verdict"] == "shared by the dictionary"
-    assert shared.loc["digital_governance", "why"] == ("the topic's share reaches the floor in 5 places, its "
-                                                         "interval's lower end in 0")
+    assert shared.loc["digital_governance", "why"] == ("the topic's share reaches the floor in 5 articles, but its "
+                                                         "interval, from one article's passages, clears it in 0")
     # An unstable topic is not counted, whatever its interval says.
     assert shared.loc["social_forces", "topic_places"] == 0
     assert shared.loc["social_forces", "why"] == "its topic changes from seed to seed"
@@ -105,15 +105,25 @@ def test_shared_needs_no_more_places_than_there_are():
     assert shared["dictionary_places"].item() == 2 and bool(shared["dictionary_shared"].item())
 
 
-def test_leading_concepts_keep_stable_positive_log_odds_in_rank_order_with_their_first_context():
-    rows = [{"place": "甲市", "method": "logodds", "rank": r, "concept": c, "label": lab, "dimension": "digital_governance",
-             "count": 4, "sentences": 3, "z": z, "stability": s}
-            for r, c, lab, z, s in ((1, "unstable", "甲", 1.0, 0.59), (2, "five_networks", "五网智治", 1.0, 0.6),
-                                    (3, "negative", "乙", -0.1, 0.9), (4, "x", "丙", 2.0, 0.7), (5, "y", "丁", 2.0, 0.7))]
+def test_leading_concepts_keep_stable_positive_well_spread_dimension_concepts_with_their_peak_context():
+    rows = [{"place": "甲市", "method": "logodds", "rank": r, "concept": c, "label": lab, "dimension": dim,
+             "count": 4, "sentences": n, "units": u, "q": 0.5, "z": z, "stability": s, "guardrail": "one_article"}
+            for r, c, lab, dim, n, u, z, s in (
+                (1, "unstable", "甲", "digital_governance", 3, 2, 1.0, 0.59),
+                (2, "five_networks", "五网智治", "digital_governance", 3, 2, 1.0, 0.6),
+                (3, "negative", "乙", "digital_governance", 3, 2, -0.1, 0.9),
+                (4, "two_sentences", "戊", "digital_governance", 2, 2, 2.0, 0.9),  # a list's two mentions
+                (5, "one_passage", "己", "digital_governance", 3, 1, 2.0, 0.9),  # a headline and its lede
+                (6, "frame", "庚", "governance_frame", 9, 5, 2.0, 0.9),  # the genre's frame, not a dimension
+                (7, "x", "丙", "digital_governance", 3, 2, 2.0, 0.7), (8, "y", "丁", "digital_governance", 3, 2, 2.0, 0.7))]
     rows.append({**rows[1], "method": "tfidf", "rank": 1, "concept": "tfidf_only"})
-    kwic = pd.DataFrame([{"place": "甲市", "concept": "five_networks", "left": "初步形成“", "match": "五网智治",
-                          "right": "”的智慧社区"},
-                         {"place": "甲市", "concept": "five_networks", "left": "later", "match": "五网", "right": ""}])
+    # The context line comes from the passage that uses the concept most: u2, not the first mention in u1.
+    kwic = pd.DataFrame([{"place": "甲市", "unit_id": "u1", "concept": "five_networks", "left": "first", "match": "五网",
+                          "right": ""},
+                         {"place": "甲市", "unit_id": "u2", "concept": "five_networks", "left": "初步形成“",
+                          "match": "五网智治", "right": "”的智慧社区"},
+                         {"place": "甲市", "unit_id": "u2", "concept": "five_networks", "left": "later", "match": "五网",
+                          "right": ""}])
     out = leading_concepts(pd.DataFrame(rows), kwic, NAMES, FindingsSettings(top_concepts=2))
     assert list(out["concept"]) == ["five_networks", "x"]
     first = out.iloc[0]
@@ -144,3 +154,18 @@ def test_blank_metadata_reads_unknown():
     row = article_footing(docs).iloc[0]
     assert (row["genre"], row["author"], row["occasion"], row["source"], row["date"]) == \
         ("report", "unknown", "unknown", "unknown", "2020-12-31")
+
+
+def test_leads_and_shared_use_the_chosen_variant_and_keep_the_other_beside_it():
+    """The speaker's own office (a self-reference) can make a lead; without it another dimension leads."""
+    rows = (_shares("甲市", {"digital_governance": (10, 0.14, 0.4), "social_forces": (8, 0.1, 0.35)})
+            + [dict(r, variant="without_flagged") for r in
+               _shares("甲市", {"digital_governance": (3, 0.02, 0.2), "social_forces": (8, 0.1, 0.35)})])
+    leads = dimension_leads(pd.DataFrame(rows), NAMES, "without_flagged").iloc[0]
+    assert leads["leads_with"] == "social forces (社会力量)" and leads["leads_with_all"] == "digital governance (智慧治理)"
+    shared = shared_dimensions(pd.DataFrame(rows), None, None, NAMES,
+                               FindingsSettings(shared_min_places=1)).set_index("dimension")
+    assert shared.loc["digital_governance", ["dictionary_places", "dictionary_places_all"]].tolist() == [0, 1]
+    # A profile without the variant asked for falls back to every term.
+    only_all = pd.DataFrame([r for r in rows if r["variant"] == "all"])
+    assert dimension_leads(only_all, NAMES, "without_flagged").iloc[0]["leads_with"] == "digital governance (智慧治理)"

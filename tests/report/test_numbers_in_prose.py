@@ -2,7 +2,8 @@
 
 The documents are checked against the tables they draw on, not against every
 table (where almost any small number turns up by chance): the findings against
-the findings tables, the articles' table and the expectations' summary; the
+the findings tables, the articles' table, the expectations' summary and the
+coders' agreement; the
 validation README against the validation table; the codebook and the
 notebooks' prose against every table. The parameters' numbers (floors,
 confidence levels, list lengths) back every document. A number cited from
@@ -24,7 +25,8 @@ from pipeline.report.results import read_table
 
 TABLES = Paths.at().tables
 PARAMS = params_numbers(PROJECT_ROOT / "params.yaml")
-FINDINGS_SUPPORT = [*sorted(TABLES.glob("findings_*.csv")), TABLES / "documents.csv", TABLES / "expectation_summary.csv"]
+FINDINGS_SUPPORT = [*sorted(TABLES.glob("findings_*.csv")), TABLES / "documents.csv", TABLES / "expectation_summary.csv",
+                    TABLES / "validation_agreement.csv"]
 # Numbers cited from outside the study: allowed inside these phrases only.
 UNIT = ("per 10,000", "a unit of rate (tokens per 10,000 countable tokens), not a figure of the study")
 ALLOWED = {
@@ -106,10 +108,10 @@ def test_the_findings_tables_show_the_rows_of_their_csv_files():
     text = findings_documents()["results/findings.md"]
     concepts = read_table(TABLES / "findings_concepts.csv")
     shown = _markdown_rows(text, "| place | concept |")
-    assert [(r[1], int(r[4]), int(r[5]), r[6]) for r in shown] == \
-        [(r.label, r.count, r.sentences, f"{r.stability:.0%}") for r in concepts.itertuples()]
+    assert [(r[1], int(r[4]), int(r[5]), int(r[6]), r[7]) for r in shown] == \
+        [(r.label, r.count, r.sentences, r.units, f"{r.stability:.0%}") for r in concepts.itertuples()]
     leads = read_table(TABLES / "findings_leads.csv")
-    shown = _markdown_rows(text, "| place | leads with |")
+    shown = _markdown_rows(text, "| place | most sentences mention |")
     assert [(r[0], int(r[2]), int(r[4]), int(r[5]), r[6]) for r in shown] == \
         [(r.place, r.mentioning, r.runner_up_mentioning, r.sentences, r.verdict) for r in leads.itertuples()]
     assert not pd.isna(leads["verdict"]).any()
