@@ -257,11 +257,12 @@ def _reliability(tables: Tables) -> list[str]:
             f"people: `data/validation/` says who and how) coded {int(table['sentences'].max())} sentences blind; "
             f"Krippendorff's alpha per dimension runs from {float(rank_key(alpha.min())):.2f} to "
             f"{float(rank_key(alpha.max())):.2f}. ")
-    floor = f"{float(table['reliable_at'].max()):g}"
-    line += (f"Below {floor}, not reliably codable, and marked † wherever a claim rests on them: "
+    floor, fewest = f"{float(table['reliable_at'].max()):g}", int(table["min_positive"].max())
+    line += (f"Marked † wherever a claim rests on them, as not shown to be reliably codable (alpha below {floor}, "
+             f"or fewer than {fewest} sentences coded to them by any coder): "
              f"{', '.join(d.replace('_', ' ') for d in flagged)}." if flagged else
-             f"No dimension falls below {floor}; coders of one model agreeing is an upper bound on what "
-             f"people would reach.")
+             f"Every dimension reaches {floor} on at least {fewest} coded sentences.")
+    line += " Coders of one model agreeing is an upper bound on what people would reach."
     if changed:
         line += (f" The lexicon changed after the coding for {', '.join(d.replace('_', ' ') for d in changed)}: "
                  f"their validation is stale.")

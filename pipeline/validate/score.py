@@ -3,8 +3,9 @@ topic model against them.
 
 Agreement is Krippendorff's alpha for nominal (0/1) codes per dimension, from
 the maintained `krippendorff` package; a dimension below `RELIABLE_ALPHA`
-(Krippendorff's lowest bound for tentative conclusions, 0.667) is flagged as
-not reliably codable. The adjudicated code of a sentence is the rule written
+(Krippendorff's lowest bound for tentative conclusions, 0.667), or one that
+fewer than `MIN_POSITIVE` sentences were coded to by any coder (too few for
+alpha to tell), is flagged as not shown to be reliably codable. The adjudicated code of a sentence is the rule written
 in the kit's instructions before any coding: a dimension is coded when a
 strict majority of the coders code it (with two coders, both). Against it,
 the dictionary's precision, recall and F1 come with Wilson 95% intervals
@@ -28,10 +29,12 @@ from scipy.stats import binomtest
 
 from pipeline.common.errors import InputError
 
-__all__ = ["RELIABLE_ALPHA", "CoderSheets", "read_coder_sheets", "adjudicate", "nominal_alpha", "agreement_table",
+__all__ = ["RELIABLE_ALPHA", "MIN_POSITIVE", "CoderSheets", "read_coder_sheets", "adjudicate", "nominal_alpha", "agreement_table",
            "dictionary_table", "topic_agreement", "stale_dimensions"]
 
 RELIABLE_ALPHA = 0.667
+# Fewer sentences than this that any coder put in a dimension, and its alpha rests on too few to tell.
+MIN_POSITIVE = 15
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,12 @@ def agreement_table(sheets: CoderSheets, subsets: Mapping[str, np.ndarray]) -> p
         for j, dimension in enumerate(sheets.dimensions):
             matrix = np.stack([c[mask, j] for c in sheets.codes.values()])
             alpha = nominal_alpha(matrix)
+            positive = int(matrix.max(axis=0).sum()) if mask.any() else 0
             rows.append({"subset": subset, "dimension": dimension, "coders": matrix.shape[0],
-                         "sentences": int(mask.sum()), "any_coder_positive": int(matrix.max(axis=0).sum()),
+                         "sentences": int(mask.sum()), "any_coder_positive": positive,
                          "all_agree": float(np.mean(matrix.min(axis=0) == matrix.max(axis=0))) if mask.any() else np.nan,
-                         "alpha": alpha, "reliable_at": RELIABLE_ALPHA,
-                         "reliable": bool(alpha >= RELIABLE_ALPHA) if alpha == alpha else False})
+                         "alpha": alpha, "reliable_at": RELIABLE_ALPHA, "min_positive": MIN_POSITIVE,
+                         "reliable": bool(alpha == alpha and alpha >= RELIABLE_ALPHA and positive >= MIN_POSITIVE)})
     return pd.DataFrame(rows)
 
 

@@ -121,3 +121,24 @@ def test_replace_section_needs_both_markers():
     assert section_of(replace_section(doc, "new\n")) == "new\n"
     with pytest.raises(ValueError, match="findings"):
         replace_section("no markers", "x")
+
+
+def test_reliability_names_flagged_and_stale_dimensions_and_who_coded(committed):
+    head, _, tables, settings = committed
+    agreement = pd.DataFrame({"subset": ["all", "all", "study"], "dimension": ["grid_management", "rule_of_law",
+                                                                                "rule_of_law"],
+                              "coders": [3, 3, 3], "sentences": [330, 330, 160], "any_coder_positive": [13, 49, 20],
+                              "alpha": [0.97, 0.5, 0.9], "reliable_at": [0.667] * 3, "min_positive": [15] * 3,
+                              "reliable": [False, False, True], "lexicon_changed": [False, True, True],
+                              "sheet": ["round2"] * 3})
+    text = findings_markdown(head, {**tables, "validation_agreement": agreement}, settings)
+    line = next(x for x in text.splitlines() if x.startswith("- **Reliability**"))
+    assert "3 independent coders (language-model coders, not people" in line
+    assert "alpha per dimension runs from 0.50 to 0.97" in line
+    assert "grid management, rule of law." in line and "fewer than 15 sentences" in line
+    assert "The lexicon changed after the coding for rule of law: their validation is stale." in line
+    # Flagged dimensions carry a dagger in the tables.
+    flagged = build_headline({**tables, "validation_agreement": agreement}, lexicon_names(LEXICON), settings)
+    assert all(("†" in d) == d.startswith(("grid management", "rule of law")) for d in flagged.concepts["dimension"])
+    none = findings_markdown(head, {k: v for k, v in tables.items() if k != "validation_agreement"}, settings)
+    assert "no independent coding of this lexicon's dimensions is on record" in none

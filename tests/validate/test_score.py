@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.common.errors import InputError
-from pipeline.validate.score import (RELIABLE_ALPHA, CoderSheets, adjudicate, agreement_table, dictionary_table,
+from pipeline.validate.score import (MIN_POSITIVE, RELIABLE_ALPHA, CoderSheets, adjudicate, agreement_table, dictionary_table,
                                      nominal_alpha, read_coder_sheets, stale_dimensions, topic_agreement)
 
 NAN = np.nan
@@ -58,13 +58,22 @@ def test_adjudication_needs_a_strict_majority():
     assert adjudicate(two).tolist() == [[1, 0], [0, 1]]
 
 
-def test_agreement_flags_a_dimension_below_the_reliability_floor():
-    a = [[1, 1]] * 5 + [[0, 0]] * 15
-    b = [[1, 0]] * 5 + [[0, 1]] * 5 + [[0, 0]] * 10
-    table = agreement_table(_sheets(a, b), {"all": np.ones(20, bool)}).set_index("dimension")
+def test_agreement_flags_a_dimension_below_the_floor_or_on_too_few_coded_sentences():
+    n = 40
+    first_a = [1] * 16 + [0] * 24            # dimension a: both coders agree on 16 positives
+    first_b = [1] * 16 + [0] * 24            # dimension b: the second coder moves 16 of them
+    second_b = [0] * 16 + [1] * 16 + [0] * 8
+    few = [1] * 10 + [0] * 30                # dimension c: agreement on only 10 positives
+    coder_1 = [list(r) for r in zip(first_a, first_b, few)]
+    coder_2 = [list(r) for r in zip(first_a, second_b, few)]
+    table = agreement_table(_sheets(coder_1, coder_2, dims=("a", "b", "c")),
+                            {"all": np.ones(n, bool)}).set_index("dimension")
     assert table.loc["a", "alpha"] == 1.0 and bool(table.loc["a", "reliable"])
     assert table.loc["b", "alpha"] < RELIABLE_ALPHA and not bool(table.loc["b", "reliable"])
-    assert table.loc["b", "any_coder_positive"] == 10 and table.loc["b", "all_agree"] == 0.5
+    assert table.loc["b", "any_coder_positive"] == 32 and table.loc["b", "all_agree"] == 0.2
+    # Perfect agreement on 10 coded sentences is too few to tell.
+    assert table.loc["c", "alpha"] == 1.0 and table.loc["c", "any_coder_positive"] == 10 < MIN_POSITIVE
+    assert not bool(table.loc["c", "reliable"])
 
 
 def test_dictionary_scores_against_the_adjudicated_codes_with_wilson_intervals():
