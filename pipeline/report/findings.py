@@ -257,7 +257,7 @@ def _reliability(tables: Tables) -> list[str]:
             f"people: `data/validation/` says who and how) coded {int(table['sentences'].max())} sentences blind; "
             f"Krippendorff's alpha per dimension runs from {float(rank_key(alpha.min())):.2f} to "
             f"{float(rank_key(alpha.max())):.2f}. ")
-    floor, fewest = f"{float(table['reliable_at'].max()):g}", int(table["min_positive"].max())
+    floor, fewest = f"{float(rank_key(table['reliable_at'].max())):g}", int(table["min_positive"].max())
     line += (f"Marked † wherever a claim rests on them, as not shown to be reliably codable (alpha below {floor}, "
              f"or fewer than {fewest} sentences coded to them by any coder): "
              f"{', '.join(d.replace('_', ' ') for d in flagged)}." if flagged else
