@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--heldout-sentences", type=int, default=170, help="sentences from held-out pages")
     validate.add_argument("--random-share", type=float, default=0.3, help="share drawn uniformly at random")
     validate.add_argument("--seed", type=int, default=20261207, help="seed of the draw")
+    validate.add_argument("--only", action="append", default=[], metavar="DIMENSION",
+                          help="stratify by this dimension only (repeat); to top up dimensions coded too rarely")
     return parser
 
 
@@ -158,17 +160,16 @@ def _validate(root: Path, args: argparse.Namespace) -> int:
             raise InputError(folder / "sheet.csv", "a sheet is already drawn here; coders may have started on it. "
                                                    "Choose another --dir for a new sheet")
         sample = write_sheet(root, folder, args.heldout, {"study": args.study, "heldout": args.heldout_sentences},
-                             args.random_share, args.seed)
+                             args.random_share, args.seed, args.only)
         print(f"{len(sample)} sentences drawn into {folder / 'sheet.csv'}; give coders sheet.csv, INSTRUCTIONS.md "
               "and codebook_for_coders.md only")
         return 0
     results = root / "results"
     unit_topics = results / "tables" / "seeded_unit_agreement.csv"
     units = results / "corpus" / "units.jsonl"
-    tables = score_sheets(folder, load_lexicon(root / "lexicon" / "governance_terms.csv"),
+    tables = score_sheets([folder], load_lexicon(root / "lexicon" / "governance_terms.csv"),
                           pd.read_csv(unit_topics, keep_default_na=False) if unit_topics.exists() else None,
                           io.read_jsonl(units) if units.exists() else None)
-    tables = {name: table.assign(sheet=folder.name) for name, table in tables.items()}
     # Into the sheet's folder: results/ is written by runs only (every run scores the sheets under
     # data/validation/ into results/tables/validation_*.csv).
     for name, table in tables.items():

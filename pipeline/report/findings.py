@@ -253,7 +253,7 @@ def _reliability(tables: Tables) -> list[str]:
     alpha = table["alpha"].dropna()
     flagged = list(table.loc[~table["reliable"].astype(str).str.lower().eq("true"), "dimension"])
     changed = list(table.loc[table["lexicon_changed"].astype(str).str.lower().eq("true"), "dimension"])
-    line = (f"- **Reliability**: {int(table['coders'].max())} independent coders (language-model coders, not "
+    line = (f"- **Reliability**: {int(table['coders'].max())} independent coders per sentence (language-model coders, not "
             f"people: `data/validation/` says who and how) coded {int(table['sentences'].max())} sentences blind; "
             f"Krippendorff's alpha per dimension runs from {float(rank_key(alpha.min())):.2f} to "
             f"{float(rank_key(alpha.max())):.2f}. ")

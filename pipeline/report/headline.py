@@ -293,13 +293,12 @@ def article_footing(documents: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def coder_reliability(agreement: pd.DataFrame | None) -> pd.DataFrame:
-    """Per dimension, the independent coders' agreement on all sentences of the latest sheet (empty without
-    coders): `alpha`, `reliable`, `lexicon_changed`."""
+    """Per dimension, the independent coders' agreement on all their sentences (empty without coders):
+    `alpha`, `reliable`, `lexicon_changed`."""
     if _missing(agreement):
         return pd.DataFrame(columns=["dimension", "coders", "sentences", "alpha", "reliable_at", "min_positive",
                                      "reliable", "lexicon_changed"])
-    latest = agreement[agreement["sheet"] == sorted(agreement["sheet"])[-1]] if "sheet" in agreement else agreement
-    return latest[latest["subset"] == "all"].reset_index(drop=True)
+    return agreement[agreement["subset"] == "all"].reset_index(drop=True)
 
 
 def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> Headline:

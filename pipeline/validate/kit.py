@@ -22,7 +22,7 @@ from pipeline.common.errors import InputError
 from pipeline.report.codebook import CONCEPT_END, CONCEPT_START, END, START
 from pipeline.report.validation import FRAME, dictionary_codes
 from pipeline.text.lexicon import load_lexicon
-from pipeline.validate.score import (adjudicate, agreement_table, dictionary_table, read_coder_sheets,
+from pipeline.validate.score import (adjudicate, agreement_table, dictionary_table, pool_sheets, read_coder_sheets,
                                      stale_dimensions, topic_agreement)
 from pipeline.validate.sheet import (coder_codebook, draw_sample, heldout_pool, lexicon_digests, study_pool,
                                      study_units_of)
@@ -63,12 +63,15 @@ def _dimensions(lexicon: pd.DataFrame, extra: Sequence[str] = ()) -> list[str]:
 
 
 def write_sheet(root: Path, out_dir: Path, heldout: Sequence[Path], sizes: dict[str, int], random_share: float,
-                random_state: int) -> pd.DataFrame:
-    """Draw a sheet from the study's cleaned articles and the held-out pages and write the kit's files."""
+                random_state: int, only: Sequence[str] = ()) -> pd.DataFrame:
+    """Draw a sheet from the study's cleaned articles and the held-out pages and write the kit's files; no
+    sentence of a sheet beside it (a sibling folder's `sample.csv`) is drawn again."""
     lexicon = load_lexicon(root / "lexicon" / "governance_terms.csv")
     documents = pd.read_csv(root / "results" / "tables" / "documents.csv", keep_default_na=False)
     pool = study_pool(root / "results" / "corpus" / "clean", documents) + heldout_pool(heldout)
-    sample = draw_sample(pool, lexicon, sizes, random_share, random_state)
+    earlier = {i for other in sorted(out_dir.parent.glob("*/sample.csv")) if other.parent != out_dir
+               for i in pd.read_csv(other, keep_default_na=False)["sentence_id"]}
+    sample = draw_sample(pool, lexicon, sizes, random_share, random_state, only, earlier)
     dims = _dimensions(lexicon)
     out_dir.mkdir(parents=True, exist_ok=True)
     io.write_csv(sample, out_dir / "sample.csv")
@@ -77,7 +80,8 @@ def write_sheet(root: Path, out_dir: Path, heldout: Sequence[Path], sizes: dict[
     codebook = (root / "lexicon" / "CODEBOOK.md").read_text(encoding="utf-8")
     io.write_text(coder_codebook(codebook, [(START, END), (CONCEPT_START, CONCEPT_END)]),
                   out_dir / "codebook_for_coders.md")
-    record = {"random_state": random_state, "sizes": sizes, "random_share": random_share,
+    record = {"random_state": random_state, "sizes": sizes, "random_share": random_share, "only": list(only),
+              "excluded_from_earlier_sheets": len(earlier),
               "drawn": {s: int((sample["source"] == s).sum()) for s in sizes},
               "heldout_sets": [str(Path(h).relative_to(root)) if Path(h).is_relative_to(root) else str(h)
                                for h in heldout],
@@ -91,24 +95,30 @@ def coder_sheets_in(sheet_dir: Path) -> list[Path]:
     return sorted(Path(sheet_dir).glob("coder_*.csv"))
 
 
-def score_sheets(sheet_dir: Path, lexicon: pd.DataFrame, unit_topics: pd.DataFrame | None = None,
+def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, unit_topics: pd.DataFrame | None = None,
                  units: Sequence[dict] | None = None) -> dict[str, pd.DataFrame]:
-    """Score every `coder_*.csv` of `sheet_dir` against each other, the dictionary (`lexicon`) and, for the
-    study's sentences, the leading seeded topic of their text unit (`seeded_unit_agreement.csv` and the
-    run's units, when given): `validation_agreement`, `validation_dictionary`, `validation_topics`, for the
-    study's articles, the held-out pages, and both."""
-    record = json.loads((sheet_dir / "sheet.json").read_text(encoding="utf-8"))
-    coders = coder_sheets_in(sheet_dir)
-    dims = list(record["dimensions"])
-    sheets = read_coder_sheets(coders, dims)
-    sample = pd.read_csv(sheet_dir / "sample.csv", keep_default_na=False).set_index("sentence_id")
-    missing = [s for s in sheets.sentence_ids if s not in sample.index]
-    if missing:
-        raise InputError(coders[0], f"sentence(s) {', '.join(missing[:5])} are not in sample.csv")
-    sample = sample.loc[list(sheets.sentence_ids)]
+    """Score the `coder_*.csv` of the sheet folders, pooled, against each other, the dictionary (`lexicon`)
+    and, for the study's sentences, the leading seeded topic of their text unit (`seeded_unit_agreement.csv`
+    and the run's units, when given): `validation_agreement`, `validation_dictionary`, `validation_topics`,
+    for the study's articles, the held-out pages, and both."""
+    parts, samples, stale, dims = [], [], set(), None
+    for folder in map(Path, sheet_dirs):
+        record = json.loads((folder / "sheet.json").read_text(encoding="utf-8"))
+        dims = dims or list(record["dimensions"])
+        coders = coder_sheets_in(folder)
+        sheets = read_coder_sheets(coders, dims)
+        sample = pd.read_csv(folder / "sample.csv", keep_default_na=False).set_index("sentence_id")
+        missing = [s for s in sheets.sentence_ids if s not in sample.index]
+        if missing:
+            raise InputError(coders[0], f"sentence(s) {', '.join(missing[:5])} are not in sample.csv")
+        parts.append(sheets)
+        samples.append(sample.loc[list(sheets.sentence_ids)])
+        stale |= set(stale_dimensions(folder / "sheet.json", lexicon_digests(lexicon)))
+    sheets, sample = pool_sheets(parts), pd.concat(samples)
+    if sample.index.duplicated().any():
+        raise InputError(Path(sheet_dirs[0]), "a sentence is in two sheets; draw later sheets with their --exclude")
     source = sample["source"].to_numpy()
     subsets = {"all": np.ones(len(source), bool), "study": source == "study", "heldout": source == "heldout"}
-    stale = stale_dimensions(sheet_dir / "sheet.json", lexicon_digests(lexicon))
     agreement = agreement_table(sheets, subsets)
     agreement["lexicon_changed"] = agreement["dimension"].isin(stale)
     truth = adjudicate(sheets)
@@ -121,21 +131,17 @@ def score_sheets(sheet_dir: Path, lexicon: pd.DataFrame, unit_topics: pd.DataFra
         unit_of = study_units_of(sample[sample["source"] == "study"], units)
         topics = topic_agreement(pd.DataFrame(truth, index=list(sheets.sentence_ids), columns=dims), unit_of,
                                  unit_topics)
-    return {"validation_agreement": agreement, "validation_dictionary": dictionary, "validation_topics": topics}
+    sheet = "+".join(Path(d).name for d in sheet_dirs)
+    return {name: table.assign(sheets=sheet) for name, table in
+            (("validation_agreement", agreement), ("validation_dictionary", dictionary), ("validation_topics", topics))}
 
 
 def score_all(validation_dir: Path, lexicon: pd.DataFrame, tables_dir: Path,
               units: Sequence[dict] | None) -> dict[str, pd.DataFrame]:
-    """Every sheet folder under `validation_dir` (a `sheet.json` and at least two coders' sheets) scored
-    against the run whose tables are in `tables_dir` (its `seeded_unit_agreement.csv`, when there) and whose
-    text units are `units`, the tables stacked with the folder's name in a `sheet` column; empty when there
-    is no such folder."""
+    """Every sheet folder under `validation_dir` (a `sheet.json` and at least two coders' sheets), pooled,
+    scored against the run whose tables are in `tables_dir` (its `seeded_unit_agreement.csv`, when there)
+    and whose text units are `units`; empty when there is no such folder."""
     agreement_csv = Path(tables_dir) / "seeded_unit_agreement.csv"
     unit_topics = pd.read_csv(agreement_csv, keep_default_na=False) if agreement_csv.exists() else None
-    parts: dict[str, list[pd.DataFrame]] = {}
-    for record in sorted(Path(validation_dir).glob("*/sheet.json")):
-        if len(coder_sheets_in(record.parent)) < 2:
-            continue
-        for name, table in score_sheets(record.parent, lexicon, unit_topics, units).items():
-            parts.setdefault(name, []).append(table.assign(sheet=record.parent.name))
-    return {name: pd.concat(tables, ignore_index=True) for name, tables in parts.items()}
+    folders = [r.parent for r in sorted(Path(validation_dir).glob("*/sheet.json")) if len(coder_sheets_in(r.parent)) >= 2]
+    return score_sheets(folders, lexicon, unit_topics, units) if folders else {}

@@ -29,7 +29,7 @@ from scipy.stats import binomtest
 
 from pipeline.common.errors import InputError
 
-__all__ = ["RELIABLE_ALPHA", "MIN_POSITIVE", "CoderSheets", "read_coder_sheets", "adjudicate", "nominal_alpha", "agreement_table",
+__all__ = ["RELIABLE_ALPHA", "MIN_POSITIVE", "CoderSheets", "pool_sheets", "read_coder_sheets", "adjudicate", "nominal_alpha", "agreement_table",
            "dictionary_table", "topic_agreement", "stale_dimensions"]
 
 RELIABLE_ALPHA = 0.667
@@ -39,11 +39,30 @@ MIN_POSITIVE = 15
 
 @dataclass(frozen=True)
 class CoderSheets:
-    """Every coder's 0/1 codes on the same sentences: `codes[coder]` is sentences × dimensions."""
+    """Every coder's 0/1 codes on the same sentences: `codes[coder]` is sentences × dimensions, NaN where
+    that coder did not code the sentence (sheets pooled with fewer coders)."""
 
     sentence_ids: tuple[str, ...]
     dimensions: tuple[str, ...]
     codes: Mapping[str, np.ndarray]
+
+
+def pool_sheets(parts: Sequence[CoderSheets]) -> CoderSheets:
+    """Several sheets as one: their sentences in turn, coder slots by position, NaN where a sheet has fewer
+    coders (alpha counts the values there are; the majority is of the coders who coded the sentence)."""
+    dims = parts[0].dimensions
+    if any(p.dimensions != dims for p in parts):
+        raise ValueError("sheets pooled for scoring must code the same dimensions")
+    slots = max(len(p.codes) for p in parts)
+    codes = {}
+    for k in range(slots):
+        blocks = []
+        for part in parts:
+            coded = list(part.codes.values())
+            blocks.append(coded[k].astype(float) if k < len(coded)
+                          else np.full((len(part.sentence_ids), len(dims)), np.nan))
+        codes[f"coder_{k + 1}"] = np.vstack(blocks)
+    return CoderSheets(tuple(i for p in parts for i in p.sentence_ids), dims, codes)
 
 
 def read_coder_sheets(paths: Sequence[Path], dimensions: Sequence[str]) -> CoderSheets:
@@ -81,14 +100,16 @@ def read_coder_sheets(paths: Sequence[Path], dimensions: Sequence[str]) -> Coder
 
 
 def adjudicate(sheets: CoderSheets) -> np.ndarray:
-    """The adjudicated codes: a dimension is coded when a strict majority of coders code it."""
-    stacked = np.stack(list(sheets.codes.values()))
-    return (stacked.sum(axis=0) * 2 > stacked.shape[0]).astype(int)
+    """The adjudicated codes: a dimension is coded when a strict majority of the coders who coded the
+    sentence code it."""
+    stacked = np.stack([c.astype(float) for c in sheets.codes.values()])
+    return (np.nansum(stacked, axis=0) * 2 > np.sum(~np.isnan(stacked), axis=0)).astype(int)
 
 
 def nominal_alpha(matrix: np.ndarray) -> float:
     """Krippendorff's alpha (nominal) of coders × units; NaN when every code is the same (no variation)."""
-    if len(np.unique(matrix)) < 2:
+    values = np.asarray(matrix, dtype=float)
+    if len(np.unique(values[~np.isnan(values)])) < 2:
         return float("nan")
     return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
@@ -98,12 +119,13 @@ def agreement_table(sheets: CoderSheets, subsets: Mapping[str, np.ndarray]) -> p
     rows = []
     for subset, mask in subsets.items():
         for j, dimension in enumerate(sheets.dimensions):
-            matrix = np.stack([c[mask, j] for c in sheets.codes.values()])
+            matrix = np.stack([c[mask, j] for c in sheets.codes.values()]).astype(float)
             alpha = nominal_alpha(matrix)
-            positive = int(matrix.max(axis=0).sum()) if mask.any() else 0
+            positive = int(np.nansum(np.nanmax(matrix, axis=0))) if mask.any() else 0
             rows.append({"subset": subset, "dimension": dimension, "coders": matrix.shape[0],
                          "sentences": int(mask.sum()), "any_coder_positive": positive,
-                         "all_agree": float(np.mean(matrix.min(axis=0) == matrix.max(axis=0))) if mask.any() else np.nan,
+                         "all_agree": float(np.mean(np.nanmin(matrix, axis=0) == np.nanmax(matrix, axis=0)))
+                         if mask.any() else np.nan,
                          "alpha": alpha, "reliable_at": RELIABLE_ALPHA, "min_positive": MIN_POSITIVE,
                          "reliable": bool(alpha == alpha and alpha >= RELIABLE_ALPHA and positive >= MIN_POSITIVE)})
     return pd.DataFrame(rows)

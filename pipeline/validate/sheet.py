@@ -18,7 +18,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -85,7 +85,8 @@ def _with_dims(pool: Sequence[PoolSentence], lexicon: pd.DataFrame) -> list[Pool
 
 
 def draw_sample(pool: Sequence[PoolSentence], lexicon: pd.DataFrame, sizes: Mapping[str, int],
-                random_share: float, random_state: int) -> pd.DataFrame:
+                random_share: float, random_state: int, only: Collection[str] = (),
+                exclude: Collection[str] = ()) -> pd.DataFrame:
     """The sentences to code, `sizes[source]` from each source, with how each was drawn.
 
     Parameters
@@ -100,6 +101,11 @@ def draw_sample(pool: Sequence[PoolSentence], lexicon: pd.DataFrame, sizes: Mapp
         Share of each source's sentences drawn uniformly at random (after the stratified ones).
     random_state : int
         Seed of the draw.
+    only : collection of str, optional
+        Stratify by these dimensions only (a later sheet topping up dimensions an earlier one coded too
+        rarely); every dimension when empty.
+    exclude : collection of str, optional
+        Sentence ids not to draw (those of earlier sheets, so that no sentence is coded twice).
 
     Returns
     -------
@@ -108,7 +114,7 @@ def draw_sample(pool: Sequence[PoolSentence], lexicon: pd.DataFrame, sizes: Mapp
         dimension whose stratum drew the sentence, or `random`.
     """
     rng = random.Random(random_state)
-    pool = _with_dims(pool, lexicon)
+    pool = [p for p in _with_dims(pool, lexicon) if p.sentence_id not in set(exclude)]
     rows = []
     for source, size in sizes.items():
         part = [p for p in pool if p.source == source]
@@ -117,7 +123,7 @@ def draw_sample(pool: Sequence[PoolSentence], lexicon: pd.DataFrame, sizes: Mapp
         stratified = size - round(size * random_share)
         taken: set[str] = set()
         per_group: dict[str, int] = {}
-        dims = sorted({d for p in part for d in p.dims})
+        dims = sorted({d for p in part for d in p.dims if not only or d in only})
         while len(taken) < stratified and dims:
             progressed = False
             for dim in dims:

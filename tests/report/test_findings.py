@@ -133,7 +133,7 @@ def test_reliability_names_flagged_and_stale_dimensions_and_who_coded(committed)
                               "sheet": ["round2"] * 3})
     text = findings_markdown(head, {**tables, "validation_agreement": agreement}, settings)
     line = next(x for x in text.splitlines() if x.startswith("- **Reliability**"))
-    assert "3 independent coders (language-model coders, not people" in line
+    assert "3 independent coders per sentence (language-model coders, not people" in line
     assert "alpha per dimension runs from 0.50 to 0.97" in line
     assert "grid management, rule of law." in line and "fewer than 15 sentences" in line
     assert "The lexicon changed after the coding for rule of law: their validation is stale." in line

@@ -48,7 +48,7 @@ def test_coders_who_agree_score_alpha_one_and_a_third_coder_who_differs_lowers_i
     codes.insert(0, "sentence_id", sample["sentence_id"])
     for coder in ("a", "b"):
         codes.to_csv(folder / f"coder_{coder}.csv", index=False)
-    tables = score_sheets(folder, LEXICON)
+    tables = score_sheets([folder], LEXICON)
     varied = tables["validation_agreement"].query("subset == 'all'").dropna(subset=["alpha"])
     assert len(varied) and (varied["alpha"] == 1.0).all()
     # The dictionary scored against codes that are its own output: perfect wherever it found anything.
@@ -58,7 +58,7 @@ def test_coders_who_agree_score_alpha_one_and_a_third_coder_who_differs_lowers_i
     column = varied["dimension"].iloc[0]
     other[column] = 1 - other[column]
     other.to_csv(folder / "coder_c.csv", index=False)
-    again = score_sheets(folder, LEXICON)["validation_agreement"].set_index(["subset", "dimension"])
+    again = score_sheets([folder], LEXICON)["validation_agreement"].set_index(["subset", "dimension"])
     assert again.loc[("all", column), "alpha"] < 1.0
     for coder in ("a", "b", "c"):
         (folder / f"coder_{coder}.csv").unlink()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pipeline.common.errors import InputError
 from pipeline.validate.score import (MIN_POSITIVE, RELIABLE_ALPHA, CoderSheets, adjudicate, agreement_table, dictionary_table,
-                                     nominal_alpha, read_coder_sheets, stale_dimensions, topic_agreement)
+                                     nominal_alpha, pool_sheets, read_coder_sheets, stale_dimensions, topic_agreement)
 
 NAN = np.nan
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", section C: nominal data, four observers,
@@ -139,3 +139,18 @@ def test_alpha_never_exceeds_one_and_is_one_only_when_coders_agree(pairs):
     else:
         assert alpha <= 1.0 + 1e-12
         assert (abs(alpha - 1.0) < 1e-12) == bool((matrix[0] == matrix[1]).all())
+
+
+def test_pooled_sheets_leave_missing_coders_empty_and_adjudicate_among_those_who_coded():
+    first = _sheets([[1, 0], [0, 0]], [[1, 0], [0, 1]], [[0, 0], [0, 1]])
+    second = CoderSheets(("t0",), ("a", "b"), {"coder_x": np.array([[1, 1]]), "coder_y": np.array([[1, 0]])})
+    pooled = pool_sheets([first, second])
+    assert pooled.sentence_ids == ("s0", "s1", "t0")
+    assert np.isnan(pooled.codes["coder_3"][2]).all()
+    # s0: 2 of 3 code a; s1: 2 of 3 code b; t0: both of its two coders code a, one of two codes b.
+    assert adjudicate(pooled).tolist() == [[1, 0], [0, 1], [1, 0]]
+    alone = nominal_alpha(np.stack([c[:, 0] for c in first.codes.values()]).astype(float))
+    with_second = nominal_alpha(np.stack([c[:, 0] for c in pooled.codes.values()]))
+    assert not np.isnan(with_second) and with_second != alone
+    with pytest.raises(ValueError, match="same dimensions"):
+        pool_sheets([first, CoderSheets(("u",), ("a",), {"c": np.array([[1]])})])

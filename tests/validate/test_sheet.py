@@ -91,3 +91,12 @@ def test_study_sentences_are_found_in_their_units():
     units = [{"doc_id": "a", "unit_id": "a-0001", "text": "第一句。第二句。"},
              {"doc_id": "b", "unit_id": "b-0001", "text": "第一句。"}]
     assert study_units_of(sentences, units) == {"a-2": "a-0001", "b-1": "b-0001"}
+
+
+def test_a_top_up_sheet_draws_only_its_dimensions_and_never_an_earlier_sentence(lexicon):
+    first = draw_sample(_pool(), lexicon, {"heldout": 12}, 0.0, 3)
+    top_up = draw_sample(_pool(), lexicon, {"heldout": 6}, 0.0, 3, only={"grid_management"},
+                         exclude=set(first["sentence_id"]))
+    assert set(top_up["sentence_id"]).isdisjoint(first["sentence_id"])
+    stratified = top_up[top_up["drawn_by"] != "random"]
+    assert set(stratified["drawn_by"]) == {"grid_management"} and len(stratified) == 6
