@@ -176,9 +176,11 @@ def seeded_topic_label(row) -> str:
     return label + (f"  [one place: {row['home']}]" if str(row["one_place"]).lower() == "true" else "")
 
 
-def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, stable: bool = True):
+def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, stable: bool = True,
+                               floor: float | None = None):
     """Share of each seeded topic in each place, with 95% intervals: the stable topics (the findings' figure)
-    or the others (the appendix's), labelled by `named` (findings_topics.csv)."""
+    or the others (the appendix's), labelled by `named` (findings_topics.csv); a dotted line at the
+    presence `floor` when given."""
     from matplotlib import pyplot as plt
 
     use_cjk_font()
@@ -188,6 +190,10 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.Data
     numbers = sorted(int(t) for t in chosen.index if t in set(seeded_place_topics["topic"]))
     fig, ax = plt.subplots(figsize=(9, 0.6 * max(1, len(numbers)) * max(1, len(places) / 4) + 1.5))
     _place_share_points(ax, seeded_place_topics, places, numbers)
+    if floor is not None:
+        ax.axvline(floor, color="0.4", linestyle=":", linewidth=1)
+        ax.text(floor, 1.0, f" floor {floor:g}", transform=ax.get_xaxis_transform(), fontsize=7, color="0.3",
+                va="bottom")
     kind = "stable across seeds" if stable else "not stable across seeds (appendix)"
     _finish_place_shares(fig, ax, [seeded_topic_label(chosen.loc[t]) for t in numbers],
                          "share of the place's modelled tokens (95% interval, passages resampled)",
@@ -195,7 +201,8 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.Data
     return fig
 
 
-def write_seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, figures_dir: Path) -> list[Path]:
+def write_seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, figures_dir: Path,
+                         floor: float | None = None) -> list[Path]:
     """The stable topics' figure (the findings' lead figure) and the unstable topics' (an appendix figure)."""
-    return [save_figure(figure_seeded_place_topics(seeded_place_topics, named, stable), Path(figures_dir) / name)
+    return [save_figure(figure_seeded_place_topics(seeded_place_topics, named, stable, floor), Path(figures_dir) / name)
             for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))]

@@ -80,9 +80,9 @@ def _stresses(head: Headline) -> str | None:
     first = c.groupby("place", sort=False).head(1)
     listed = "; ".join(f"{r.place} {r.label} ({r.gloss})" for r in first.itertuples())
     return (f"Counting each policy concept's terms together, against the other articles and against what "
-            f"government work reports say anyway, each article stresses concepts of its own, first {listed}; "
-            f"these are its most distinctive concepts, each on {int(c['sentences'].min())} to "
-            f"{int(c['sentences'].max())} sentences, not differences shown to exceed chance.")
+            f"government work reports say anyway, each article stresses some concepts more than the others do, "
+            f"led by {listed}; each rests on {int(c['sentences'].min())} to {int(c['sentences'].max())} "
+            f"sentences, and none is a difference shown to exceed chance.")
 
 
 def _shared(head: Headline, settings: FindingsSettings) -> str | None:
@@ -116,12 +116,14 @@ def _leads(head: Headline) -> str | None:
     counts = lead["verdict"].value_counts()
     parts = [f"{int(counts.get(v, 0))} {w}" for v, w in (("clear", "clear"), ("within noise", "within noise"),
                                                           ("tie", "tied")) if counts.get(v, 0)]
-    firsts = lead["leads_with"].value_counts()
-    top, n = firsts.index[0], int(firsts.iloc[0])
+    # A dimension tied for the most sentences is at the top as much as one alone there.
+    tops = pd.Series([name for names in lead["leads_with"] for name in names.split(" = ")]).value_counts()
+    top, n = tops.index[0], int(tops.iloc[0])
     where = f"in {n} of the {len(lead)} articles" if n > 1 else "in one article"
-    tail = ("; a lead within noise is no lead" if int(counts.get("clear", 0)) < len(lead) else "")
-    return (f"The dimension the most sentences mention (frame, brand names and the speaker's own office aside) is "
-            f"{top} {where}; of the {len(lead)} leads, {_join(parts)}{tail}.")
+    clear = int(counts.get("clear", 0))
+    opening = ("No article has a clear lead" if clear == 0 else f"{clear} of the {len(lead)} articles have a clear lead")
+    return (f"{opening} ({_join(parts)}; frame, brand names and the speaker's own office aside); the dimension "
+            f"most often at the top, alone or tied, is {top}, {where}.")
 
 
 def _expectations(tables: Tables) -> str | None:
@@ -133,8 +135,8 @@ def _expectations(tables: Tables) -> str | None:
              for name in ("concepts", "terms") if name in overall.index]
     if not parts:
         return None
-    return (f"A close reader's blind expectations are met for {' and '.join(parts)} among the places' top-ranked "
-            f"lists, by rank alone.")
+    return (f"An independent coder's expectations, written blind from the articles (`data/expectations/`), are "
+            f"met for {' and '.join(parts)} among the places' top-ranked lists, by rank alone.")
 
 
 def _caveat(head: Headline) -> str | None:
@@ -160,15 +162,15 @@ def _concepts_section(head: Headline, settings: FindingsSettings) -> list[str]:
     if c.empty:
         return []
     rows = [(r.place if r.place != prev else "", r.label, r.gloss, r.dimension, r.count, r.sentences, r.units,
-             _pct(r.stability), f"{float(rank_key(r.q)):.2f}", r.kwic)
+             r.elsewhere, _pct(r.stability), f"{float(rank_key(r.q)):.2f}", r.kwic)
             for r, prev in zip(c.itertuples(), [None, *c["place"][:-1]])]
     return ["### What each article stresses", "",
             f"Up to {settings.top_concepts} concepts each article stresses most (definitions below): uses of the "
-            f"concept's terms, the sentences and passages they fall in, the share of resamples in which the concept "
-            f"stays in the top {settings.list_top}, its q after correcting for every comparison made, and a use "
-            f"in context from the passage that uses it most.", "",
-            _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "stable in", "q",
-                    "in context"], rows),
+            f"concept's terms, the sentences and passages they fall in, its uses in the other articles together, "
+            f"the share of resamples in which it stays in the top {settings.list_top}, its q (Benjamini–Hochberg "
+            f"over every article × concept comparison), and a use in context from the passage that uses it most.",
+            "", _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "uses elsewhere",
+                        "stable in", "q", "in context"], rows),
             ""]
 
 
@@ -230,8 +232,11 @@ def _definitions(settings: FindingsSettings) -> list[str]:
             f"- **Stresses**: a concept's weighted log-odds in the article against all other articles, shrunk "
             f"towards its share of government work reports, is positive; the concept stays in the article's top "
             f"{settings.list_top} in at least {_pct(settings.min_stability)} of bootstrap resamples of the "
-            f"article's passages; and it rests on at least {settings.min_sentences} sentences in at least "
-            f"{settings.min_units} passages.",
+            f"article's passages; it rests on at least {settings.min_sentences} sentences in at least "
+            f"{settings.min_units} passages; and it belongs to a dimension, not to the genre's frame. A place's "
+            f"own programme names (brands) count here, because naming its programme is what an article stresses; "
+            f"a concept no other article uses tops its list easily and is stable almost by construction, so "
+            f"*uses elsewhere* says how far it is the article's own word.",
             f"- **Present**: by the dictionary, at least {floor} of an article's sentences mention the dimension "
             f"(brand names and the speaker's own office aside, unless the column says every term); by the topic "
             f"model, at least {floor} of its modelled tokens fall in the dimension's stable topic; each at the "
@@ -241,8 +246,10 @@ def _definitions(settings: FindingsSettings) -> list[str]:
             "- **Leads**: the dimension the most sentences of the article mention, the frame, brand names and the "
             "speaker's own office aside; equal counts are a **tie**. A lead is **clear** when its 95% interval lies "
             "wholly above the runner-up's, otherwise **within noise**.",
-            "- **Intervals** resample passages within one article, so they describe one text's variation, not "
-            "variation across articles or authors.", ""]
+            "- **Intervals**: the dictionary's are Wilson intervals over an article's sentences, which treat "
+            "sentences as independent and so are narrower than they should be; the topic model's and the "
+            "stability's resample an article's passages. Both describe one text's variation, not variation across "
+            "articles or authors.", ""]
 
 
 def _reliability(tables: Tables) -> list[str]:
@@ -253,16 +260,19 @@ def _reliability(tables: Tables) -> list[str]:
     alpha = table["alpha"].dropna()
     flagged = list(table.loc[~table["reliable"].astype(str).str.lower().eq("true"), "dimension"])
     changed = list(table.loc[table["lexicon_changed"].astype(str).str.lower().eq("true"), "dimension"])
-    line = (f"- **Reliability**: {int(table['coders'].max())} independent coders per sentence (language-model coders, not "
-            f"people: `data/validation/` says who and how) coded {int(table['sentences'].max())} sentences blind; "
-            f"Krippendorff's alpha per dimension runs from {float(rank_key(alpha.min())):.2f} to "
-            f"{float(rank_key(alpha.max())):.2f}. ")
+    total = int(table["coders_in_all"].max()) if "coders_in_all" in table else int(table["coders"].max())
+    line = (f"- **Reliability**: {total} independent language-model coders (instances of one model, not people: "
+            f"`data/validation/` says who and how), {int(table['coders'].max())} per sentence, coded "
+            f"{int(table['sentences'].max())} sentences without seeing the dictionary's output, from a codebook "
+            f"that names typical terms; Krippendorff's alpha per dimension runs from "
+            f"{float(rank_key(alpha.min())):.2f} to {float(rank_key(alpha.max())):.2f}, and the dictionary's "
+            f"precision and recall against their codes are in `validation_dictionary.csv` (appendix 4). ")
     floor, fewest = f"{float(rank_key(table['reliable_at'].max())):g}", int(table["min_positive"].max())
     line += (f"Marked † wherever a claim rests on them, as not shown to be reliably codable (alpha below {floor}, "
              f"or fewer than {fewest} sentences coded to them by any coder): "
              f"{', '.join(d.replace('_', ' ') for d in flagged)}." if flagged else
              f"Every dimension reaches {floor} on at least {fewest} coded sentences.")
-    line += " Coders of one model agreeing is an upper bound on what people would reach."
+    line += " Coders of one model agreeing likely overstates what people would reach."
     if changed:
         line += (f" The lexicon changed after the coding for {', '.join(d.replace('_', ' ') for d in changed)}: "
                  f"their validation is stale.")

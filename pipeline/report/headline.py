@@ -127,10 +127,13 @@ def _kwic_line(kwic: pd.DataFrame | None, place: str, concept: str) -> str:
 
 
 def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | None, names: Names,
-                     settings: FindingsSettings) -> pd.DataFrame:
-    """Each place's `top_concepts` stressed concepts (see the module's definition), in rank order."""
+                     settings: FindingsSettings, statistics: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each place's `top_concepts` stressed concepts (see the module's definition), in rank order, with
+    the concept's uses in the other places (from `concept_statistics.csv`, when given)."""
     columns = ["place", "rank", "concept", "label", "gloss", "dimension", "count", "sentences", "units", "q",
-               "stability", "guardrail", "kwic"]
+               "stability", "guardrail", "elsewhere", "kwic"]
+    totals = (statistics.groupby("concept")["count"].sum() if statistics is not None and not statistics.empty
+              else pd.Series(dtype=float))
     if _missing(place_concepts):
         return pd.DataFrame(columns=columns)
     c = place_concepts
@@ -144,6 +147,7 @@ def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | N
                   "gloss": names.glosses.get(r["concept"], ""), "dimension": names.dimension(r["dimension"]),
                   "count": int(r["count"]), "sentences": int(r["sentences"]), "units": int(r["units"]), "q": r["q"],
                   "stability": r["stability"], "guardrail": r.get("guardrail", ""),
+                  "elsewhere": int(totals.get(r["concept"], r["count"]) - r["count"]) if len(totals) else "",
                   "kwic": _kwic_line(kwic, place, r["concept"])} for _, r in part.iterrows()]
     return pd.DataFrame(rows, columns=columns)
 
@@ -234,8 +238,8 @@ def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame
         elif d_shared and status == "unstable":
             why = "its topic changes from seed to seed"
         elif d_shared:
-            why = (f"the topic's share reaches the floor in {len(point)} articles, but its interval, from one "
-                   f"article's passages, clears it in {len(by_topic)}")
+            why = (f"the topic's share reaches the floor in {len(point)} articles; its interval, resampling "
+                   f"passages, clears it in {len(by_topic)} (the dictionary's, over sentences, is narrower)")
         else:
             why = f"the dictionary's interval reaches the floor in {len(by_dictionary)} articles"
         verdict = ("shared by both" if d_shared and t_shared else "shared by the dictionary" if d_shared
@@ -296,8 +300,8 @@ def coder_reliability(agreement: pd.DataFrame | None) -> pd.DataFrame:
     """Per dimension, the independent coders' agreement on all their sentences (empty without coders):
     `alpha`, `reliable`, `lexicon_changed`."""
     if _missing(agreement):
-        return pd.DataFrame(columns=["dimension", "coders", "sentences", "alpha", "reliable_at", "min_positive",
-                                     "reliable", "lexicon_changed"])
+        return pd.DataFrame(columns=["dimension", "coders", "coders_in_all", "sentences", "alpha", "reliable_at",
+                                     "min_positive", "reliable", "lexicon_changed"])
     return agreement[agreement["subset"] == "all"].reset_index(drop=True)
 
 
@@ -307,7 +311,8 @@ def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> 
     unreliable = reliability.loc[~reliability["reliable"].astype(str).str.lower().eq("true"), "dimension"]
     names = replace(names, unreliable=frozenset(unreliable))
     return Headline(
-        concepts=leading_concepts(tables.get("place_concepts"), tables.get("kwic"), names, settings),
+        concepts=leading_concepts(tables.get("place_concepts"), tables.get("kwic"), names, settings,
+                                  tables.get("concept_statistics")),
         leads=dimension_leads(tables.get("profile_shares"), names, settings.profile_variant),
         shared=shared_dimensions(tables.get("profile_shares"), tables.get("seeded_topic_quality"),
                                  tables.get("seeded_place_topics"), names, settings),

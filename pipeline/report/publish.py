@@ -22,7 +22,7 @@ __all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "wri
            "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
-FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "kwic", "expectation_summary",
+FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "concept_statistics", "kwic", "expectation_summary",
                    "seeded_topic_quality", "seeded_place_topics", "seeded_topics", "validation_agreement")
 # Relative to results/findings.md; the README's copy points into results/ (`readme_text`).
 KEY_FIGURE = "figures/themes_seeded_place_topics.png"
@@ -61,7 +61,8 @@ def publish_findings(tables_dir: Path, destination: Path, figures_dir: Path, nam
     (stable topics, and the unstable ones for the appendix); returns the text."""
     head, text = write_findings(tables_dir, destination, names, settings)
     if (tables_dir / "seeded_place_topics.csv").exists() and not head.topics.empty:
-        write_seeded_figures(read_table(tables_dir / "seeded_place_topics.csv"), head.topics, figures_dir)
+        write_seeded_figures(read_table(tables_dir / "seeded_place_topics.csv"), head.topics, figures_dir,
+                             settings.presence_floor)
     return text
 
 

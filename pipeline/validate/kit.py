@@ -120,6 +120,7 @@ def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, unit_topics:
     source = sample["source"].to_numpy()
     subsets = {"all": np.ones(len(source), bool), "study": source == "study", "heldout": source == "heldout"}
     agreement = agreement_table(sheets, subsets)
+    agreement["coders_in_all"] = sum(len(part.codes) for part in parts)  # every coder's sheet, over the sheets
     agreement["lexicon_changed"] = agreement["dimension"].isin(stale)
     truth = adjudicate(sheets)
     found_sets = dictionary_codes(sample["sentence"], lexicon)

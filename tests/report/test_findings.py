@@ -104,16 +104,18 @@ def test_the_caveat_is_written_only_when_every_place_has_one_article():
     assert "a few articles per place" in two[0]
 
 
-def test_the_leads_sentence_counts_verdicts_and_warns_only_when_some_lead_is_not_clear(committed):
+def test_the_leads_sentence_counts_verdicts_and_counts_a_tie_at_the_top_as_the_top(committed):
     head, _, tables, settings = committed
-    leads = pd.DataFrame({"place": ["甲市", "乙市"], "sentences": [10, 10], "leads_with": ["A", "A"],
-                          "mentioning": [5, 5], "share": [0.5, 0.5], "runner_up": ["B", "B"],
-                          "runner_up_mentioning": [1, 5], "runner_up_share": [0.1, 0.5],
-                          "verdict": ["clear", "clear"]})
-    clear = abstract_sentences(replace(head, leads=leads), tables, settings)
-    assert any("is A in 2 of the 2 articles; of the 2 leads, 2 clear." in s for s in clear)
-    mixed = abstract_sentences(replace(head, leads=leads.assign(verdict=["clear", "tie"])), tables, settings)
-    assert any("1 clear and 1 tied; a lead within noise is no lead" in s for s in mixed)
+    leads = pd.DataFrame({"place": ["甲市", "乙市", "丙市"], "sentences": [10, 10, 10], "leads_with": ["A", "A = B", "B"],
+                          "mentioning": [5, 5, 5], "share": [0.5, 0.5, 0.5], "runner_up": ["B", "C", "A"],
+                          "runner_up_mentioning": [1, 2, 4], "runner_up_share": [0.1, 0.2, 0.4],
+                          "verdict": ["clear", "tie", "within noise"], "leads_with_all": ["A", "A", "B"]})
+    sentences = abstract_sentences(replace(head, leads=leads), tables, settings)
+    assert any(s.startswith("1 of the 3 articles have a clear lead (1 clear, 1 within noise and 1 tied;")
+               and s.endswith("the dimension most often at the top, alone or tied, is A, in 2 of the 3 articles.")
+               for s in sentences), sentences
+    none_clear = abstract_sentences(replace(head, leads=leads.assign(verdict="within noise")), tables, settings)
+    assert any(s.startswith("No article has a clear lead (3 within noise;") for s in none_clear)
 
 
 def test_replace_section_needs_both_markers():
@@ -127,13 +129,14 @@ def test_reliability_names_flagged_and_stale_dimensions_and_who_coded(committed)
     head, _, tables, settings = committed
     agreement = pd.DataFrame({"subset": ["all", "all", "study"], "dimension": ["grid_management", "rule_of_law",
                                                                                 "rule_of_law"],
-                              "coders": [3, 3, 3], "sentences": [330, 330, 160], "any_coder_positive": [13, 49, 20],
+                              "coders": [3, 3, 3], "coders_in_all": [6, 6, 6], "sentences": [330, 330, 160], "any_coder_positive": [13, 49, 20],
                               "alpha": [0.97, 0.5, 0.9], "reliable_at": [0.667] * 3, "min_positive": [15] * 3,
                               "reliable": [False, False, True], "lexicon_changed": [False, True, True],
                               "sheet": ["round2"] * 3})
     text = findings_markdown(head, {**tables, "validation_agreement": agreement}, settings)
     line = next(x for x in text.splitlines() if x.startswith("- **Reliability**"))
-    assert "3 independent coders per sentence (language-model coders, not people" in line
+    assert "6 independent language-model coders (instances of one model, not people" in line
+    assert "3 per sentence, coded 330 sentences" in line
     assert "alpha per dimension runs from 0.50 to 0.97" in line
     assert "grid management, rule of law." in line and "fewer than 15 sentences" in line
     assert "The lexicon changed after the coding for rule of law: their validation is stale." in line

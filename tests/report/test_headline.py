@@ -89,8 +89,9 @@ def test_shared_reports_both_methods_and_why_they_differ():
     shared = shared_dimensions(profile, quality, topics, NAMES, FindingsSettings()).set_index("dimension")
     assert shared.loc["digital_governance", "dictionary_places"] == 5
     assert shared.loc["digital_governance", "verdict"] == "shared by the dictionary"
-    assert shared.loc["digital_governance", "why"] == ("the topic's share reaches the floor in 5 articles, but its "
-                                                         "interval, from one article's passages, clears it in 0")
+    assert shared.loc["digital_governance", "why"] == ("the topic's share reaches the floor in 5 articles; its "
+                                                         "interval, resampling passages, clears it in 0 (the "
+                                                         "dictionary's, over sentences, is narrower)")
     # An unstable topic is not counted, whatever its interval says.
     assert shared.loc["social_forces", "topic_places"] == 0
     assert shared.loc["social_forces", "why"] == "its topic changes from seed to seed"

@@ -108,8 +108,8 @@ def test_the_findings_tables_show_the_rows_of_their_csv_files():
     text = findings_documents()["results/findings.md"]
     concepts = read_table(TABLES / "findings_concepts.csv")
     shown = _markdown_rows(text, "| place | concept |")
-    assert [(r[1], int(r[4]), int(r[5]), int(r[6]), r[7]) for r in shown] == \
-        [(r.label, r.count, r.sentences, r.units, f"{r.stability:.0%}") for r in concepts.itertuples()]
+    assert [(r[1], int(r[4]), int(r[5]), int(r[6]), int(r[7]), r[8]) for r in shown] == \
+        [(r.label, r.count, r.sentences, r.units, r.elsewhere, f"{r.stability:.0%}") for r in concepts.itertuples()]
     leads = read_table(TABLES / "findings_leads.csv")
     shown = _markdown_rows(text, "| place | most sentences mention |")
     assert [(r[0], int(r[2]), int(r[4]), int(r[5]), r[6]) for r in shown] == \
