@@ -284,7 +284,8 @@ def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings
     abstract = abstract_sentences(head, tables, settings)
     parts = [" ".join(abstract), ""] if abstract else []
     parts += _footing_section(head) + _concepts_section(head, settings) + _shared_section(head, settings, figure)
-    parts += _leads_section(head) + (_definitions(settings) + _reliability(tables) if abstract else [])
+    # The reliability line is the last item of the definitions list, not a list of its own.
+    parts += _leads_section(head) + (_definitions(settings)[:-1] + _reliability(tables) if abstract else [])
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
