@@ -148,8 +148,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(root: Path, args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from pipeline.common import io
     from pipeline.text.lexicon import load_lexicon
     from pipeline.validate.kit import score_sheets, write_sheet
@@ -164,12 +162,9 @@ def _validate(root: Path, args: argparse.Namespace) -> int:
         print(f"{len(sample)} sentences drawn into {folder / 'sheet.csv'}; give coders sheet.csv, INSTRUCTIONS.md "
               "and codebook_for_coders.md only")
         return 0
-    results = root / "results"
-    unit_topics = results / "tables" / "seeded_unit_agreement.csv"
-    units = results / "corpus" / "units.jsonl"
-    tables = score_sheets([folder], load_lexicon(root / "lexicon" / "governance_terms.csv"),
-                          pd.read_csv(unit_topics, keep_default_na=False) if unit_topics.exists() else None,
-                          io.read_jsonl(units) if units.exists() else None)
+    paths = Paths.at(root)
+    tables = score_sheets([folder], load_lexicon(paths.lexicon / "governance_terms.csv"), paths.tables,
+                          io.read_jsonl(paths.units_jsonl) if paths.units_jsonl.exists() else None)
     # Into the sheet's folder: results/ is written by runs only (every run scores the sheets under
     # data/validation/ into results/tables/validation_*.csv).
     for name, table in tables.items():

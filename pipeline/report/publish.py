@@ -97,10 +97,10 @@ def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
     return True
 
 
-def sync_validation(readme: Path, table_csv: Path, dimensions_csv: Path) -> bool:
+def sync_validation(readme: Path, table_csv: Path, lexicon_dir: Path) -> bool:
     """Regenerate the precision-and-recall table of `data/validation/README.md` from the run's validation
-    table, dimensions by the names in `dimensions_csv` (checked by the run); True when it changed."""
-    names = dict(zip(*read_table(dimensions_csv)[["dimension", "name"]].T.values)) if dimensions_csv.exists() else {}
+    table, dimensions by the names `lexicon_names` reads from `lexicon_dir`; True when it changed."""
+    names = {key: d.name for key, d in lexicon_names(lexicon_dir).dimensions.items()}
     document = readme.read_text(encoding="utf-8")
     updated = replace_validation_section(document, validation_markdown(read_table(table_csv), names), str(readme))
     if updated == document:

@@ -365,7 +365,7 @@ def _sync_documents(paths: Paths, target: Path) -> None:
         log.info("lexicon/CODEBOOK.md: terms by dimension rewritten from the lexicon")
     validation = paths.validation / "README.md"
     if validation.exists() and (target / "tables" / "dictionary_validation.csv").exists() and sync_validation(
-            validation, target / "tables" / "dictionary_validation.csv", paths.lexicon / "dimensions.csv"):
+            validation, target / "tables" / "dictionary_validation.csv", paths.lexicon):
         log.info("data/validation/README.md: precision and recall rewritten from the new table")
 
 

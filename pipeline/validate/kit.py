@@ -95,12 +95,16 @@ def coder_sheets_in(sheet_dir: Path) -> list[Path]:
     return sorted(Path(sheet_dir).glob("coder_*.csv"))
 
 
-def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, unit_topics: pd.DataFrame | None = None,
+def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, tables_dir: Path | None = None,
                  units: Sequence[dict] | None = None) -> dict[str, pd.DataFrame]:
     """Score the `coder_*.csv` of the sheet folders, pooled, against each other, the dictionary (`lexicon`)
-    and, for the study's sentences, the leading seeded topic of their text unit (`seeded_unit_agreement.csv`
-    and the run's units, when given): `validation_agreement`, `validation_dictionary`, `validation_topics`,
-    for the study's articles, the held-out pages, and both."""
+    and, for the study's sentences, the leading seeded topic of their text unit (the run's
+    `seeded_unit_agreement.csv` in `tables_dir` and its `units`, when both are there):
+    `validation_agreement`, `validation_dictionary`, `validation_topics`, for the study's articles, the
+    held-out pages, and both."""
+    agreement_csv = Path(tables_dir) / "seeded_unit_agreement.csv" if tables_dir is not None else None
+    unit_topics = (pd.read_csv(agreement_csv, keep_default_na=False)
+                   if agreement_csv is not None and agreement_csv.exists() else None)
     parts, samples, stale, dims = [], [], set(), None
     for folder in map(Path, sheet_dirs):
         record = json.loads((folder / "sheet.json").read_text(encoding="utf-8"))
@@ -142,7 +146,5 @@ def score_all(validation_dir: Path, lexicon: pd.DataFrame, tables_dir: Path,
     """Every sheet folder under `validation_dir` (a `sheet.json` and at least two coders' sheets), pooled,
     scored against the run whose tables are in `tables_dir` (its `seeded_unit_agreement.csv`, when there)
     and whose text units are `units`; empty when there is no such folder."""
-    agreement_csv = Path(tables_dir) / "seeded_unit_agreement.csv"
-    unit_topics = pd.read_csv(agreement_csv, keep_default_na=False) if agreement_csv.exists() else None
     folders = [r.parent for r in sorted(Path(validation_dir).glob("*/sheet.json")) if len(coder_sheets_in(r.parent)) >= 2]
-    return score_sheets(folders, lexicon, unit_topics, units) if folders else {}
+    return score_sheets(folders, lexicon, tables_dir, units) if folders else {}
