@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
+from pipeline.common.params import StudyParams
 
 EXIT_CODES = """exit codes:
   0    done (or results already up to date)
@@ -102,9 +103,9 @@ def _setup_logging(quiet: bool) -> None:
     set_progress(not quiet)
 
 
-def with_scheduler(params: dict, address: str | None) -> dict:
+def with_scheduler(params: StudyParams, address: str | None) -> StudyParams:
     """The parameters with `--scheduler ADDRESS`, when given, in place of dask.scheduler."""
-    return {**params, "dask": {**(params.get("dask") or {}), "scheduler": address}} if address else params
+    return params.updated({"dask": {"scheduler": address}}) if address else params
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -125,8 +126,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             terms = concept_terms(paths.lexicon, args.term)
         run_kwic(paths.units_jsonl, args.term, args.place, args.window, terms=terms)
         return 0
-    if args.command == "validate":  # reads the results and the lexicon; writes only its own folder
-        return _validate(paths.root, args)
+    if args.command == "validate":  # reads the results, the lexicon and the frame's name; writes only its own folder
+        return _validate(paths.root, args, load_params(params_file).themes.seeded.frame_category)
     params = load_params(params_file)  # every parameter checked before anything else
     params = with_scheduler(params, getattr(args, "scheduler", None))
     results = args.results.resolve() if getattr(args, "results", None) else paths.results
@@ -147,7 +148,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate(root: Path, args: argparse.Namespace) -> int:
+def _validate(root: Path, args: argparse.Namespace, frame: str) -> int:
     from pipeline.common import io
     from pipeline.text.lexicon import load_lexicon
     from pipeline.validate.kit import score_sheets, write_sheet
@@ -158,7 +159,7 @@ def _validate(root: Path, args: argparse.Namespace) -> int:
             raise InputError(folder / "sheet.csv", "a sheet is already drawn here; coders may have started on it. "
                                                    "Choose another --dir for a new sheet")
         sample = write_sheet(root, folder, args.heldout, {"study": args.study, "heldout": args.heldout_sentences},
-                             args.random_share, args.seed, args.only)
+                             args.random_share, args.seed, frame, args.only)
         print(f"{len(sample)} sentences drawn into {folder / 'sheet.csv'}; give coders sheet.csv, INSTRUCTIONS.md "
               "and codebook_for_coders.md only")
         return 0

@@ -83,9 +83,10 @@ from pipeline.bench.summary import _finite, _summary, bench_table, fit_rows, rat
 from pipeline.bench.tasks import run_task
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.common.params import StudyParams
 
 
-def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir: Path | None = None,
+def run_bench(paths: Paths, params: StudyParams, quick: bool = False, out_dir: Path | None = None,
               work_dir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark; write bench.csv, bench.png, ratios.csv and summary.json.
 
@@ -117,7 +118,7 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
         run_params = scale_params(params, settings, scale)
         root_dir = work_dir / f"scale_{scale:05d}"
         with_report = scale in [int(s) for s in settings.get("report_scales", [])] and \
-            bool(params["report"]["execute_notebooks"])
+            params.report.execute_notebooks
         if scale == 1:
             roots[scale] = write_project(root_dir, paths, run_params, None, with_notebooks=with_report)
         else:
@@ -170,7 +171,7 @@ def _read_result(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: bool) -> None:
+def write_outputs(work_dir: Path, out_dir: Path, params: StudyParams, quick: bool) -> None:
     """bench.csv, ratios.csv, summary.json and bench.png from the tasks' result
     files under `work_dir`/tasks (so that they can be redrawn without rerunning)."""
     from pipeline.bench.figure import plot_bench

@@ -36,6 +36,8 @@ import statistics
 import time
 from typing import Any, Callable, Sequence
 
+from pipeline.common.params import StudyParams
+
 
 def interleaved_ratio(items: Sequence[Any], ours: Callable[[Any], Any], theirs: Callable[[Any], Any],
                       slices: int = 20, repeats: int = 1,
@@ -110,7 +112,7 @@ def segment_vs_raw_jieba(jobs: Sequence[tuple[str, str, str]], segmenter: Any, s
     return found
 
 
-def scaled_jobs(paths: Any, params: dict[str, Any], scale: int) -> list[tuple[str, str, str]]:
+def scaled_jobs(paths: Any, params: StudyParams, scale: int) -> list[tuple[str, str, str]]:
     """(doc_id, place, text) of the benchmark's corpus at `scale`, resampled (as
     `make bench` resamples it) from the units of the run in `paths.results`;
     the real articles' units, one text per article, at scale 1."""
@@ -125,7 +127,7 @@ def scaled_jobs(paths: Any, params: dict[str, Any], scale: int) -> list[tuple[st
     if scale == 1:
         places = {row["doc_id"]: row["place"] for row in manifest}
         return [(a["doc_id"], places[a["doc_id"]], "\n".join(a["units"])) for a in articles]
-    rows = synthetic_corpus(articles, scale, int(params["bench"]["articles_per_place"]), int(params["bench"]["seed"]))
+    rows = synthetic_corpus(articles, scale, params.bench.articles_per_place, params.bench.seed)
     return [(row["doc_id"], row["place"], row["text"].removesuffix("\n")) for row in rows]
 
 
@@ -151,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jieba.setLogLevel(logging.WARNING)
     paths = Paths.at()
     params = load_params(paths.params)
-    params["themes"] = {**params["themes"], "ablation": args.ablation}
+    params = params.updated({"themes": {"ablation": args.ablation}})
     segmenter = build_segmenter(paths, params, load_lexicon(paths.lexicon / "governance_terms.csv"))
     found = segment_vs_raw_jieba(scaled_jobs(paths, params, args.scale), segmenter, args.slices, args.repeats)
     name = "segment_with_ablation_vs_raw_jieba" if args.ablation else "segment_vs_raw_jieba"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
+
+from pipeline.common.params import StudyParams, merged
 
 log = logging.getLogger("pipeline.bench")
 
@@ -30,42 +31,23 @@ RATIO_COLUMNS = ("ratio", "scale", "numerator", "numerator_seconds", "denominato
                  "value", "target", "meets_target", "identical")
 
 
-def bench_settings(params: dict[str, Any], quick: bool) -> dict[str, Any]:
-    """The `bench:` section resolved for full or quick mode (quick_* keys win)."""
-    if "bench" not in params:
+def bench_settings(params: StudyParams, quick: bool) -> dict[str, Any]:
+    """The `bench:` section resolved for full or quick mode (quick_* keys win; checked in `BenchParams`)."""
+    if params.bench is None:
         raise ValueError("params lack the bench section; copy it from the project's params.yaml")
-    section = params["bench"]
-    settings = {k: v for k, v in section.items() if not k.startswith("quick_")}
-    if quick:
-        for key, value in section.items():
-            if key.startswith("quick_"):
-                settings[key.removeprefix("quick_")] = value
-    scales = [int(s) for s in settings["scales"]]
-    settings["segment_ratio_scales"] = sorted({int(s) for s in settings["segment_ratio_scales"]})
-    if not set(settings["segment_ratio_scales"]) <= set(scales) or int(settings["themes_ratio_scale"]) not in scales:
-        raise ValueError("bench segment_ratio_scales and themes_ratio_scale must be among the scales")
-    settings["scales"] = sorted(set(scales))
+    settings = params.bench.resolved(quick)
+    settings["segment_ratio_scales"] = sorted(set(settings["segment_ratio_scales"]))
+    settings["scales"] = sorted(set(settings["scales"]))
     return settings
 
 
-def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of `base` with `overrides` merged in, section by section."""
-    merged = copy.deepcopy(base)
-    for key, value in (overrides or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def scale_params(params: dict[str, Any], settings: dict[str, Any], scale: int) -> dict[str, Any]:
+def scale_params(params: StudyParams, settings: dict[str, Any], scale: int) -> dict[str, Any]:
     """The study parameters a benchmark run at `scale` uses (condition `bench`).
 
     The notebooks are executed by the `report` task after the run instead of
     inside it, so that a failing notebook costs the report's row, not the
     scale's measurements.
     """
-    run = merge(params, settings.get("overrides", {}))
+    run = merged(params.record(), settings.get("overrides") or {})
     run["report"]["execute_notebooks"] = False
     return run

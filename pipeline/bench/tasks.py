@@ -18,6 +18,7 @@ from pipeline.bench.memory import StageMemory
 from pipeline.bench.settings import OTHER, TOTAL, log
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.common.params import ThemeParams
 
 
 def _task_scale(job: dict[str, Any]) -> dict[str, Any]:
@@ -146,13 +147,13 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
-    model = build_cleaner(root, params).model
-    docs = ingest.load_documents(root.raw, root.manifest_csv, params["ingest"]["codecs"], model.mean_logp,
-                                 params["ingest"]["min_cjk_share"])
+    model = build_cleaner(root, params.clean).model
+    docs = ingest.load_documents(root.raw, root.manifest_csv, params.ingest.codecs, model.mean_logp,
+                                 params.ingest.min_cjk_share)
     del model
     repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
     jobs = list(zip([d.text for d in docs], repeated))
-    found = time_map(clean_article, jobs, build_cleaner, (root, params), processes=2,
+    found = time_map(clean_article, jobs, build_cleaner, (root, params.clean), processes=2,
                      local_directory=root.build / "dask")
     log.info("bench: cleaning took %.1f s in 1 process, %.1f s on 2 workers (%.1f s of it the cluster's start)",
              found["serial_s"], found["cluster_s"], found["cluster_start_s"])
@@ -183,7 +184,7 @@ def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
     return {**found, "identical": found["workers_vs_process"]["identical"], "articles": len(jobs)}
 
 
-def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, Any], float]:
+def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any], float]:
     from pipeline.text import lexicon as lex_mod
     from pipeline.themes.labels import load_topic_labels
     from pipeline.themes.model import run_themes
@@ -191,7 +192,7 @@ def _themes_run(root: Paths, theme_params: dict[str, Any]) -> tuple[dict[str, An
     units = io.read_jsonl(root.units_jsonl)
     categories = lex_mod.category_map(lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
     labels = load_topic_labels(root.lexicon / "topic_labels.csv")
-    if theme_params.get("ablation") and any("plain_tokens" not in u for u in units):
+    if theme_params.ablation and any("plain_tokens" not in u for u in units):
         # The bench condition runs without the ablation, so its units carry no
         # plain-jieba tokens; they are made here as the segmentation stage
         # makes them when the ablation is on, outside the timed themes stage.
@@ -210,10 +211,10 @@ def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
     from pipeline.run.params import load_params
 
     root = Paths.at(job["root"])
-    theme_params = load_params(root.params)["themes"]
-    serial, serial_s = _themes_run(root, {**theme_params, "processes": 1})
+    theme_params = load_params(root.params).themes
+    serial, serial_s = _themes_run(root, theme_params.model_copy(update={"processes": 1}))
     log.info("bench: themes in 1 process took %.1f s", serial_s)
-    parallel, parallel_s = _themes_run(root, {**theme_params, "processes": 2})
+    parallel, parallel_s = _themes_run(root, theme_params.model_copy(update={"processes": 2}))
     log.info("bench: themes in 2 processes took %.1f s", parallel_s)
     frames = sorted(k for k, v in serial.items() if isinstance(v, pd.DataFrame))
     differing = [k for k in frames if not (isinstance(parallel.get(k), pd.DataFrame) and serial[k].equals(parallel[k]))]

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from pipeline.common.params import StudyParams
+
 log = logging.getLogger("pipeline")
 
 # Seconds to wait for a scheduler given by address before giving up.
@@ -204,12 +206,11 @@ def engine(scheduler: str | None = None, workers: int = 2, local_directory: Path
         _CURRENT["engine"] = previous
 
 
-def study_engine(params: dict, build: Path):
+def study_engine(params: StudyParams, build: Path):
     """The engine of a study run: `dask.scheduler` if set, else a local cluster sized by the largest
     `processes` of the stages, its workers' scratch folders under `build/dask/`."""
-    scheduler = (params.get("dask") or {}).get("scheduler")
-    workers = max(int((params.get(s) or {}).get("processes", 1)) for s in ("clean", "segment", "themes"))
-    return engine(scheduler, workers, Path(build) / "dask")
+    workers = max(params.clean.processes, params.segment.processes, params.themes.processes)
+    return engine(params.dask.scheduler, workers, Path(build) / "dask")
 
 
 @contextlib.contextmanager

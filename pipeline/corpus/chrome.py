@@ -35,6 +35,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.common.errors import InputError
+from pipeline.common.params import ChromeParams
 from pipeline.corpus.edits import Edit
 
 SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』\"')）\]】]*\s*$")
@@ -124,22 +125,11 @@ def load_chrome(path: Path) -> ChromeLexicon:
     return ChromeLexicon(tuple(rules), re.compile(pieces["date"]))
 
 
-@dataclass(frozen=True)
-class ChromeSettings:
-    max_chars: int
-    head_lines: int
-    tail_lines: int
-
-    @classmethod
-    def from_params(cls, params: dict) -> "ChromeSettings":
-        return cls(int(params["max_chars"]), int(params["head_lines"]), int(params["tail_lines"]))
-
-
 def _chars(text: str) -> int:
     return sum(not c.isspace() for c in text)
 
 
-def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head: bool,
+def line_verdict(line: str, rule: ChromeRule, settings: ChromeParams, at_head: bool,
                  at_tail: bool, rank: tuple[int, int] = (0, 0)) -> str | None:
     """Why `rule` claims this whole line, or None.
 
@@ -175,7 +165,7 @@ def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head:
     return f"{rule.kind}; {chars} chars, {where}, {'sentence end' if ends_sentence else 'no sentence end'}, {len(rest)} left"
 
 
-def run_claims(lines: list[str], rule: ChromeRule, settings: ChromeSettings, head: int) -> dict[int, str]:
+def run_claims(lines: list[str], rule: ChromeRule, settings: ChromeParams, head: int) -> dict[int, str]:
     """Positions (in `lines`, the article's non-blank lines) that a run rule claims, with why.
 
     A run is a maximal stretch of consecutive lines that each carry the cue,
@@ -230,7 +220,7 @@ def _entity_text(match: str) -> str:
     return "" if out == text else out.replace("\u00a0", " ")
 
 
-def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
+def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeParams,
                  repeated: frozenset[str] = frozenset()) -> list[Edit]:
     """Edits that remove the chrome lines and spans of one article.
 
@@ -289,7 +279,7 @@ def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
     return edits
 
 
-def chrome_rule(lexicon: ChromeLexicon, settings: ChromeSettings, repeated: frozenset[str] = frozenset()):
+def chrome_rule(lexicon: ChromeLexicon, settings: ChromeParams, repeated: frozenset[str] = frozenset()):
     """The chrome classifier as a cleaning rule (text -> edits)."""
     return lambda text: chrome_edits(text, lexicon, settings, repeated)
 

@@ -48,9 +48,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from pipeline.common.params import GarbleParams
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 from pipeline.corpus.edits import Edit
-from pipeline.corpus.readings import (GarbleSettings, Reading, _byte_variants, _encodable, _fold_fullwidth,
+from pipeline.corpus.readings import (Reading, _byte_variants, _encodable, _fold_fullwidth,
                                       _is_latin_letter, _is_symbol, _realignments, _Scorer)
 
 
@@ -67,7 +68,7 @@ def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
 
 
 def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
-                  settings: GarbleSettings, restorable: frozenset[int]) -> Reading | None:
+                  settings: GarbleParams, restorable: frozenset[int]) -> Reading | None:
     a, b = run
     # The stretch the span may cover: encodable, no whitespace.
     lo = a
@@ -183,7 +184,7 @@ SENTENCE_MARKS = frozenset("。！？；")
 EDGE_MARKS = "，,、。．.；;：:！？“”\"'‘’（）()《》〈〉「」『』 \u3000"
 
 
-def name_shaped(printed: str, settings: GarbleSettings) -> bool:
+def name_shaped(printed: str, settings: GarbleParams) -> bool:
     """A printed span that could be a name: Hanzi only once the punctuation at its edges is set aside, and
     no longer than a name, or than a place name where a division's suffix follows two Hanzi or more
     (湾沚区陶辛镇)."""
@@ -215,9 +216,9 @@ class GarbleDetector:
     searched once per article and remembered for its later passes.
     """
 
-    def __init__(self, model: CharModel, params: dict):
+    def __init__(self, model: CharModel, params: GarbleParams):
         self.model = model
-        self.settings = GarbleSettings.from_params(params)
+        self.settings = params
         self.scorer = _Scorer(model, self.settings)
 
     def article_rule(self) -> Callable[[str], list[Edit]]:
@@ -311,6 +312,6 @@ class GarbleDetector:
         return None if found is None else dataclasses.replace(found, start=found.start + w0, end=found.end + w0)
 
 
-def garble_edits(text: str, model: CharModel, params: dict) -> list[Edit]:
+def garble_edits(text: str, model: CharModel, params: GarbleParams) -> list[Edit]:
     """Edits that repair or remove spans garbled by byte-misaligned GBK decoding."""
     return GarbleDetector(model, params).edits(text)

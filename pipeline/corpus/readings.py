@@ -7,6 +7,7 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
+from pipeline.common.params import GarbleParams
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 
 CODEC = "gbk"
@@ -22,44 +23,6 @@ _PUNCT_LEAD = 0xA1
 
 
 _LATIN_EXTRA = range(0x00C0, 0x0250)  # accented Latin letters, as in pinyin readings
-
-
-@dataclass(frozen=True)
-class GarbleSettings:
-    char_logp_threshold: float
-    isolated_logp_threshold: float
-    pair_bonus: float
-    cover_bonus: float
-    min_gain: float
-    repair_min_mean_logp: float
-    repair_min_pair_share: float
-    max_grow: int
-    run_gap: int
-    max_span: int
-    name_max_chars: int = 4
-    name_min_gain: float = 10.0
-    # A longer name: up to this many Hanzi when a division's suffix follows two or more of them.
-    place_max_chars: int = 8
-    place_suffixes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_params(cls, params: dict) -> "GarbleSettings":
-        return cls(
-            char_logp_threshold=float(params["char_logp_threshold"]),
-            isolated_logp_threshold=float(params["isolated_logp_threshold"]),
-            pair_bonus=float(params["pair_bonus"]),
-            cover_bonus=float(params["cover_bonus"]),
-            min_gain=float(params["min_gain"]),
-            repair_min_mean_logp=float(params["repair_min_mean_logp"]),
-            repair_min_pair_share=float(params["repair_min_pair_share"]),
-            max_grow=int(params["max_grow"]),
-            run_gap=int(params["run_gap"]),
-            max_span=int(params["max_span"]),
-            name_max_chars=int(params["name_max_chars"]),
-            name_min_gain=float(params["name_min_gain"]),
-            place_max_chars=int(params["place_max_chars"]),
-            place_suffixes=tuple(params["place_suffixes"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +64,7 @@ class _Scorer:
     """Character and pair scores under the model; everything here depends on the
     model and settings only, so one scorer serves every article of a run."""
 
-    def __init__(self, model: CharModel, settings: GarbleSettings):
+    def __init__(self, model: CharModel, settings: GarbleParams):
         self.model = model
         self.tau = settings.char_logp_threshold
         self.bonus = settings.pair_bonus

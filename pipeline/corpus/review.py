@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.corpus.chrome import SENTENCE_END, ChromeSettings
+from pipeline.common.params import ChromeParams
+from pipeline.corpus.chrome import SENTENCE_END
 
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
 
 
-def review_lines(text: str, settings: ChromeSettings) -> list[tuple[str, str]]:
+def review_lines(text: str, settings: ChromeParams) -> list[tuple[str, str]]:
     """(line, reason) for every kept line at the head or tail that is short and not a sentence."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     out = []
@@ -31,7 +32,7 @@ def review_lines(text: str, settings: ChromeSettings) -> list[tuple[str, str]]:
     return out
 
 
-def review_table(documents: list, settings: ChromeSettings) -> pd.DataFrame:
+def review_table(documents: list, settings: ChromeParams) -> pd.DataFrame:
     """The review rows of every article (documents are stage.CleanDocument), in corpus order."""
     rows = [{"doc_id": d.doc.doc_id, "line": line, "reason": reason}
             for d in documents for line, reason in review_lines(d.text, settings)]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipeline.common.config import Paths
 from pipeline.common.engine import ordered_map, same
+from pipeline.common.params import ChromeParams, CleanParams, StudyParams
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script
@@ -34,19 +35,19 @@ class Cleaner:
     patterns: list
     garble: Any  # pipeline.corpus.garble.GarbleDetector
     chrome: Any = None  # pipeline.corpus.chrome.ChromeLexicon
-    chrome_settings: Any = None  # pipeline.corpus.chrome.ChromeSettings
+    chrome_settings: ChromeParams | None = None
 
 
-def build_cleaner(paths: Paths, params: dict) -> Cleaner:
+def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
     from pipeline.corpus.charmodel import CharModel
     from pipeline.corpus.garble import GarbleDetector
 
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)
     return Cleaner(converter, model, clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml"),
-                   GarbleDetector(model, params["clean"]["garble"]),
+                   GarbleDetector(model, params.garble),
                    chrome.load_chrome(paths.lexicon / "chrome.yaml"),
-                   chrome.ChromeSettings.from_params(params["clean"]["chrome"]))
+                   params.chrome)
 
 
 def article_rules(cleaner: Cleaner, repeated: frozenset[str] = frozenset()) -> list:
@@ -64,17 +65,17 @@ def clean_article(item: str | tuple[str, frozenset[str]], cleaner: Cleaner) -> t
             audit)
 
 
-def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextManager]) -> list[CleanDocument]:
+def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], ContextManager]) -> list[CleanDocument]:
     """Every article of the manifest, ingested and cleaned; `timed(name)` times each step."""
-    cleaner = build_cleaner(paths, params)
+    cleaner = build_cleaner(paths, params.clean)
     with timed("ingest"):
-        docs = ingest.load_documents(paths.raw, paths.manifest_csv, params["ingest"]["codecs"],
-                                     cleaner.model.mean_logp, params["ingest"]["min_cjk_share"])
+        docs = ingest.load_documents(paths.raw, paths.manifest_csv, params.ingest.codecs,
+                                     cleaner.model.mean_logp, params.ingest.min_cjk_share)
         log.info("ingest: read %d articles listed in %s", len(docs), paths.manifest_csv.name)
     with timed("clean"):
-        processes = params["clean"].get("processes", 1)
+        processes = params.clean.processes
         # Workers build their own cleaner; a serial run reuses this one.
-        build, build_args = ((build_cleaner, (paths, params)) if processes > 1 and len(docs) > 1
+        build, build_args = ((build_cleaner, (paths, params.clean)) if processes > 1 and len(docs) > 1
                              else (same, (cleaner,)))
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
         cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
@@ -82,10 +83,9 @@ def ingest_and_clean(paths: Paths, params: dict, timed: Callable[[str], ContextM
         documents = [CleanDocument(doc, kind, text, audit, _metadata(audit, cleaner))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
-        settings = params["clean"]["near_duplicates"]
-        if settings.get("check", True):
-            duplicates.check_near_duplicates(documents, paths.raw, int(settings["shingle_chars"]),
-                                             float(settings["threshold"]))
+        settings = params.clean.near_duplicates
+        if settings.check:
+            duplicates.check_near_duplicates(documents, paths.raw, settings.shingle_chars, float(settings.threshold))
     return documents
 
 

@@ -39,6 +39,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from pipeline.common.errors import InputError
+from pipeline.common.params import EmphasesParams
 from pipeline.emphases.tables import Emphases, compute_emphases, cut_table, emphases_table
 from pipeline.text.concepts import Concepts
 
@@ -111,13 +112,13 @@ def background_shares(concepts: Concepts, background: Mapping[str, int], pseudo_
 
 
 def compute_concept_emphases(units: Sequence[Mapping[str, Any]], concepts: Concepts, background: Mapping[str, int],
-                             params: Mapping[str, Any]) -> Emphases:
-    """Emphases of every place x concept: the `emphases` parameters, with `params["concepts"]` giving the
+                             params: EmphasesParams) -> Emphases:
+    """Emphases of every place x concept: the `emphases` parameters, with `params.concepts` giving the
     background prior's strength and pseudo-count."""
-    settings = params["concepts"]
-    shares = background_shares(concepts, background, float(settings["background_pseudo_count"]))
+    settings = params.concepts
+    shares = background_shares(concepts, background, float(settings.background_pseudo_count))
     dims = {c.concept: c.dimension for c in concepts.concepts}
-    concept_params = {**params, "prior_strength": float(settings["background_prior_strength"])}
+    concept_params = params.model_copy(update={"prior_strength": float(settings.background_prior_strength)})
     return compute_emphases(concept_units(units, concepts.term_concept), dims, concept_params, background=shares,
                             rank_by="delta")
 

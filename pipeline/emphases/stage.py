@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.common.params import EmphasesParams
 from pipeline.emphases import tables
 from pipeline.emphases.concepts import Background, concept_terms_used, place_concepts_tables
 from pipeline.emphases.evidence import kwic
@@ -43,28 +44,28 @@ def _expected_tokens(hits: pd.DataFrame) -> dict[str, set[str]]:
     return out
 
 
-def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
+def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params: EmphasesParams,
                 concepts: Concepts | None = None, concepts_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The term-level tables (the discovery view), each listed term with its concept where it has one; the
     evidence lines cover the listed terms and the terms of the concepts in `concepts_table`, when given."""
-    place_terms = tables.emphases_table(em, int(params["top_n"]))
+    place_terms = tables.emphases_table(em, int(params.top_n))
     term_concept = concepts.term_concept if concepts is not None else {}
     place_terms.insert(place_terms.columns.get_loc("category") + 1, "concept",
                        [term_concept.get(t, "") for t in place_terms["term"]])
     return {
         "place_terms": place_terms,
-        "place_terms_cut": tables.cut_table(em, int(params["top_n"])),
-        "methods_agreement": tables.methods_agreement(place_terms, int(params["agreement_top"])),
+        "place_terms_cut": tables.cut_table(em, int(params.top_n)),
+        "methods_agreement": tables.methods_agreement(place_terms, int(params.agreement_top)),
         "place_summary": tables.place_summary(em),
         "term_statistics": tables.term_statistics(em),
         "below_floor": tables.below_floor(em),
         "multiple_testing": tables.multiple_testing(em),
-        "kwic": kwic_for_tables(units, place_terms, concepts_table, concepts, int(params["kwic_window"])),
+        "kwic": kwic_for_tables(units, place_terms, concepts_table, concepts, int(params.kwic_window)),
     }
 
 
 def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Sequence[Mapping[str, Any]],
-                    params: Mapping[str, Any], concepts: Concepts, canonical: Mapping[str, str],
+                    params: EmphasesParams, concepts: Concepts, canonical: Mapping[str, str],
                     background: Background, expected_terms: pd.DataFrame,
                     expected_concepts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """results/tables/<name>.csv for every table of the stage, by name.
@@ -81,15 +82,15 @@ def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Se
     """
     used = concept_terms_used(units, concepts.term_concept)
     place_concepts, concepts_cut = place_concepts_tables(em_concepts, concepts, used,
-                                                         int(params["concepts"]["top_n"]))
+                                                         int(params.concepts.top_n))
     produced = term_tables(em, units, params, concepts, place_concepts)
     term_stats = produced["term_statistics"]
     concept_stats = tables.term_statistics(em_concepts).rename(columns={"term": "concept", "category": "dimension"})
-    top = int(params["figure_top"])
+    top = int(params.figure_top)
     hits_terms = term_hits(expected_terms, term_stats, canonical, top)
     hits_concepts = concept_hits(expected_concepts, concept_stats, canonical, concepts.term_concept, top)
     hits = pd.concat([hits_concepts, hits_terms], ignore_index=True)
-    share = float(params["concepts"]["generic_share"])
+    share = float(params.concepts.generic_share)
     generic = pd.concat([
         generic_entries(concept_stats, "concept", top, background.documents, background.n_documents, share,
                         _expected_tokens(hits_concepts), used),

@@ -79,6 +79,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.params import EmphasesParams
 from pipeline.emphases.evidence import dispersion
 from pipeline.emphases.ranking import competition_ranks, cut_line, floor_mask, split_at_cut, tied_mask
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
@@ -89,10 +90,6 @@ TABLE_COLUMNS = ["place", "method", "rank", "tied", "term", "score", "z", "q", "
 
 
 BELOW_FLOOR_COLUMNS = ["place", "term", "category", "count", "sentences", "peak_sentence", "units", "z", "q"]
-
-
-PARAM_KEYS = ("top_n", "sublinear_tf", "prior_strength", "min_count", "min_expected", "min_units",
-              "min_term_count", "min_term_sentences", "bootstrap_samples", "stability_top", "random_state")
 
 
 @dataclass(frozen=True)
@@ -135,14 +132,8 @@ class Emphases:
         return [index[p] for p in self.place_order]
 
 
-def _require(params: Mapping[str, Any]) -> None:
-    missing = [k for k in PARAM_KEYS if k not in params]
-    if missing:
-        raise ValueError(f"the emphases parameters lack {', '.join(missing)}; see params.yaml")
-
-
 def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
-                     params: Mapping[str, Any], background: Mapping[str, float] | None = None,
+                     params: EmphasesParams, background: Mapping[str, float] | None = None,
                      rank_by: str = "z") -> Emphases:
     """TF-IDF, weighted log-odds with q-values, evidence counts and bootstrap stability for every place x term.
 
@@ -150,7 +141,7 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
     ----------
     units : the text units (`tokens`, and `spans` with `text` for the sentence counts)
     term_categories : term -> category (dimension), for the tables
-    params : the `emphases` parameters (`PARAM_KEYS`)
+    params : the `emphases` section of the parameters
     background : term -> positive prior share, optional
         The log-odds prior then spreads `prior_strength` by these shares (a
         background corpus, Monroe et al. 2008, section 3.5) instead of by the
@@ -164,25 +155,24 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
     """
     if rank_by not in ("z", "delta"):
         raise ValueError(f"rank_by must be 'z' or 'delta', got {rank_by!r}")
-    _require(params)
-    counted = count_units(units, sublinear_tf=bool(params["sublinear_tf"]))
+    counted = count_units(units, sublinear_tf=bool(params.sublinear_tf))
     counts = counted.place_counts().toarray().astype(np.int64)
     sentences, units_with, peak_sentence = dispersion(units, counted.places, counted.vocab)
-    ranked = floor_mask(counts, sentences, int(params["min_term_count"]), int(params["min_term_sentences"]))
+    ranked = floor_mask(counts, sentences, int(params.min_term_count), int(params.min_term_sentences))
     shares = None
     if background is not None:
         lacking = [t for t in counted.vocab if not background.get(t, 0) > 0]
         if lacking:
             raise ValueError(f"the background prior has no positive share for {', '.join(lacking[:5])}")
         shares = np.array([background[t] for t in counted.vocab], dtype=np.float64)
-    delta, z = log_odds_vs_rest(counts, float(params["prior_strength"]), shares)
+    delta, z = log_odds_vs_rest(counts, float(params.prior_strength), shares)
     p = two_sided_p(z)
     total = counts.sum()
     expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / total
     stability = bootstrap_stability(
-        counted, samples=int(params["bootstrap_samples"]), top=int(params["stability_top"]),
-        prior_strength=float(params["prior_strength"]), sublinear_tf=bool(params["sublinear_tf"]),
-        random_state=int(params["random_state"]), eligible=ranked, prior_shares=shares, rank_by=rank_by)
+        counted, samples=int(params.bootstrap_samples), top=int(params.stability_top),
+        prior_strength=float(params.prior_strength), sublinear_tf=bool(params.sublinear_tf),
+        random_state=int(params.random_state), eligible=ranked, prior_shares=shares, rank_by=rank_by)
     return Emphases(
         places=counted.places, place_order=tuple(dict.fromkeys(u["place"] for u in units)),
         vocab=counted.vocab,
@@ -191,8 +181,8 @@ def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mappin
         counts=counts, sentences=sentences, units_with=units_with, peak_sentence=peak_sentence, ranked=ranked,
         expected=expected, tfidf=counted.place_tfidf,
         delta=delta, z=z, p=p, q=benjamini_hochberg(p), n_tests=int(np.isfinite(p).sum()), stability=stability,
-        min_count=int(params["min_count"]), min_expected=float(params["min_expected"]),
-        min_units=int(params["min_units"]), logodds_key=rank_by)
+        min_count=int(params.min_count), min_expected=float(params.min_expected),
+        min_units=int(params.min_units), logodds_key=rank_by)
 
 
 def _guardrail(one_article: bool, few_units: bool, count: int, expected: float, min_count: int,
@@ -305,9 +295,9 @@ def multiple_testing(em: Emphases) -> pd.DataFrame:
 
 
 def place_terms(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
-                params: Mapping[str, Any]) -> pd.DataFrame:
+                params: EmphasesParams) -> pd.DataFrame:
     """results/tables/place_terms.csv: ranked terms per place by TF-IDF and by weighted log-odds."""
-    return emphases_table(compute_emphases(units, term_categories, params), int(params["top_n"]))
+    return emphases_table(compute_emphases(units, term_categories, params), int(params.top_n))
 
 
 def term_statistics(em: Emphases) -> pd.DataFrame:

@@ -38,12 +38,12 @@ from typing import Mapping
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
+from pipeline.common.params import StudyParams
 from pipeline.text.concepts import Concepts, Dimension
 
 __all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "coder_reliability", "leading_concepts", "dimension_leads",
-           "shared_dimensions", "topic_names", "article_footing", "FRAME", "HEADLINE_TABLES"]
+           "shared_dimensions", "topic_names", "article_footing", "HEADLINE_TABLES"]
 
-FRAME = "governance_frame"
 HEADLINE_TABLES = ("findings_concepts", "findings_leads", "findings_shared", "findings_topics", "findings_articles")
 Tables = Mapping[str, pd.DataFrame]
 
@@ -62,13 +62,15 @@ class FindingsSettings:
     min_units: int = 2
     list_top: int = 15
     profile_variant: str = "without_flagged"
+    # The lexicon's category that names the unit of governance, not a dimension (themes.seeded.frame_category).
+    frame: str = "governance_frame"
 
     @classmethod
-    def from_params(cls, params: Mapping) -> "FindingsSettings":
-        """From the study's parameters: the themes' presence floor and shared count, report.findings' rest."""
-        return cls(presence_floor=float(params["themes"]["presence_floor"]),
-                   shared_min_places=int(params["themes"]["shared_min_places"]),
-                   list_top=int(params["emphases"]["stability_top"]), **params["report"]["findings"])
+    def from_params(cls, params: StudyParams) -> "FindingsSettings":
+        """From the study's parameters: the themes' presence floor, shared count and frame, report.findings' rest."""
+        return cls(presence_floor=params.themes.presence_floor, shared_min_places=params.themes.shared_min_places,
+                   list_top=params.emphases.stability_top, frame=params.themes.seeded.frame_category,
+                   **params.report.findings.model_dump())
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | N
     c = place_concepts
     keep = ((c["method"] == "logodds") & (rank_key(c["stability"].to_numpy()) >= settings.min_stability)
             & (rank_key(c["z"].to_numpy()) > 0) & (c["sentences"] >= settings.min_sentences)
-            & (c["units"] >= settings.min_units) & (c["dimension"] != FRAME))
+            & (c["units"] >= settings.min_units) & (c["dimension"] != settings.frame))
     rows = []
     for place in dict.fromkeys(c["place"]):
         part = c[keep & (c["place"] == place)].sort_values(["rank", "concept"]).head(settings.top_concepts)
@@ -152,22 +154,23 @@ def leading_concepts(place_concepts: pd.DataFrame | None, kwic: pd.DataFrame | N
     return pd.DataFrame(rows, columns=columns)
 
 
-def _variant(profile_shares: pd.DataFrame, variant: str) -> pd.DataFrame:
+def _variant(profile_shares: pd.DataFrame, variant: str, frame: str) -> pd.DataFrame:
     """One variant of the profile (frame aside); `all` when the table lacks the variant asked for."""
     have = set(profile_shares["variant"])
     chosen = variant if variant in have else "all"
-    return profile_shares[(profile_shares["variant"] == chosen) & (profile_shares["category"] != FRAME)]
+    return profile_shares[(profile_shares["variant"] == chosen) & (profile_shares["category"] != frame)]
 
 
-def dimension_leads(profile_shares: pd.DataFrame | None, names: Names, variant: str = "all") -> pd.DataFrame:
+def dimension_leads(profile_shares: pd.DataFrame | None, names: Names, variant: str = "all",
+                    frame: str = FindingsSettings.frame) -> pd.DataFrame:
     """Per place, the dimension the most sentences mention (frame aside, in `variant` of the profile), its
     runner-up and the verdict; `leads_with_all` is the lead when every lexicon term counts."""
     columns = ["place", "sentences", "leads_with", "mentioning", "share", "runner_up", "runner_up_mentioning",
                "runner_up_share", "verdict", "leads_with_all"]
     if _missing(profile_shares):
         return pd.DataFrame(columns=columns)
-    everything = _variant(profile_shares, "all")
-    shares = _variant(profile_shares, variant)
+    everything = _variant(profile_shares, "all", frame)
+    shares = _variant(profile_shares, variant, frame)
     rows = []
     for place, part in shares.groupby("place", sort=False):
         part = part.sort_values(["mentioning", "category"], ascending=[False, True])
@@ -211,8 +214,8 @@ def shared_dimensions(profile_shares: pd.DataFrame | None, quality: pd.DataFrame
                "topic_point_places", "dictionary_shared", "topic_shared", "verdict", "why"]
     if _missing(profile_shares):
         return pd.DataFrame(columns=columns)
-    everything = _variant(profile_shares, "all")
-    shares = _variant(profile_shares, settings.profile_variant)
+    everything = _variant(profile_shares, "all", settings.frame)
+    shares = _variant(profile_shares, settings.profile_variant, settings.frame)
     places = list(dict.fromkeys(shares["place"]))
     need = min(settings.shared_min_places, len(places))
     floor = settings.presence_floor
@@ -313,7 +316,7 @@ def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> 
     return Headline(
         concepts=leading_concepts(tables.get("place_concepts"), tables.get("kwic"), names, settings,
                                   tables.get("concept_statistics")),
-        leads=dimension_leads(tables.get("profile_shares"), names, settings.profile_variant),
+        leads=dimension_leads(tables.get("profile_shares"), names, settings.profile_variant, settings.frame),
         shared=shared_dimensions(tables.get("profile_shares"), tables.get("seeded_topic_quality"),
                                  tables.get("seeded_place_topics"), names, settings),
         topics=topic_names(tables.get("seeded_topic_quality"), tables.get("seeded_topics"),

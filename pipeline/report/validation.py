@@ -6,7 +6,7 @@
 is *dictionary-positive* for a dimension when the lexicon finds a term or
 variant of that dimension in it, with overlaps settled as the segmentation
 settles them (`TermMatcher`: the longest string wins). Frame terms
-(`governance_frame`) are not a dimension and are never scored.
+(the category `themes.seeded.frame_category` names) are not a dimension and are never scored.
 
 The table is computed for every sentence and separately for the study's own
 articles (doc_ids in `data/corpus.csv`, from which the lexicon was built) and
@@ -30,7 +30,6 @@ from pipeline.common.errors import InputError
 from pipeline.text.lexicon import canonical_map, category_map
 from pipeline.text.matching import TermMatcher
 
-FRAME = "governance_frame"
 META_COLUMNS = ("sentence_id", "doc_id", "sentence", "frame_only", "coder_note")
 TABLE_COLUMNS = ("subset", "dictionary", "dimension", "coded_positive", "dictionary_positive",
                  "true_positive", "precision", "recall", "n_sentences")
@@ -94,12 +93,13 @@ def _ratio(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 3) if denominator else float("nan")
 
 
-def validation_table(coded: pd.DataFrame, lexicon: pd.DataFrame) -> pd.DataFrame:
-    """Per coded dimension: coded and dictionary positives, their overlap, precision and recall."""
+def validation_table(coded: pd.DataFrame, lexicon: pd.DataFrame, frame: str) -> pd.DataFrame:
+    """Per coded dimension (the `frame` category aside): coded and dictionary positives, their overlap, precision
+    and recall."""
     found = dictionary_codes(coded["sentence"], lexicon)
     rows = []
     for dimension in coded_dimensions(coded):
-        if dimension == FRAME:
+        if dimension == frame:
             continue
         human = coded[dimension].to_numpy() == 1
         machine = [dimension in categories for categories in found]
@@ -112,7 +112,7 @@ def validation_table(coded: pd.DataFrame, lexicon: pd.DataFrame) -> pd.DataFrame
 
 
 def validation_report(coded: pd.DataFrame, dictionaries: Mapping[str, pd.DataFrame],
-                      study_docs: Iterable[str]) -> pd.DataFrame:
+                      study_docs: Iterable[str], frame: str) -> pd.DataFrame:
     """`validation_table` for every dictionary, over all sentences, the study's articles and the rest."""
     in_study = coded["doc_id"].isin(set(study_docs))
     subsets = {"all": coded, "study_articles": coded[in_study], "heldout": coded[~in_study]}
@@ -121,16 +121,17 @@ def validation_report(coded: pd.DataFrame, dictionaries: Mapping[str, pd.DataFra
         if rows.empty:
             continue
         for name, lexicon in dictionaries.items():
-            table = validation_table(rows, lexicon)
+            table = validation_table(rows, lexicon, frame)
             table.insert(0, "dictionary", name)
             table.insert(0, "subset", subset)
             parts.append(table)
     return pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)]
 
 
-def dictionary_validation(coded_csv: Path, lexicon: pd.DataFrame, study_docs: Iterable[str]) -> pd.DataFrame:
-    """The validation table of the study's lexicon against the hand coding in `coded_csv`."""
-    return validation_report(load_coded(coded_csv), {"lexicon": lexicon}, study_docs)
+def dictionary_validation(coded_csv: Path, lexicon: pd.DataFrame, study_docs: Iterable[str],
+                          frame: str) -> pd.DataFrame:
+    """The validation table of the study's lexicon against the hand coding in `coded_csv` (`frame` aside)."""
+    return validation_report(load_coded(coded_csv), {"lexicon": lexicon}, study_docs, frame)
 
 
 VALIDATION_START, VALIDATION_END = "<!-- validation:start -->", "<!-- validation:end -->"

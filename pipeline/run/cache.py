@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pipeline.common.config import Paths
-from pipeline.run.params import study_params
+from pipeline.common.params import StudyParams
 
 log = logging.getLogger("pipeline")
 
@@ -75,13 +75,13 @@ def input_files(paths: Paths) -> list[Path]:
     return sorted(files)
 
 
-def run_fingerprint(paths: Paths, params: dict, packages: dict[str, str]) -> str:
+def run_fingerprint(paths: Paths, params: StudyParams, packages: dict[str, str]) -> str:
     """Everything a run's outputs depend on, as one digest."""
     return value_digest({
         "code": code_digest(),
         "inputs": files_digest(input_files(paths), paths.root),
         "notebooks": notebook_sources_digest(paths.notebooks) if paths.notebooks.exists() else None,
-        "params": study_params(params),
+        "params": params.study_record(),
         "packages": packages,
     })
 

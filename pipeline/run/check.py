@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.common.config import Paths
+from pipeline.common.params import StudyParams
 from pipeline.run.compare import compare_notebooks, compare_trees
 from pipeline.run.guard import scratch_root
 from pipeline.run.runner import run_study
@@ -19,7 +20,7 @@ from pipeline.run.runner import run_study
 __all__ = ["check_results"]
 
 
-def check_results(paths: Paths, params: dict, params_file: Path, keep: bool = False) -> int:
+def check_results(paths: Paths, params: StudyParams, params_file: Path, keep: bool = False) -> int:
     """Regenerate every result without the cache and compare it with `results/` and the notebooks.
 
     Returns 0 when the regeneration is identical or equivalent to the

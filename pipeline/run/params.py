@@ -1,18 +1,34 @@
-"""The parameters file: read once, checked against the schema, handed down as plain dictionaries."""
+"""The parameters file: read once, checked once (pipeline/common/params.py), handed down as typed sections."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import yaml
 
 from pipeline.common.errors import InputError
-from pipeline.run.schema import check_params
+from pipeline.common.params import StudyParams, problems
+
+__all__ = ["load_params"]
 
 
-def load_params(path: Path) -> dict[str, Any]:
-    """The parameters in `path`, after every key has been checked (pipeline/run/schema.py)."""
+def load_params(path: Path) -> StudyParams:
+    """The parameters in `path`, after every key has been checked.
+
+    Parameters
+    ----------
+    path : Path
+        A YAML file shaped like the project's params.yaml.
+
+    Returns
+    -------
+    StudyParams
+        Every section, typed and frozen.
+
+    Raises
+    ------
+    InputError
+        Naming the file and every problem, one line each.
+    """
     path = Path(path)
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -28,17 +44,7 @@ def load_params(path: Path) -> dict[str, Any]:
         raise InputError(path, f"is not valid YAML{at} ({getattr(exc, 'problem', None) or exc}); fix the syntax and rerun") from None
     if not isinstance(params, dict):
         raise InputError(path, "must be a YAML mapping of sections (ingest, clean, ...)")
-    problems = check_params(params)
-    if problems:
-        raise InputError(path, problems)
-    return params
-
-
-# Sections that configure tooling around the study, not the study's results:
-# they are left out of the run manifest and of the run's fingerprint.
-NON_STUDY_SECTIONS = ("bench", "cache", "dask")
-
-
-def study_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters that can change a result."""
-    return {key: value for key, value in params.items() if key not in NON_STUDY_SECTIONS}
+    found = problems(params)
+    if found:
+        raise InputError(path, found)
+    return StudyParams.model_validate(params)

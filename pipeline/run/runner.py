@@ -23,7 +23,7 @@ from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
-from pipeline.corpus.chrome import ChromeSettings
+from pipeline.common.params import StudyParams, ThemeParams
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
@@ -32,7 +32,6 @@ from pipeline.report.headline import FindingsSettings, Names
 from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme, sync_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
-from pipeline.run.params import study_params
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
@@ -52,7 +51,7 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
     raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
     key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
                           patterns=files_digest([paths.lexicon / n for n in CLEANING_LEXICON], paths.root),
-                          params=[params["ingest"], params["clean"]])
+                          params=[params.ingest.record(), params.clean.record()])
     state.keys["corpus"] = key
     state.documents = state.cache.get_or_compute(
         key, lambda: ingest_and_clean(paths, params, functools.partial(_Timer, state)))
@@ -63,8 +62,8 @@ def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
     lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name not in CLEANING_LEXICON]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
-                          params=[state.params["segment"], state.params["units"]],
-                          ablation=bool(state.params["themes"].get("ablation", False)))
+                          params=[state.params.segment.record(), state.params.units.record()],
+                          ablation=state.params.themes.ablation)
     state.keys["segment"] = key
     return state.cache.get_or_compute(
         key, lambda: segment_corpus(paths, state.params, state.documents, functools.partial(_Timer, state)))
@@ -79,7 +78,7 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
     figures_corpus.plot_profile_shares(read_table(out.tables / "profile_shares.csv"), out.figures / "profile_shares.png")
 
 
-def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
+def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) -> None:
     from pipeline.text.coverage import coverage_table, lexicon_profile
     from pipeline.text.profile import profile_tables
 
@@ -89,17 +88,18 @@ def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
     io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
     io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
-    for name, frame in profile_tables(seg.units, seg.lexicon, params["profile"]).items():
+    for name, frame in profile_tables(seg.units, seg.lexicon, params.profile).items():
         io.write_csv(frame, out.tables / f"{name}.csv")
 
 
-def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
+def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame,
+                                frame: str) -> None:
     """The lexicon's precision and recall per dimension against the hand-coded sentences."""
     from pipeline.report.validation import dictionary_validation
 
     coded = paths.validation / "coded_sentences.csv"
     if coded.exists():
-        io.write_csv(dictionary_validation(coded, seg.lexicon, documents["doc_id"]),
+        io.write_csv(dictionary_validation(coded, seg.lexicon, documents["doc_id"], frame),
                      out.tables / "dictionary_validation.csv")
 
 
@@ -131,7 +131,7 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
     from pipeline.figures import emphases as figures
     from pipeline.text.lexicon import canonical_map
 
-    params = state.params["emphases"]
+    params = state.params.emphases
     background = load_background(out.background_counts)
 
     def compute():
@@ -142,11 +142,11 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
         with _Timer(state, "emphases_concepts"):
             return compute_concept_emphases(seg.units, concepts, background.counts, params)
 
-    em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params), compute)
+    em = state.cache.get_or_compute(state.cache.key("emphases", segment=state.keys.get("segment"), params=params.record()), compute)
     files = [out.lexicon / "concepts.csv", out.lexicon / "term_concepts.csv", out.background_counts,
              out.background_counts.with_name("summary.json")]
     em_concepts = state.cache.get_or_compute(
-        state.cache.key("emphases_concepts", segment=state.keys.get("segment"), params=params,
+        state.cache.key("emphases_concepts", segment=state.keys.get("segment"), params=params.record(),
                         inputs=files_digest(files, out.root)), compute_concepts)
     with _Timer(state, "emphases_output"):
         expectations = out.root / "data" / "expectations"
@@ -159,11 +159,11 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
             io.write_csv(frame, out.tables / f"{name}.csv")
         glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
         figures.plot_top_logodds(produced["place_terms"], out.figures / "place_terms_logodds.png",
-                                 top=params["figure_top"], glosses=glosses)
-        figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params["figure_top"]),
+                                 top=params.figure_top, glosses=glosses)
+        figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params.figure_top),
                                     out.figures / "place_terms_heatmap.png", glosses=glosses)
         figures.plot_top_logodds(produced["place_concepts"], out.figures / "place_concepts_logodds.png",
-                                 top=params["figure_top"], glosses={c.label: c.gloss for c in concepts.concepts},
+                                 top=params.figure_top, glosses={c.label: c.gloss for c in concepts.concepts},
                                  entry="label", noun="政策概念", measure="score")
 
 
@@ -180,7 +180,7 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
     from pipeline.themes.model import run_themes
     from pipeline.themes.seeded_tables import run_seeded
 
-    params = state.params["themes"]
+    params = state.params.themes
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}
     notation_file = paths.lexicon / "notation.csv"
@@ -195,10 +195,10 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
             return run_seeded(seg.units, category_map(seg.lexicon), params, covariates)
 
     found = state.cache.get_or_compute(
-        state.cache.key("themes", segment=state.keys.get("segment"), params=params, labels=labels,
+        state.cache.key("themes", segment=state.keys.get("segment"), params=params.record(), labels=labels,
                         covariates=covariates), compute)
     seeded = state.cache.get_or_compute(
-        state.cache.key("themes_seeded", segment=state.keys.get("segment"), params=params, covariates=covariates),
+        state.cache.key("themes_seeded", segment=state.keys.get("segment"), params=params.record(), covariates=covariates),
         compute_seeded)
     with _Timer(state, "themes_output"):
         for name in THEME_TABLES:
@@ -208,21 +208,21 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
         write_ldavis_html(found["ldavis_inputs"], out.results / "lda.html",
                           title=f"LDA topics (K = {found['chosen_k']})",
                           note="Topic numbers match results/tables/topics.csv.",
-                          terms=params["ldavis_terms"])
+                          terms=params.ldavis_terms)
         for name in SEEDED_TABLES:
             io.write_csv(seeded[name], out.tables / f"{name}.csv")
         state.extras["themes_seeded"] = seeded["summary"]
         write_ldavis_html(seeded["ldavis_inputs"], out.results / "lda_seeded.html",
                           title="Keyword-assisted topics (one per seeded governance dimension)",
                           note="Topic numbers match results/tables/seeded_topics.csv.",
-                          terms=params["ldavis_terms"])
+                          terms=params.ldavis_terms)
         _theme_figures(out, found, params, seeded, term_glosses(seg.lexicon, out.lexicon / "glossary.csv"))
 
 
-def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict, glosses: dict[str, str]) -> None:
+def _theme_figures(out: Paths, found: dict, params: ThemeParams, seeded: dict, glosses: dict[str, str]) -> None:
     from pipeline.figures import themes as figures_themes
 
-    figures_themes.write_theme_figures(found, out.figures, params["min_stability"], glosses)
+    figures_themes.write_theme_figures(found, out.figures, params.min_stability, glosses)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
@@ -230,7 +230,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
     from pipeline.report.notebooks import build_report
 
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
-    if not state.params["report"]["execute_notebooks"] or not sources:
+    if not state.params.report.execute_notebooks or not sources:
         return []
     key = state.cache.key("report", results=files_digest([p for p in out.results.rglob("*") if p.is_file()], out.results),
                           notebooks=files_digest(sources, paths.root))
@@ -240,7 +240,7 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
             scratch = _scratch(paths, "report")
             try:
                 written = build_report(sources, scratch, out.results, scratch / "report.html",
-                                       state.params["report"].get("kernels", 1), findings)
+                                       state.params.report.kernels or 1, findings)
                 return {p.name: p.read_bytes() for p in [*written, scratch / "report.html"]}
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -256,11 +256,11 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
     for d in state.documents:
         io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
     io.write_csv(cleaning_audit_table(state.documents), out.tables / "cleaning_audit.csv")
-    io.write_csv(review_table(state.documents, ChromeSettings.from_params(state.params["clean"]["chrome"])),
+    io.write_csv(review_table(state.documents, state.params.clean.chrome),
                  out.tables / "cleaning_review.csv")
 
 
-def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summary: dict) -> dict:
+def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Path, summary: dict) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
     inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) or p.is_relative_to(paths.validation)
@@ -271,22 +271,22 @@ def run_manifest(paths: Paths, out: Paths, params: dict, params_file: Path, summ
             return p.resolve().relative_to(paths.root).as_posix()
         except ValueError:
             return p.name
-    params = study_params(params)
+    record = params.study_record()
     return guard.seal({
-        "parameters": params,
+        "parameters": record,
         "parameters_file": rel(params_file),
         "inputs": {rel(p): io.sha256_file(p) for p in inputs},
         "outputs": {p.relative_to(out.results).as_posix(): io.sha256_file(p) for p in outputs},
         "packages": provenance.package_versions(),
         "git": provenance.git_state(paths.root),
-        "seeds": provenance.collect_seeds(params),
+        "seeds": provenance.collect_seeds(record),
         "summary": summary,
         "fingerprint": run_fingerprint(paths, params, provenance.package_versions()),
         "python": "3.11",
     })
 
 
-def up_to_date(paths: Paths, params: dict, target: Path) -> bool:
+def up_to_date(paths: Paths, params: StudyParams, target: Path) -> bool:
     """True when target/manifest.json is intact, records this run's fingerprint, and lists exactly the outputs there."""
     manifest = guard.read_manifest(target)
     if manifest is None or manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
@@ -304,17 +304,16 @@ def _scratch(paths: Paths, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
 
 
-def preflight(paths: Paths, params: dict, target: Path) -> None:
+def preflight(paths: Paths, params: StudyParams, target: Path) -> None:
     """Every input and the results folder checked before any stage runs (raises InputError)."""
     guard.check_results_folder(target, KEEP)
-    ingest = params["ingest"]
-    check_articles(paths.raw, paths.manifest_csv, ingest["codecs"], ingest["min_cjk_share"],
-                   ingest.get("min_chinese_chars", 1))
+    ingest = params.ingest
+    check_articles(paths.raw, paths.manifest_csv, ingest.codecs, ingest.min_cjk_share, ingest.min_chinese_chars)
     if not paths.lexicon.is_dir():
         raise InputError(paths.lexicon, "the lexicon folder is missing")
 
 
-def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path | None = None,
+def run_study(paths: Paths, params: StudyParams, params_file: Path, results_dir: Path | None = None,
               notebooks_dir: Path | None = None, use_cache: bool = True, force: bool = True) -> StudyState:
     """Run every stage and swap the new results in only if all of them succeed.
 
@@ -326,7 +325,7 @@ def run_study(paths: Paths, params: dict, params_file: Path, results_dir: Path |
     """
     target = Path(results_dir) if results_dir else paths.results
     notebooks_target = Path(notebooks_dir) if notebooks_dir else paths.notebooks
-    cache_mb = params.get("cache", {}).get("max_mb", 500)
+    cache_mb = 500 if params.cache.max_mb is None else params.cache.max_mb
     state = StudyState(params=params, cache=StageCache(paths.build / "cache", enabled=use_cache, max_mb=cache_mb))
     guard.clear_leftovers([target])
     preflight(paths, params, target)
@@ -381,7 +380,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         io.write_csv(documents, out.tables / "documents.csv")
         concepts = load_concept_level(paths, seg)
         write_exports(out, seg, documents, concepts)
-        write_dictionary_validation(paths, out, seg, documents)
+        write_dictionary_validation(paths, out, seg, documents, state.params.themes.seeded.frame_category)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg, concepts)
         stage_themes(paths, out, state, seg)

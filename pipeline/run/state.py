@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import CleanDocument
 from pipeline.run.cache import StageCache
 
@@ -21,7 +22,7 @@ log = logging.getLogger("pipeline")
 @dataclass
 class StudyState:
     """What the stages have produced so far in one run."""
-    params: dict[str, Any]
+    params: StudyParams
     documents: list[CleanDocument] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)

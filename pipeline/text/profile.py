@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from pipeline.common.params import ProfileParams
 from pipeline.text.lexicon import category_map
 from pipeline.text.units import sentence_count, token_sentences
 
@@ -117,10 +118,9 @@ def profile_shares(units: Sequence[Mapping[str, Any]], lexicon: pd.DataFrame, *,
 
 
 def profile_tables(units: Sequence[Mapping[str, Any]], lexicon: pd.DataFrame,
-                   params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+                   params: ProfileParams) -> dict[str, pd.DataFrame]:
     """profile_shares.csv (both variants, long) and profile_sensitivity.csv (side by side)."""
-    common = dict(confidence=float(params["confidence"]), bootstrap_samples=int(params["bootstrap_samples"]),
-                  seed=int(params["seed"]))
+    common = dict(confidence=float(params.confidence), bootstrap_samples=params.bootstrap_samples, seed=params.seed)
     full = profile_shares(units, lexicon, **common)
     without = profile_shares(units, lexicon, exclude_kinds=FLAGGED_KINDS, variant="without_flagged", **common)
     keys = ["place", "category"]

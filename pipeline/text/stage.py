@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline.common.config import Paths
 from pipeline.common.engine import ordered_map
+from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import CleanDocument
 from pipeline.text import lexicon as lex_mod
 from pipeline.text import segment as seg_mod
@@ -60,20 +61,20 @@ class Segmenter:
 _CLASSIFY_CACHE_SIZE = 1 << 20
 
 
-def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmenter:
-    seg_params, unit_params = params["segment"], params["units"]
+def build_segmenter(paths: Paths, params: StudyParams, lexicon: pd.DataFrame) -> Segmenter:
+    seg_params, unit_params = params.segment, params.units
     general = seg_mod.general_stopwords()
     stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
     exclusions = lex_mod.load_sectioned_wordlist(paths.lexicon / "vocab_exclusions.txt", ("exclude", "keep"))
     notation = load_notation(paths.lexicon / "notation.csv")
     rules = seg_mod.make_filter_rules(
         lexicon, stopwords, lex_mod.load_wordlist(paths.lexicon / "single_char_whitelist.txt"),
-        exclusions, seg_params["exclude_tags"], notation)
+        exclusions, list(seg_params.exclude_tags), notation)
     names = load_name_rules(paths.lexicon, stopwords, set(rules.canonical) | set(notation) | set(exclusions["keep"]))
-    ablation = bool(params["themes"].get("ablation", False))
+    ablation = params.themes.ablation
     # Notation is kept whole like a lexicon term, then mapped to its token.
     tokenizer = seg_mod.build_tokenizer([*lex_mod.lexicon_strings(lexicon), *notation], paths.jieba_cache,
-                                        seg_params["lexicon_freq"])
+                                        seg_params.lexicon_freq)
     coverage = TermMatcher(rules.canonical)
     # The coverage check counts the same strings the segmentation keeps whole;
     # when both matchers hold the same strings, one search serves both.
@@ -86,8 +87,8 @@ def build_segmenter(paths: Paths, params: dict, lexicon: pd.DataFrame) -> Segmen
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
         plain_token=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(
             functools.partial(seg_mod.plain_token, stopwords=general)),
-        coverage_matcher=coverage, names=names, hmm=seg_params["hmm"],
-        max_chars=unit_params["max_chars"], min_chars=unit_params.get("min_chars", 0))
+        coverage_matcher=coverage, names=names, hmm=seg_params.hmm,
+        max_chars=unit_params.max_chars, min_chars=unit_params.min_chars)
 
 
 def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) -> dict:
@@ -134,21 +135,21 @@ def _segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
     return segment_article(*job, segmenter)
 
 
-def segment_articles(paths: Paths, params: dict, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
+def segment_articles(paths: Paths, params: StudyParams, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
                      processes: int) -> list[dict]:
     """Segment (doc_id, place, text) jobs, on the run's dask workers when asked; output in job order."""
     return ordered_map(_segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment",
                        cost=lambda job: len(job[2]))  # longest texts first
 
 
-def segment_corpus(paths: Paths, params: dict, documents: Sequence[CleanDocument],
+def segment_corpus(paths: Paths, params: StudyParams, documents: Sequence[CleanDocument],
                    timed: Callable[[str], ContextManager]) -> Segmentation:
     """Units and tokens of every cleaned article, with per-place counts; `timed(name)` times the step."""
 
     with timed("segment"):
         lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
         jobs = [(d.doc.doc_id, d.doc.place, d.text) for d in documents]
-        done = segment_articles(paths, params, lexicon, jobs, params["segment"].get("processes", 1))
+        done = segment_articles(paths, params, lexicon, jobs, params.segment.processes)
         units: list[dict] = []
         countable_by_place: dict[str, Counter] = {}
         survival_by_place: dict[str, dict[str, tuple[int, int]]] = {}

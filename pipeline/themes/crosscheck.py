@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.themes.matching import match_topics
-from pipeline.themes.params import ThemeParams, _round_frame, top_terms
+from pipeline.common.params import ThemeParams
+from pipeline.themes.params import _round_frame, top_terms
 from pipeline.themes.sweep import single_thread_blas
 
 

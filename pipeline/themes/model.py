@@ -85,15 +85,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
+from pipeline.common.params import ThemeParams
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.matching import final_topic_stability
-from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, ThemeParams, _check_units, _round_frame,
+from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, _check_units, _round_frame,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
-from pipeline.themes.scaling import stratified_sample
-from pipeline.themes.selection import choose_k, summarise_sweep
+from pipeline.themes.scaling import schedule, stratified_sample
+from pipeline.themes.selection import settle_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
                                    submit_tasks, sweep_coherence, sweep_table)
@@ -171,7 +172,7 @@ def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) 
 def run_themes(
     units: Sequence[dict[str, Any]],
     term_categories: dict[str, str],
-    params: dict[str, Any],
+    params: ThemeParams,
     labels_override: dict[int, str],
     doc_covariates: dict[str, dict[str, str]] | None = None,
     frame_tokens: Sequence[str] = (),
@@ -187,7 +188,7 @@ def run_themes(
     `k_reason`, `summary` (plain values for the run manifest), and the objects
     `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
     """
-    p = ThemeParams.from_dict(params)
+    p = params
     # The frame's terms and the notation tokens name the unit of governance,
     # not a theme; the exploratory model leaves them out (the tables say so).
     excluded = frame_vocabulary(term_categories, p.exclude_categories, frame_tokens)
@@ -245,7 +246,7 @@ def _run_themes(
         for s in segmentations:
             seg_results = [r for r in results if r["job"][0] == s]
             tables[s] = sweep_table(seg_results, scores[s], p.seeds)
-            choices[s] = choose_k(tables[s], p.min_stability)
+            choices[s] = settle_k(tables[s], p.min_stability, p.k if s == "lexicon" else None)
         chosen_k, reason = choices["lexicon"]
         # The other seeds' full-data models at the chosen K (for per-topic
         # stability) run in the pool while this process fits the final model.
@@ -320,8 +321,8 @@ def _run_themes(
             "train_units": len(train_idx),
             "heldout_units": len(held_idx),
             # Passes and E-step cap as the corpus size set them (pipeline/themes/scaling.py).
-            "sweep_passes_iterations": list(p.schedule(len(train_idx))),
-            "final_passes_iterations": list(p.schedule(len(units))),
+            "sweep_passes_iterations": list(schedule(p, len(train_idx))),
+            "final_passes_iterations": list(schedule(p, len(units))),
             "vocabulary_sweep": len(per_seg["lexicon"]["sweep"]["vocab"]),
             "vocabulary_final": len(full["vocab"]),
             "shared_topics": int((roles["role"] == "shared").sum()),

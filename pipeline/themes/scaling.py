@@ -43,6 +43,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pipeline.common.params import ThemeParams
+
 
 def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, min_passes: int,
                  min_iterations: int) -> tuple[int, int]:
@@ -54,6 +56,11 @@ def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, m
     cap = math.ceil(iterations * fit_passes / passes)
     fit_iterations = min(iterations, max(min_iterations, cap))
     return fit_passes, fit_iterations
+
+
+def schedule(p: ThemeParams, n_units: int) -> tuple[int, int]:
+    """(passes, iterations) of every LDA fit on `n_units` units under the themes parameters `p`."""
+    return fit_schedule(n_units, p.passes, p.iterations, p.unit_visits, p.min_passes, p.min_iterations)
 
 
 def _place_rng(seed: int, place: str) -> np.random.Generator:

@@ -54,49 +54,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.themes.params import LDA_DTYPE, dataclass_values
+from pipeline.common.params import SeededParams
+from pipeline.themes.params import LDA_DTYPE
 
 FREE = "free"
-
-
-@dataclass(frozen=True)
-class SeededParams:
-    """The `themes.seeded:` section of params.yaml, checked."""
-
-    frame_category: str
-    max_keywords: int
-    min_keyword_share: float
-    weight: float
-    sensitivity: tuple[float, ...]
-    eta: float
-    max_free: int
-    seeds: tuple[int, ...]
-    min_stability: float
-
-    @classmethod
-    def from_dict(cls, params: dict[str, Any]) -> "SeededParams":
-        values = dataclass_values(cls, params, "themes.seeded")
-        values["seeds"] = tuple(int(s) for s in params["seeds"])
-        values["sensitivity"] = tuple(float(s) for s in params["sensitivity"])
-        p = cls(**values)
-        problems = []
-        if p.max_keywords < 1:
-            problems.append("max_keywords must be at least 1")
-        if not 0.0 <= p.min_keyword_share < 1.0:
-            problems.append("min_keyword_share must be in [0, 1)")
-        if p.weight <= 0 or any(s <= 0 for s in p.sensitivity):
-            problems.append("weight and sensitivity factors must be positive")
-        if p.eta <= 0:
-            problems.append("eta must be positive")
-        if not 0 <= p.max_free <= 5:
-            problems.append("max_free must be in 0..5")
-        if len(set(p.seeds)) < 2 or len(set(p.seeds)) != len(p.seeds):
-            problems.append("seeds must be at least two distinct integers (stability compares seeds)")
-        if not 0.0 <= p.min_stability <= 1.0:
-            problems.append("min_stability must be in [0, 1]")
-        if problems:
-            raise ValueError("themes.seeded parameters: " + "; ".join(problems))
-        return p
 
 
 def dimensions(term_categories: dict[str, str], frame_category: str) -> list[str]:

@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
+from pipeline.common.params import SeededParams, ThemeParams
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.matching import jaccard
-from pipeline.themes.params import ThemeParams, _round_frame, top_terms
-from pipeline.themes.scaling import stratified_sample
-from pipeline.themes.seeded import FREE, SeededParams, fit_all, prepare, seed_table
+from pipeline.themes.params import _round_frame, top_terms
+from pipeline.themes.scaling import schedule, stratified_sample
+from pipeline.themes.seeded import FREE, fit_all, prepare, seed_table
 from pipeline.themes.stm_measures import frex_exclusivity
 from pipeline.themes.sweep import coherence_scores, single_thread_blas
 
@@ -128,16 +129,16 @@ def sensitivity_table(prep, fits_by_weight: dict[float, list], main: float, sp: 
 def run_seeded(
     units: Sequence[dict[str, Any]],
     term_categories: dict[str, str],
-    themes_params: dict[str, Any],
+    themes_params: ThemeParams,
     doc_covariates: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     """The seeded model's tables, LDAvis inputs and a summary for the run manifest."""
-    p = ThemeParams.from_dict(themes_params)
-    sp = SeededParams.from_dict(themes_params["seeded"])
+    p = themes_params
+    sp = p.seeded
     units = list(units)
     prep = prepare(units, term_categories, p.no_below, p.no_above, sp)
     data = {k: prep[k] for k in ("dictionary", "corpus", "seeds", "topic_dims")}
-    passes, iterations = p.schedule(len(prep["corpus"]))
+    passes, iterations = schedule(p, len(prep["corpus"]))
     # Unit proportions come from the main weight's first seed only (the fit every unit table reads).
     data.update(sp=sp, passes=passes, iterations=iterations, alpha=p.alpha, chunksize=p.chunksize,
                 theta_of=(sp.weight, sp.seeds[0]))

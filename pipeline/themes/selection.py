@@ -40,6 +40,18 @@ def frontier(points: dict[int, tuple[float, float]]) -> list[int]:
     return sorted(out)
 
 
+def settle_k(k_selection: pd.DataFrame, min_stability: float, fixed: int | None = None) -> tuple[int, str]:
+    """The final model's K and why: `fixed` (the `themes.k` setting) when given, else the rule of `choose_k`.
+
+    A fixed K still reports what the rule would have chosen from the sweep,
+    so that a reader sees whether the two agree.
+    """
+    k, reason = choose_k(k_selection, min_stability)
+    if fixed is None:
+        return k, reason
+    return fixed, f"K={fixed}: fixed by themes.k; the sweep's rule would choose {reason}"
+
+
 def choose_k(k_selection: pd.DataFrame, min_stability: float) -> tuple[int, str]:
     """The documented K rule; returns (K, reason as text).
 

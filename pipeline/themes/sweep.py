@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common import engine
+from pipeline.common.params import ThemeParams
 from pipeline.themes.matching import agreement
-from pipeline.themes.params import LDA_DTYPE, ThemeParams, _round_frame, place_order, top_terms
+from pipeline.themes.params import LDA_DTYPE, _round_frame, place_order, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 
@@ -57,7 +58,7 @@ def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     Passes and the E-step cap follow the corpus size (`ThemeParams.schedule`)."""
     from gensim.models import LdaModel
 
-    passes, iterations = p.schedule(len(corpus))
+    passes, iterations = schedule(p, len(corpus))
     return LdaModel(
         corpus=corpus,
         id2word=dictionary,

@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline.common import io
 from pipeline.common.errors import InputError
 from pipeline.report.codebook import CONCEPT_END, CONCEPT_START, END, START
-from pipeline.report.validation import FRAME, dictionary_codes
+from pipeline.report.validation import dictionary_codes
 from pipeline.text.lexicon import load_lexicon
 from pipeline.validate.score import (adjudicate, agreement_table, dictionary_table, pool_sheets, read_coder_sheets,
                                      stale_dimensions, topic_agreement)
@@ -58,21 +58,22 @@ dimension below 0.667 is reported as not reliably codable.
 """
 
 
-def _dimensions(lexicon: pd.DataFrame, extra: Sequence[str] = ()) -> list[str]:
-    return [d for d in dict.fromkeys([*lexicon["category"], *extra]) if d != FRAME]
+def _dimensions(lexicon: pd.DataFrame, frame: str) -> list[str]:
+    return [d for d in dict.fromkeys(lexicon["category"]) if d != frame]
 
 
 def write_sheet(root: Path, out_dir: Path, heldout: Sequence[Path], sizes: dict[str, int], random_share: float,
-                random_state: int, only: Sequence[str] = ()) -> pd.DataFrame:
+                random_state: int, frame: str, only: Sequence[str] = ()) -> pd.DataFrame:
     """Draw a sheet from the study's cleaned articles and the held-out pages and write the kit's files; no
-    sentence of a sheet beside it (a sibling folder's `sample.csv`) is drawn again."""
+    sentence of a sheet beside it (a sibling folder's `sample.csv`) is drawn again. The coders code every
+    lexicon category but `frame` (the unit of governance, not a dimension)."""
     lexicon = load_lexicon(root / "lexicon" / "governance_terms.csv")
     documents = pd.read_csv(root / "results" / "tables" / "documents.csv", keep_default_na=False)
     pool = study_pool(root / "results" / "corpus" / "clean", documents) + heldout_pool(heldout)
     earlier = {i for other in sorted(out_dir.parent.glob("*/sample.csv")) if other.parent != out_dir
                for i in pd.read_csv(other, keep_default_na=False)["sentence_id"]}
     sample = draw_sample(pool, lexicon, sizes, random_share, random_state, only, earlier)
-    dims = _dimensions(lexicon)
+    dims = _dimensions(lexicon, frame)
     out_dir.mkdir(parents=True, exist_ok=True)
     io.write_csv(sample, out_dir / "sample.csv")
     io.write_csv(sample[["sentence_id", "sentence"]], out_dir / "sheet.csv")
