@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.common.params import StudyParams
 from pipeline.run.params import load_params
 
 RAW = PROJECT_ROOT / "data" / "raw"
@@ -22,7 +23,7 @@ def raw_text(doc_id: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def project_params() -> dict:
+def project_params() -> StudyParams:
     return load_params(PROJECT_ROOT / "params.yaml")
 
 

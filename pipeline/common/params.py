@@ -482,7 +482,7 @@ def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel])
         known = ", ".join(sorted(inner.model_fields)) if isinstance(inner, type) else known
         return [f"{name}: unknown key in section {prefix} (known: {known}); check its spelling"]
     if kind == "missing":
-        if depth == 1:
+        if depth == 1 and model is StudyParams:
             return [f"{dotted}: missing section; copy it from the project's params.yaml"]
         return [f"{dotted}: missing; expected {expected(annotation, metadata)} (see the project's params.yaml)"]
     if kind == "codec":

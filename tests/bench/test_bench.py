@@ -19,6 +19,7 @@ from pipeline.bench.memory import StageMemory
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, bench_settings, scale_params
 from pipeline.bench.summary import bench_table, fit_rows, growth_exponent, ratio_row
 from pipeline.common.config import Paths
+from pipeline.common.params import problems
 from pipeline.corpus import ingest
 
 
@@ -92,21 +93,22 @@ def test_real_articles_follow_the_manifest_order():
 def test_quick_settings_replace_their_full_counterparts(project_params):
     full = bench_settings(project_params, quick=False)
     quick = bench_settings(project_params, quick=True)
-    assert full["scales"] == sorted(project_params["bench"]["scales"])
-    assert quick["scales"] == sorted(project_params["bench"]["quick_scales"])
+    assert full["scales"] == sorted(project_params.bench.scales)
+    assert quick["scales"] == sorted(project_params.bench.quick_scales)
     assert max(quick["scales"]) <= 10
     assert not any(k.startswith("quick_") for k in quick)
 
 
 def test_scale_params_override_without_touching_the_study_params(project_params):
     settings_ = bench_settings(project_params, quick=False)
-    before = json.dumps(project_params, sort_keys=True, ensure_ascii=False)
+    before = project_params.record()
     run = scale_params(project_params, settings_, 1000)
-    assert json.dumps(project_params, sort_keys=True, ensure_ascii=False) == before
+    assert project_params.record() == before
     assert run["clean"]["near_duplicates"]["check"] is False  # the resampled corpus is near-duplicate by design
-    assert run["clean"]["near_duplicates"]["threshold"] == project_params["clean"]["near_duplicates"]["threshold"]
+    assert run["clean"]["near_duplicates"]["threshold"] == project_params.clean.near_duplicates.threshold
     for section in ("ingest", "segment", "units", "emphases", "themes"):  # the study's own parameters
-        assert run[section] == project_params[section], section
+        assert run[section] == project_params.record()[section], section
+    assert not problems(run)  # written as the benchmark project's params.yaml, it loads
     assert run["report"]["execute_notebooks"] is False  # the report runs on the real corpus only
 
 

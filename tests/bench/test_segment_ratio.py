@@ -75,7 +75,7 @@ def test_nothing_to_time_is_an_error():
 
 @pytest.fixture(scope="module")
 def segmenter(project_params):
-    params = {**project_params, "themes": {**project_params["themes"], "ablation": False}}
+    params = project_params.updated({"themes": {"ablation": False}})
     paths = Paths.at()
     return stage.build_segmenter(paths, params, lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv"))
 
@@ -108,7 +108,7 @@ def test_study_segmentation_and_raw_jieba_segment_the_same_texts(segmenter, monk
     assert sorted(ours_texts[1:]) == sorted([t for _, _, t in jobs] * 2)
 
 
-def test_scaled_jobs_resample_a_finished_run_as_the_benchmark_does(tmp_path):
+def test_scaled_jobs_resample_a_finished_run_as_the_benchmark_does(tmp_path, project_params):
     from pipeline.bench.segment_ratio import scaled_jobs
     from pipeline.common import io
     from pipeline.corpus.ingest import MANIFEST_COLUMNS
@@ -119,7 +119,7 @@ def test_scaled_jobs_resample_a_finished_run_as_the_benchmark_does(tmp_path):
     paths.manifest_csv.parent.mkdir(parents=True)
     paths.manifest_csv.write_text(",".join(MANIFEST_COLUMNS) + "\n" + "".join(
         f"{d},{d}.txt,{place},city,省,,,\n" for d, place in (("p", "甲市"), ("q", "乙市"))), encoding="utf-8")
-    params = {"bench": {"articles_per_place": 2, "seed": 3}}
+    params = project_params.updated({"bench": {"articles_per_place": 2, "seed": 3}})
     assert scaled_jobs(paths, params, 1) == [("p", "甲市", "\n".join(units["p"])), ("q", "乙市", "\n".join(units["q"]))]
     jobs = scaled_jobs(paths, params, 3)
     assert len(jobs) == 6 and len({doc_id for doc_id, _, _ in jobs}) == 6

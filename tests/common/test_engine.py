@@ -178,16 +178,16 @@ def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path):
             assert len(client.scheduler_info()["workers"]) == 1  # still up
 
 
-def test_the_command_line_scheduler_replaces_the_parameters_one():
+def test_the_command_line_scheduler_replaces_the_parameters_one(project_params):
     from pipeline.cli import _parser, with_scheduler
 
-    params = {"dask": {"scheduler": None}, "themes": {"processes": 2}}
+    params = project_params.updated({"dask": {"scheduler": None}, "themes": {"processes": 2}})
     for command in ("run", "check"):
         args = _parser().parse_args([command, "--scheduler", "tcp://h:8786"])
         chosen = with_scheduler(params, args.scheduler)
         with engine.study_engine(chosen, "build") as current:
             assert current.scheduler == "tcp://h:8786"
-    assert with_scheduler(params, None) is params and params["dask"]["scheduler"] is None
+    assert with_scheduler(params, None) is params and params.dask.scheduler is None
 
 
 def test_an_unreachable_scheduler_is_named(monkeypatch, tmp_path):
@@ -199,11 +199,12 @@ def test_an_unreachable_scheduler_is_named(monkeypatch, tmp_path):
             ordered_map(_add, [1, 2], _build, (0,), 2, "test")
 
 
-def test_study_parameters_choose_the_cluster():
-    params = {"clean": {"processes": 1}, "segment": {"processes": 3}, "themes": {"processes": 2}}
+def test_study_parameters_choose_the_cluster(project_params):
+    params = project_params.updated({"clean": {"processes": 1}, "segment": {"processes": 3},
+                                     "themes": {"processes": 2}, "dask": {"scheduler": None}})
     with engine.study_engine(params, "build") as current:
         assert current.scheduler is None and current.workers == 3 and current.cluster is None
-    with engine.study_engine({**params, "dask": {"scheduler": "tcp://h:8786"}}, "build") as current:
+    with engine.study_engine(params.updated({"dask": {"scheduler": "tcp://h:8786"}}), "build") as current:
         assert current.scheduler == "tcp://h:8786"
 
 

@@ -42,8 +42,8 @@ def main(path: str) -> int:
 
     divisions = json.loads(Path(path).read_text(encoding="utf-8"))["divisions"]
     by_code = {code: name for _, code, _, name in divisions}
-    params = dict(load_params(PROJECT_ROOT / "params.yaml")["clean"]["garble"])
-    params["name_min_gain"] = params["min_gain"]  # the plain threshold: which names does it cut?
+    params = load_params(PROJECT_ROOT / "params.yaml").clean.garble
+    params = params.model_copy(update={"name_min_gain": params.min_gain})  # the plain threshold: which names does it cut?
     detector = GarbleDetector(CharModel.from_jieba_dictionary(make_converter()), params)
     rows = []
     for level, code, parent, name in divisions:

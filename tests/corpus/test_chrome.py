@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
+from pipeline.common.params import ChromeParams
 from pipeline.corpus import chrome, clean
 from pipeline.corpus.review import review_lines
 
@@ -21,11 +22,11 @@ BODY = "社区是城市社会的基本单元,居民议事会每月召开一次�
 
 
 @pytest.fixture(scope="module")
-def settings_(project_params) -> chrome.ChromeSettings:
-    return chrome.ChromeSettings.from_params(project_params["clean"]["chrome"])
+def settings_(project_params) -> ChromeParams:
+    return project_params.clean.chrome
 
 
-def run(text: str, settings_: chrome.ChromeSettings) -> tuple[str, list[dict]]:
+def run(text: str, settings_: ChromeParams) -> tuple[str, list[dict]]:
     rules = clean.default_rules(PATTERNS, None, chrome.chrome_rule(LEXICON, settings_))
     return clean.clean_text(text, rules)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.common.params import GarbleParams
 from pipeline.corpus import clean
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 from pipeline.corpus.edits import apply_edits
@@ -25,8 +26,8 @@ def model() -> CharModel:
 
 
 @pytest.fixture(scope="module")
-def params(project_params) -> dict:
-    return project_params["clean"]["garble"]
+def params(project_params) -> GarbleParams:
+    return project_params.clean.garble
 
 
 def prepared(doc_id: str) -> str:

@@ -15,7 +15,6 @@ import pytest
 
 from pipeline.corpus.charmodel import CharModel
 from pipeline.corpus.garble import GarbleDetector, name_shaped
-from pipeline.corpus.readings import GarbleSettings
 from pipeline.corpus.script import make_converter
 from tests.corpus.build_garble_names import carrier
 
@@ -29,7 +28,7 @@ def _names() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def detector(project_params) -> GarbleDetector:
-    return GarbleDetector(CharModel.from_jieba_dictionary(make_converter()), project_params["clean"]["garble"])
+    return GarbleDetector(CharModel.from_jieba_dictionary(make_converter()), project_params.clean.garble)
 
 
 def test_the_calibration_list_spans_the_country_and_holds_the_hard_cases():
@@ -78,5 +77,5 @@ def test_a_person_name_after_a_title_is_not_cut(detector):
                                             ("陈塘庄街道", True), ("社区居民议事会召开了", False), ("居民议事会", False), ("!蓖襞空f", False), ("肮ぷ", False), ("", False),
                                             ("幼珊,", True), ("珊;", True), ("?!拔慕?", False), (",", False)])
 def test_name_shape(printed, shaped, project_params):
-    settings = GarbleSettings.from_params(project_params["clean"]["garble"])
+    settings = project_params.clean.garble
     assert name_shaped(printed, settings) is shaped

@@ -113,13 +113,13 @@ def _unit(uid, place, concept_tokens):
 
 
 def test_lists_never_exceed_top_n_and_a_tie_across_the_cut_becomes_one_line():
-    params = {**load_params(PROJECT_ROOT / "params.yaml")["emphases"], "bootstrap_samples": 0}
+    params = load_params(PROJECT_ROOT / "params.yaml").emphases.model_copy(update={"bootstrap_samples": 0})
     names = [f"t{k}" for k in range(6)]
     concepts = Concepts(tuple(Concept(n, "social_forces", n, n, "test") for n in names), {n: n for n in names})
     # 甲 uses t0 most, then t1..t4 equally (a four-way tie), t5 not at all; 乙 uses everything once.
     units = [_unit("甲-1", "甲", ["t0"] * 6 + ["t1", "t2", "t3", "t4"]),
              _unit("甲-2", "甲", ["t1", "t2", "t3", "t4"]), _unit("乙-1", "乙", names), _unit("乙-2", "乙", names)]
-    params["concepts"] = {**params["concepts"], "top_n": 3}
+    params = params.model_copy(update={"concepts": params.concepts.model_copy(update={"top_n": 3})})
     em = compute_concept_emphases(units, concepts, {n: 10 for n in names}, params)
     table, cut = place_concepts_tables(em, concepts, concept_terms_used(units, concepts.term_concept), 3)
     assert table.groupby(["place", "method"]).size().max() <= 3
@@ -168,7 +168,7 @@ def test_concept_lists_rank_by_the_shrunk_log_odds_not_by_z():
     """A concept the background uses a lot (share 0.6) that place 甲 uses 40 times and 乙 5, against one the
     background hardly knows that 甲 uses in five sentences and 乙 never: z would put the first ahead (its large
     prior counts as data in z's variance); the shrunk delta puts the second ahead, as the prior intends."""
-    params = {**load_params(PROJECT_ROOT / "params.yaml")["emphases"], "bootstrap_samples": 0}
+    params = load_params(PROJECT_ROOT / "params.yaml").emphases.model_copy(update={"bootstrap_samples": 0})
     concepts = Concepts((Concept("generic", "social_forces", "泛", "generic", "test"),
                          Concept("local", "social_forces", "特", "local", "test"),
                          Concept("filler", "social_forces", "填", "filler", "test")),

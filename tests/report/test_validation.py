@@ -51,7 +51,7 @@ def test_longest_match_decides_the_category():
 
 
 def test_table_counts_precision_and_recall():
-    table = validation_table(CODED, LEXICON).set_index("dimension")
+    table = validation_table(CODED, LEXICON, "governance_frame").set_index("dimension")
     services = table.loc["public_services_elderly_care"]
     assert (services.coded_positive, services.dictionary_positive, services.true_positive) == (2, 2, 1)
     assert services.precision == 0.5 and services.recall == 0.5
@@ -65,12 +65,12 @@ def test_table_counts_precision_and_recall():
 
 def test_precision_is_undefined_when_the_dictionary_finds_nothing():
     coded = _coded([("a-1", "a", "居民说好。", 0, 0, 1, 0)])
-    targets = validation_table(coded, LEXICON).set_index("dimension").loc["targets_assessment"]
+    targets = validation_table(coded, LEXICON, "governance_frame").set_index("dimension").loc["targets_assessment"]
     assert math.isnan(targets.precision) and targets.recall == 0.0
 
 
 def test_report_splits_study_articles_from_the_rest():
-    report = validation_report(CODED, {"lexicon": LEXICON}, study_docs=["a"])
+    report = validation_report(CODED, {"lexicon": LEXICON}, study_docs=["a"], frame="governance_frame")
     sizes = report.groupby("subset")["n_sentences"].first().to_dict()
     assert sizes == {"all": 6, "study_articles": 3, "heldout": 3}
 

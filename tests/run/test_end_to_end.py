@@ -12,6 +12,7 @@ import pytest
 from pipeline.common import io
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.common.errors import InputError
+from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import documents_table
 from pipeline.run.compare import compare_trees
 from pipeline.run.runner import (StudyState, load_concept_level, run_study, stage_corpus, stage_emphases, stage_segment,
@@ -20,14 +21,11 @@ from pipeline.run.runner import (StudyState, load_concept_level, run_study, stag
 pytestmark = pytest.mark.slow
 
 
-def quick_params(params: dict) -> dict:
+def quick_params(params: StudyParams) -> StudyParams:
     """The project's parameters with a smaller topic sweep and bootstrap, for speed."""
-    quick = copy.deepcopy(params)
-    quick["themes"].update(k_min=2, k_max=3, seeds=[1, 2], passes=5, iterations=50,
-                           bootstrap_samples=50, processes=1)
-    quick["emphases"]["bootstrap_samples"] = 20
-    quick["report"]["execute_notebooks"] = False
-    return quick
+    return params.updated({"themes": dict(k_min=2, k_max=3, seeds=[1, 2], passes=5, iterations=50,
+                                          bootstrap_samples=50, processes=1),
+                           "emphases": {"bootstrap_samples": 20}, "report": {"execute_notebooks": False}})
 
 
 def tree_digest(folder) -> dict[str, str]:

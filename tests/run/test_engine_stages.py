@@ -4,12 +4,12 @@ they give in one process, and the run's stages share one cluster."""
 from __future__ import annotations
 
 import contextlib
-import copy
 
 import pandas as pd
 import pytest
 
 from pipeline.common import engine
+from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import ingest_and_clean
 from pipeline.text.lexicon import category_map
 from pipeline.text.stage import segment_corpus
@@ -24,14 +24,14 @@ def _untimed(name: str):
     return contextlib.nullcontext()
 
 
-def _study(paths, params: dict) -> dict:
+def _study(paths, params: StudyParams) -> dict:
     """What the corpus, segmentation and themes stages produce, as plain comparable values."""
     documents = ingest_and_clean(paths, params, _untimed)
     seg = segment_corpus(paths, params, documents, _untimed)
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in documents}
     terms = category_map(seg.lexicon)
-    found = run_themes(seg.units, terms, params["themes"], {}, covariates, [])
-    keyed = run_seeded(seg.units, terms, params["themes"], covariates)
+    found = run_themes(seg.units, terms, params.themes, {}, covariates, [])
+    keyed = run_seeded(seg.units, terms, params.themes, covariates)
     tables = {name: frame.to_csv(index=False) for out in (found, keyed) for name, frame in out.items()
               if isinstance(frame, pd.DataFrame)}
     return {"documents": [(d.doc.doc_id, d.script, d.text, d.audit, d.meta) for d in documents],
@@ -39,14 +39,11 @@ def _study(paths, params: dict) -> dict:
             "tables": tables}
 
 
-def _with_processes(params: dict, processes: int) -> dict:
-    params = copy.deepcopy(params)
-    for section in ("clean", "segment", "themes"):
-        params[section]["processes"] = processes
-    params["themes"].update(k_min=2, k_max=3, seeds=[1, 2], passes=2, iterations=20, bootstrap_samples=20,
-                            ablation=True)
-    params["themes"]["seeded"].update(seeds=[1, 2], sensitivity=[2.0])
-    return params
+def _with_processes(params: StudyParams, processes: int) -> StudyParams:
+    return params.updated({
+        "clean": {"processes": processes}, "segment": {"processes": processes},
+        "themes": dict(processes=processes, k_min=2, k_max=3, seeds=[1, 2], passes=2, iterations=20,
+                       bootstrap_samples=20, ablation=True, seeded=dict(seeds=[1, 2], sensitivity=[2.0]))})
 
 
 def test_two_workers_give_the_serial_outputs_from_one_shared_cluster(project_copy, project_params, monkeypatch,

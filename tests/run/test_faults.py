@@ -11,13 +11,14 @@ import sys
 import time
 
 import pytest
-from hypothesis import given
+import yaml
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.run.params import load_params
-from pipeline.run.schema import SCHEMA, check_params
+from pipeline.common.params import described_keys, problems
 from tests.run.cli_runs import SMALL, project, write_params  # noqa: F401  (fixture)
 
 
@@ -43,9 +44,17 @@ def one_error(capsys, project, needle, **kw):
 # -- parameters ---------------------------------------------------------------------------------
 
 
-def test_project_params_fit_the_schema_and_every_key_is_described(project_params):
-    assert check_params(project_params) == []
-    assert all(key.expected() for key in SCHEMA.values())
+@pytest.fixture
+def raw_params() -> dict:
+    """params.yaml as YAML reads it, before any check."""
+    return yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+def test_project_params_fit_the_schema_and_every_key_is_described(raw_params):
+    assert problems(raw_params) == []
+    described = dict(described_keys())
+    assert len(described) > 100 and all(described.values())
+    assert "a value" not in described.values()  # every kind of key has words of its own
 
 
 @pytest.mark.parametrize("section,key,value,expected", [
@@ -62,31 +71,45 @@ def test_a_wrong_value_names_file_key_value_and_expectation(tmp_path, section, k
     assert str(path) in str(caught.value) and expected in str(caught.value)
 
 
-def test_a_misspelt_key_and_an_unknown_section_are_refused(project_params):
-    params = copy.deepcopy(project_params)
+def test_a_misspelt_key_and_an_unknown_section_are_refused(raw_params):
+    params = copy.deepcopy(raw_params)
     params["emphases"]["top_m"] = 50
     params["themse"] = {"k_min": 2}
-    problems = check_params(params)
-    assert any(p.startswith("emphases.top_m: unknown key") and "top_n" in p for p in problems)
-    assert any(p.startswith("themse: unknown key as a section") for p in problems)
+    found = problems(params)
+    assert any(p.startswith("emphases.top_m: unknown key") and "top_n" in p for p in found)
+    assert any(p.startswith("themse: unknown key as a section") for p in found)
 
 
-def test_a_key_missing_from_a_section_is_named(project_params):
-    params = copy.deepcopy(project_params)
+def test_a_key_missing_from_a_section_is_named(raw_params):
+    params = copy.deepcopy(raw_params)
     del params["themes"]["passes"]
-    assert check_params(params) == ["themes.passes: missing; expected an integer >= 1 (see the project's params.yaml)"]
+    assert problems(params) == ["themes.passes: missing; expected an integer >= 1 (see the project's params.yaml)"]
 
 
-def test_relations_between_keys_are_checked(project_params):
-    params = copy.deepcopy(project_params)
+def test_relations_between_keys_are_checked(raw_params):
+    params = copy.deepcopy(raw_params)
     params["themes"].update(k_min=9, k_max=4)
-    assert any("themes.k_min = 9 is above themes.k_max = 4" in p for p in check_params(params))
+    assert any("themes.k_min = 9 is above themes.k_max = 4" in p for p in problems(params))
+    params = copy.deepcopy(raw_params)
+    params["themes"]["seeded"]["seeds"] = [2, 2]
+    assert problems(params) == ["themes.seeded.seeds = [2, 2] repeats a seed; stability compares distinct seeds"]
+    params = copy.deepcopy(raw_params)
+    params["bench"]["themes_ratio_scale"] = 7
+    assert problems(params) == ["bench.segment_ratio_scales and bench.themes_ratio_scale must be among bench.scales"]
 
 
-def test_benchmark_overrides_are_checked_as_the_sections_keys(project_params):
-    params = copy.deepcopy(project_params)
+def test_a_fixed_k_is_a_setting_of_its_own(raw_params):
+    params = copy.deepcopy(raw_params)
+    params["themes"]["k"] = 1
+    assert problems(params) == ["themes.k = 1: expected an integer >= 2, or null"]
+    params["themes"]["k"] = 5
+    assert problems(params) == []
+
+
+def test_benchmark_overrides_are_checked_as_the_sections_keys(raw_params):
+    params = copy.deepcopy(raw_params)
     params["bench"]["overrides"]["themes"] = {"passes": "two"}
-    assert any(p.startswith("bench.overrides: themes.passes = 'two'") for p in check_params(params))
+    assert any(p.startswith("bench.overrides: themes.passes = 'two'") for p in problems(params))
 
 
 def test_unknown_codec_is_blamed_on_the_parameter(tmp_path):
@@ -323,19 +346,46 @@ def test_check_compares_manifests_without_the_git_block_and_the_digest_over_it(t
     assert [d.file for d in found.differences] == ["manifest.json"]
 
 
-@given(value=st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
+NUMBERS = [(key, words) for key, words in described_keys()
+           if words.startswith(("an integer", "a number")) and not key.startswith("bench.")]
+
+
+def _with(raw: dict, dotted: str, value) -> dict:
+    params = copy.deepcopy(raw)
+    *sections, key = dotted.split(".")
+    node = params
+    for name in sections:
+        node = node[name]
+    node[key] = value
+    return params
+
+
+RAW = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(value=st.one_of(st.text(), st.booleans(), st.lists(st.integers(), max_size=2)))
 def test_no_word_boolean_or_list_passes_for_a_number(value):
-    from pipeline.run.schema import value_problem
-
-    for name, key in SCHEMA.items():
-        if key.kind in ("int", "float"):
-            assert value_problem(key, value) is not None, name
+    for key, words in NUMBERS:
+        assert problems(_with(RAW, key, value)), key
 
 
+@settings(max_examples=25, deadline=None)
 @given(number=st.integers(min_value=-10**6, max_value=10**6))
 def test_an_integer_passes_exactly_when_it_is_in_range(number):
-    from pipeline.run.schema import value_problem
+    for key, words in NUMBERS:
+        if not words.startswith("an integer"):
+            continue
+        low, high = _bounds(words)
+        found = [p for p in problems(_with(RAW, key, number)) if p.startswith(key + " = ") and ": expected" in p]
+        assert (not found) == (low <= number <= high), (key, number, found)
 
-    for key in SCHEMA.values():
-        if key.kind == "int":
-            assert (value_problem(key, number) is None) == (key.low <= number <= key.high)
+
+def _bounds(words: str) -> tuple[float, float]:
+    """The range an expectation states in words ("an integer in [0, 5]", "an integer >= 2")."""
+    if " in [" in words:
+        low, high = words.split(" in [")[1].split("]")[0].split(", ")
+        return float(low), float(high)
+    if ">= " in words:
+        return float(words.split(">= ")[1].split(",")[0]), float("inf")
+    return float("-inf"), float("inf")

@@ -55,6 +55,7 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT
+from pipeline.common.params import StudyParams
 from pipeline.report.publish import lexicon_names
 from pipeline.run.runner import run_study
 from tests.conftest import copy_project_inputs
@@ -276,16 +277,12 @@ def planted_corpus(data: Path, drop: str | None = None) -> None:
         writer.writerows(rows)
 
 
-def study_params(params: dict) -> dict:
+def study_params(params: StudyParams) -> StudyParams:
     """quick_params, everything in this process (no dask cluster to start), no ablation sweep, and the
     study's own passes and iterations (the seeded topics' stability across seeds needs converged fits)."""
-    quick = quick_params(params)
-    quick["clean"]["processes"] = 1
-    quick["segment"]["processes"] = 1
-    quick["themes"]["ablation"] = False
-    quick["emphases"]["bootstrap_samples"] = 50
-    quick["themes"].update(passes=params["themes"]["passes"], iterations=params["themes"]["iterations"])
-    return quick
+    return quick_params(params).updated({
+        "clean": {"processes": 1}, "segment": {"processes": 1}, "emphases": {"bootstrap_samples": 50},
+        "themes": {"ablation": False, "passes": params.themes.passes, "iterations": params.themes.iterations}})
 
 
 @pytest.fixture(scope="module")
@@ -332,8 +329,8 @@ def test_the_planted_study_finds_every_place_s_planted_term_and_dimension(plante
     profile = shares[(shares["variant"] == "all") & (shares["category"] != FRAME)]
     seeded = tables["seeded_place_topics"]
     quality = tables["seeded_topic_quality"]
-    floor = float(params["themes"]["presence_floor"])
-    need = min(int(params["themes"]["shared_min_places"]), len(places))
+    floor = float(params.themes.presence_floor)
+    need = min(params.themes.shared_min_places, len(places))
     names = lexicon_names(PROJECT_ROOT / "lexicon")
     stressed, leads = tables["findings_concepts"], tables["findings_leads"].set_index("place")
 

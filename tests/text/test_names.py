@@ -23,7 +23,7 @@ def lexicon() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def segmenter(project_params, lexicon):
-    params = {**project_params, "themes": {**project_params["themes"], "ablation": False}}
+    params = project_params.updated({"themes": {"ablation": False}})
     return build_segmenter(Paths.at(), params, lexicon)
 
 

@@ -10,8 +10,8 @@ import pytest
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.themes import group_prevalence
 from pipeline.themes.model import run_themes
-from pipeline.themes.params import ThemeParams
-from pipeline.themes.scaling import allocate, fit_schedule, stratified_sample
+from pipeline.common.params import ThemeParams
+from pipeline.themes.scaling import allocate, fit_schedule, schedule, stratified_sample
 from tests.themes.test_themes import PLACES, TERM_CATEGORIES, make_units, small
 
 
@@ -19,22 +19,22 @@ from tests.themes.test_themes import PLACES, TERM_CATEGORIES, make_units, small
 def project() -> ThemeParams:
     from pipeline.run.params import load_params
 
-    return ThemeParams.from_dict(dict(load_params(PROJECT_ROOT / "params.yaml")["themes"]))
+    return load_params(PROJECT_ROOT / "params.yaml").themes
 
 
 @pytest.mark.parametrize("n_units", [1, 40, 55, 67, 69, 540, 690])
 def test_corpora_up_to_tenfold_keep_the_configured_passes_and_iterations(project, n_units):
     # The real corpus (~70 units, ~55 in the sweep's training split) and its
     # tenfold resample (~690 units) are fitted exactly as before the rule.
-    assert project.schedule(n_units) == (project.passes, project.iterations)
+    assert schedule(project, n_units) == (project.passes, project.iterations)
 
 
 def test_a_large_corpus_gets_fewer_passes_and_a_smaller_cap(project):
-    passes, iterations = project.schedule(69_000)
+    passes, iterations = schedule(project, 69_000)
     assert passes == project.min_passes < project.passes
     assert project.min_iterations <= iterations < project.iterations
     # The sweep's training part of the sample lies in between.
-    sweep = project.schedule(int(project.selection_max_units * (1 - project.holdout_fraction)))
+    sweep = schedule(project, int(project.selection_max_units * (1 - project.holdout_fraction)))
     assert passes <= sweep[0] < project.passes
 
 
@@ -103,7 +103,7 @@ def test_sweep_runs_on_the_sample_and_the_final_model_on_every_unit():
     units = make_units(per_place=8)
     from pipeline.run.params import load_params
 
-    params = small(dict(load_params(PROJECT_ROOT / "params.yaml")["themes"]), selection_max_units=25, k_max=3,
+    params = small(load_params(PROJECT_ROOT / "params.yaml").themes.record(), selection_max_units=25, k_max=3,
                    ablation=False)
     run = run_themes(units, TERM_CATEGORIES, params, {})
     summary = run["summary"]

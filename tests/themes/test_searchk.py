@@ -26,7 +26,7 @@ def base_params() -> dict:
     from pipeline.common.config import PROJECT_ROOT
     from pipeline.run.params import load_params
 
-    return dict(load_params(PROJECT_ROOT / "params.yaml")["themes"])
+    return load_params(PROJECT_ROOT / "params.yaml").themes.record()
 
 
 def test_no_topic_term_is_in_more_units_than_no_above(run):

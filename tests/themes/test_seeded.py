@@ -57,13 +57,13 @@ COVARIATES = {"d1": {"level": "city", "province": "甲省"}, "d2": {"level": "ci
 
 
 @pytest.fixture(scope="module")
-def theme_params() -> dict:
+def theme_params() -> ThemeParams:
     from pipeline.run.params import load_params
 
-    params = dict(load_params(PROJECT_ROOT / "params.yaml")["themes"])
-    params.update(passes=10, iterations=100, bootstrap_samples=200, processes=1, no_above=1.0)
-    params["seeded"] = dict(params["seeded"], min_keyword_share=0.001, max_free=0, seeds=[1, 2])
-    return params
+    params = load_params(PROJECT_ROOT / "params.yaml").updated({"themes": dict(
+        passes=10, iterations=100, bootstrap_samples=200, processes=1, no_above=1.0,
+        seeded=dict(min_keyword_share=0.001, max_free=0, seeds=[1, 2]))})
+    return params.themes
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monk
 
 
 def test_seeds_are_the_most_frequent_terms_above_the_floor(theme_params):
-    sp = SeededParams.from_dict(dict(theme_params["seeded"], max_keywords=2, min_keyword_share=0.01))
+    sp = theme_params.seeded.model_copy(update=dict(max_keywords=2, min_keyword_share=0.01))
     cats = {"甲": "a", "乙": "a", "丙": "a", "丁": "b"}
     counts = {"甲": 5, "乙": 30, "丙": 20, "丁": 1}
     seeds = choose_seeds(counts, 1000, cats, ["a", "b"], sp)
@@ -264,6 +264,7 @@ def test_seeded_figures_are_saved_as_pngs_under_their_names(tmp_path):
 
 
 def test_no_keyword_above_the_floor_stops_with_a_clear_error(theme_params):
-    params = dict(theme_params, seeded=dict(theme_params["seeded"], min_keyword_share=0.5))
+    params = theme_params.model_copy(update={"seeded": theme_params.seeded.model_copy(
+        update={"min_keyword_share": 0.5})})
     with pytest.raises(ValueError, match="lower min_keyword_share"):
         run_seeded(planted_units(per_doc=2), TERM_CATEGORIES, params, COVARIATES)

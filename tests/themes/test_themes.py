@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,7 +19,8 @@ from pipeline.themes.labels import apply_labels, load_topic_labels, suggest_labe
 from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare, write_ldavis_html
 from pipeline.themes.matching import agreement, match_topics
 from pipeline.themes.model import run_themes
-from pipeline.themes.params import ThemeParams, round_sig, top_terms
+from pipeline.common.params import ThemeParams, problems
+from pipeline.themes.params import round_sig, top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
@@ -99,12 +101,11 @@ def make_units(per_place: int = 8, length: int = 30, seed: int = 0) -> list[dict
 
 @pytest.fixture(scope="module")
 def base_params() -> dict:
-    from pipeline.run.params import load_params
+    """The themes section of params.yaml as YAML reads it."""
+    return yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))["themes"]
 
-    return dict(load_params(PROJECT_ROOT / "params.yaml")["themes"])
 
-
-def small(base: dict, **changes) -> dict:
+def small(base: dict, **changes) -> ThemeParams:
     params = dict(
         base,
         k_min=2,
@@ -120,7 +121,7 @@ def small(base: dict, **changes) -> dict:
         no_above=0.95,
     )
     params.update(changes)
-    return params
+    return ThemeParams.model_validate(params)
 
 
 @pytest.fixture(scope="module")
@@ -157,17 +158,18 @@ def assert_same_tables(a: dict, b: dict) -> None:
 
 
 def test_project_params_section_is_complete(base_params):
-    p = ThemeParams.from_dict(base_params)
-    assert p.k_min >= 2 and len(p.seeds) >= 3
+    p = ThemeParams.model_validate(base_params)
+    assert p.k_min >= 2 and len(p.seeds) >= 3 and p.k is None
 
 
 def test_params_reject_missing_and_unknown_keys(base_params):
-    with pytest.raises(ValueError, match="lack passes"):
-        ThemeParams.from_dict({k: v for k, v in base_params.items() if k != "passes"})
-    with pytest.raises(ValueError, match="unknown key"):
-        ThemeParams.from_dict({**base_params, "n_topics": 5})
-    with pytest.raises(ValueError, match="two distinct"):
-        ThemeParams.from_dict({**base_params, "seeds": [1]})
+    assert problems({k: v for k, v in base_params.items() if k != "passes"}, ThemeParams) == [
+        "passes: missing; expected an integer >= 1 (see the project's params.yaml)"]
+    assert problems({**base_params, "n_topics": 5}, ThemeParams)[0].startswith("n_topics: unknown key")
+    assert problems({**base_params, "seeds": [1]}, ThemeParams) == [
+        "seeds = [1]: expected a list of integers, with at least 2 item(s)"]
+    assert problems({**base_params, "seeds": [1, 1]}, ThemeParams) == [
+        "themes.seeds = [1, 1] repeats a seed; stability compares distinct seeds"]
 
 
 # ---------------------------------------------------------------- reproducibility
@@ -185,7 +187,7 @@ def test_parallel_run_equals_serial_run(units, base_params, serial_run, monkeypa
 
 
 def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
-    p = ThemeParams.from_dict(small(base_params, processes=2))
+    p = small(base_params, processes=2)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
     data = {"params": p, "lexicon": _segmentation_data(units, "tokens", train, held, p)["sweep"]}
     tokens = sum(c for bow in data["lexicon"]["train"] for _, c in bow)
@@ -200,7 +202,7 @@ def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
 
 def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, base_params):
     """Why the sweep's coherence batches follow a fixed rule (one per K), not the number of workers."""
-    p = ThemeParams.from_dict(small(base_params))
+    p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
     seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
     topics = [tuple(v[:6]) for v in THEMES.values()] + [("协商", "党建", "智慧", "养老")]
@@ -219,7 +221,7 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
     """coherence_scores reads gensim's counts from a dense array; the scores must be gensim's own, bit for bit."""
     from gensim.models import CoherenceModel
 
-    p = ThemeParams.from_dict(small(base_params))
+    p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
     seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
     topics = [list(v[:6]) for v in THEMES.values()] + [["协商", "党建", "智慧", "养老"]]
@@ -233,7 +235,7 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
 
 def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_params):
     """The same topic found at two K has one score: one accumulator per measure for the sweep."""
-    p = ThemeParams.from_dict(small(base_params))
+    p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
     sweep = _segmentation_data(units, "tokens", train, held, p)["sweep"]
     data = {"params": p, "lexicon": sweep}

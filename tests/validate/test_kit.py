@@ -24,7 +24,7 @@ LEXICON = load_lexicon(PROJECT_ROOT / "lexicon" / "governance_terms.csv")
 def drawn(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kit") / "sheet"
     sample = write_sheet(PROJECT_ROOT, folder, [PROJECT_ROOT / "tests" / "heldout_c"], {"study": 20, "heldout": 20},
-                         0.3, 11)
+                         0.3, 11, "governance_frame")
     return folder, sample
 
 
