@@ -110,7 +110,7 @@ def with_scheduler(params: StudyParams, address: str | None) -> StudyParams:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from pipeline.run import guard
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     paths = Paths.at(args.root) if args.root else Paths.at()
     if not paths.root.is_dir():

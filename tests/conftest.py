@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.common.params import StudyParams
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 
 RAW = PROJECT_ROOT / "data" / "raw"
 

@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import jieba
 
     from pipeline.common.config import Paths
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.text.lexicon import load_lexicon
     from pipeline.text.stage import build_segmenter
 

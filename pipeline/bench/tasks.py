@@ -23,7 +23,7 @@ from pipeline.common.params import ThemeParams
 
 def _task_scale(job: dict[str, Any]) -> dict[str, Any]:
     """The whole study on one project root; per-stage time and memory."""
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.run.runner import run_study
 
     root = Paths.at(job["root"])
@@ -75,7 +75,7 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     import jieba
 
     from pipeline.bench.segment_ratio import segment_vs_raw_jieba
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.text import lexicon as lex_mod
     from pipeline.text.stage import build_segmenter, segment_article, segment_articles
 
@@ -143,7 +143,7 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
     from pipeline.common.engine import time_map
     from pipeline.corpus import chrome, ingest
     from pipeline.corpus.stage import build_cleaner, clean_article
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
@@ -166,7 +166,7 @@ def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
     """Segmentation's throughput on 2 dask workers against 1 process, and on 2 bare processes against 1
     (the machine's ceiling), in interleaved pairs on one scale's cleaned texts (`pipeline.bench.workers_ratio`)."""
     from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_process
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.text import lexicon as lex_mod
     from pipeline.text.stage import _segment_job, build_segmenter
 
@@ -208,7 +208,7 @@ def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any],
 
 def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
     """The themes stage serially and in 2 processes on one scale's units; identical tables?"""
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     root = Paths.at(job["root"])
     theme_params = load_params(root.params).themes
@@ -248,7 +248,7 @@ def _task_report(job: dict[str, Any]) -> dict[str, Any]:
 
 def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
     """The real corpus's units (ingest, clean, segment only), when scale 1 is not run."""
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.run.runner import StudyState, stage_corpus, stage_segment
 
     root = Paths.at(job["root"])

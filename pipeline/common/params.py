@@ -1,6 +1,6 @@
 """The study's parameters as one typed configuration: every key of params.yaml, its type, range and relations.
 
-`StudyParams` is built once from the parameters file (`pipeline.run.params.load_params`)
+`StudyParams` is built once from the parameters file (`load_params`)
 and handed down: each stage takes its own section (`params.themes`,
 `params.clean.garble`, ...) as a typed, frozen object. Every check of a
 setting lives here, once: a type or range on its field, and a relation
@@ -17,17 +17,21 @@ from __future__ import annotations
 import codecs
 import types
 import typing
+from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal, Mapping, Union
 
 import annotated_types as at
+import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+
+from pipeline.common.errors import InputError
 
 __all__ = [
     "BenchParams", "CacheParams", "ChromeParams", "CleanParams", "ConceptParams", "DaskParams", "EmphasesParams",
     "FindingsParams", "GarbleParams", "IngestParams", "NearDuplicateParams", "ProfileParams", "ReportParams",
     "SeededParams", "SegmentParams", "StudyParams", "ThemeParams", "UnitParams", "NON_STUDY_SECTIONS",
-    "described_keys", "expected", "merged", "problems",
+    "described_keys", "expected", "load_params", "merged", "problems",
 ]
 
 
@@ -512,3 +516,42 @@ def described_keys(model: type[BaseModel] = StudyParams, prefix: str = "") -> It
             yield from described_keys(inner, dotted + ".")
         else:
             yield dotted, expected(info.annotation, list(info.metadata))
+
+
+def load_params(path: Path) -> StudyParams:
+    """The parameters in `path`, after every key has been checked.
+
+    Parameters
+    ----------
+    path : Path
+        A YAML file shaped like the project's params.yaml.
+
+    Returns
+    -------
+    StudyParams
+        Every section, typed and frozen.
+
+    Raises
+    ------
+    InputError
+        Naming the file and every problem, one line each.
+    """
+    path = Path(path)
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "parameters file not found; pass --params with an existing file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder; pass --params with a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 (invalid byte at offset {exc.start}); save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        raise InputError(path, f"is not valid YAML{at} ({getattr(exc, 'problem', None) or exc}); fix the syntax and rerun") from None
+    if not isinstance(params, dict):
+        raise InputError(path, "must be a YAML mapping of sections (ingest, clean, ...)")
+    found = problems(params)
+    if found:
+        raise InputError(path, found)
+    return StudyParams.model_validate(params)

@@ -200,13 +200,12 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
 
 def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
     """Cleaning exactly as the study's run does it, before script conversion."""
-    import yaml
-
     from pipeline.common.config import PROJECT_ROOT, Paths
+    from pipeline.common.params import load_params
     from pipeline.corpus.stage import article_rules, build_cleaner
 
     paths = Paths.at(root or PROJECT_ROOT)
-    cleaner = build_cleaner(paths, yaml.safe_load(paths.params.read_text(encoding="utf-8")))
+    cleaner = build_cleaner(paths, load_params(paths.params).clean)
 
     def clean_one(text: str) -> str:
         return clean.clean_text(text, article_rules(cleaner))[0]

@@ -14,6 +14,7 @@ from pipeline.common import engine
 from pipeline.common.params import ThemeParams
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import LDA_DTYPE, _round_frame, place_order, top_terms
+from pipeline.themes.scaling import schedule
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 

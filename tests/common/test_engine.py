@@ -163,12 +163,12 @@ def test_the_local_cluster_workers_run_with_the_quieter_settings(cluster):
     assert _LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"] != _config("distributed.admin.tick.interval")
 
 
-def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path):
+def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path, project_params):
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                       local_directory=str(tmp_path)) as theirs:
-        with engine.study_engine({"dask": {"scheduler": theirs.scheduler_address}, "themes": {"processes": 2}},
+        with engine.study_engine(project_params.updated({"dask": {"scheduler": theirs.scheduler_address}}),
                                  tmp_path / "build") as current:
             built = ordered_map(_who, list(range(6)), _identity, (), 2, "test")
             assert current.cluster is None  # none started here

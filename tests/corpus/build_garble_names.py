@@ -38,7 +38,7 @@ def main(path: str) -> int:
     from pipeline.corpus.charmodel import CharModel
     from pipeline.corpus.garble import GarbleDetector
     from pipeline.corpus.script import make_converter
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     divisions = json.loads(Path(path).read_text(encoding="utf-8"))["divisions"]
     by_code = {code: name for _, code, _, name in divisions}

@@ -15,7 +15,7 @@ from pipeline.common.errors import InputError
 from pipeline.emphases.concepts import (background_shares, compute_concept_emphases, concept_terms_used,
                                         concept_units, load_background, place_concepts_tables)
 from pipeline.emphases.scores import log_odds_vs_rest
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 from pipeline.text.concepts import Concept, Concepts, load_concepts
 from pipeline.text.lexicon import category_map, load_lexicon
 

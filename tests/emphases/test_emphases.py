@@ -15,14 +15,18 @@ from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        resample_unit_weights, tfidf_from_counts, tokens_as_given)
+from pipeline.common.config import PROJECT_ROOT
+from pipeline.common.params import EmphasesParams, problems
 from pipeline.emphases.ranking import top_with_ties
+from pipeline.common.params import load_params
 from pipeline.emphases.tables import (TABLE_COLUMNS, compute_emphases, cut_table, emphases_table, heatmap_matrix,
                                       methods_agreement, place_terms)
 
-PARAMS = {"top_n": 50, "sublinear_tf": True, "prior_strength": 500, "min_count": 3, "min_expected": 5,
-          "min_units": 2, "bootstrap_samples": 50, "stability_top": 30, "random_state": 20241224,
-          # No floor in these tests of the statistics; tests/emphases/test_ranking.py tests the floor.
-          "min_term_count": 1, "min_term_sentences": 1}
+# The project's emphases section with these tests' values. No floor in these tests of the statistics;
+# tests/emphases/test_ranking.py tests the floor.
+PARAMS = load_params(PROJECT_ROOT / "params.yaml").emphases.model_copy(update=dict(
+    top_n=50, sublinear_tf=True, prior_strength=500, min_count=3, min_expected=5, min_units=2,
+    bootstrap_samples=50, stability_top=30, random_state=20241224, min_term_count=1, min_term_sentences=1))
 
 # Units hand-segmented from the corpus (stopwords, toponyms and punctuation removed).
 HEFEI = [
@@ -57,8 +61,9 @@ def real_units() -> list[dict]:
     return make_units({("合肥市", "hefei"): HEFEI, ("安徽省", "anhui"): ANHUI, ("成都市", "chengdu"): CHENGDU})
 
 
-def params(**changes) -> dict:
-    return {**PARAMS, **changes}
+def params(**changes) -> EmphasesParams:
+    """PARAMS with `changes`, unchecked (a test may ask for what params.yaml refuses, e.g. no bootstrap)."""
+    return PARAMS.model_copy(update=changes)
 
 
 def synthetic_units(seed: int, places: int = 3, units_per_place: int = 12, tokens_per_unit: int = 20,
@@ -390,8 +395,9 @@ def test_invalid_input_is_refused():
         place_terms(units + [dict(units[0])], {}, PARAMS)
     with pytest.raises(ValueError, match="prior_strength"):
         place_terms(units, {}, params(prior_strength=0))
-    with pytest.raises(ValueError, match="min_expected"):
-        place_terms(units, {}, {k: v for k, v in PARAMS.items() if k != "min_expected"})
+    without = {k: v for k, v in PARAMS.record().items() if k != "min_expected"}
+    assert problems(without, EmphasesParams) == [
+        "min_expected: missing; expected a number >= 0 (see the project's params.yaml)"]
 
 
 def test_methods_agreement():

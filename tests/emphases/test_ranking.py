@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import false_discovery_control
 
+from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
 from pipeline.emphases.evidence import dispersion, kwic
 from pipeline.emphases.kwic import run_kwic
@@ -19,10 +20,11 @@ from pipeline.emphases.ranking import competition_ranks, tied_mask, top_with_tie
 from pipeline.emphases.scores import count_units, resample_weights
 from pipeline.emphases.stage import term_tables
 from pipeline.emphases.tables import compute_emphases, multiple_testing
+from pipeline.common.params import load_params
 
-PARAMS = {"top_n": 10, "sublinear_tf": True, "prior_strength": 100, "min_count": 3, "min_expected": 5,
-          "min_units": 2, "bootstrap_samples": 30, "stability_top": 5, "random_state": 3,
-          "min_term_count": 2, "min_term_sentences": 2, "agreement_top": 5, "kwic_window": 4}
+PARAMS = load_params(PROJECT_ROOT / "params.yaml").emphases.model_copy(update=dict(
+    top_n=10, sublinear_tf=True, prior_strength=100, min_count=3, min_expected=5, min_units=2, bootstrap_samples=30,
+    stability_top=5, random_state=3, min_term_count=2, min_term_sentences=2, agreement_top=5, kwic_window=4))
 
 
 def unit(unit_id: str, place: str, pieces: list[str], doc_id: str | None = None) -> dict:
@@ -94,10 +96,10 @@ def test_reversing_the_vocabulary_order_gives_identical_tables():
 def test_lists_never_cut_through_a_tie():
     table = term_tables(compute_emphases(synthetic(2), {}, PARAMS), synthetic(2), PARAMS)["term_statistics"]
     for (place,), part in table[table["ranked"]].groupby(["place"]):
-        listed = part[part["rank_logodds"] <= PARAMS["top_n"]]
+        listed = part[part["rank_logodds"] <= PARAMS.top_n]
         cut = listed["z"].round(10).min()
         # Every ranked term with the cut's score is listed.
-        assert (part.loc[part["z"].round(10) == cut, "rank_logodds"] <= PARAMS["top_n"]).all()
+        assert (part.loc[part["z"].round(10) == cut, "rank_logodds"] <= PARAMS.top_n).all()
 
 
 def test_the_floor_keeps_one_sentence_terms_out_of_the_ranking():
@@ -154,7 +156,7 @@ def test_stability_of_a_term_from_one_of_two_articles_reflects_the_article_draw(
     a = [unit(f"A-{k:04d}", "甲", ["网格", "。", "网格", "。", "社区", "。"], doc_id="A") for k in range(4)]
     b = [unit(f"B-{k:04d}", "甲", ["服务", "。", "居民", "。", "社区", "。"], doc_id="B") for k in range(4)]
     other = [unit(f"C-{k:04d}", "乙", ["服务", "。", "社区", "。", "治理", "。"], doc_id="C") for k in range(4)]
-    em = compute_emphases(a + b + other, {}, {**PARAMS, "bootstrap_samples": 400, "stability_top": 1})
+    em = compute_emphases(a + b + other, {}, PARAMS.model_copy(update=dict(bootstrap_samples=400, stability_top=1)))
     value = em.stability["logodds"][em.places.index("甲"), em.vocab.index("网格")]
     assert 0.65 < value < 0.85
 

@@ -19,7 +19,7 @@ from pipeline.report.findings import (
 from pipeline.report.headline import FindingsSettings, Names, build_headline
 from pipeline.report.publish import FINDINGS_TABLES, findings_of, lexicon_names, readme_text
 from pipeline.report.results import read_table
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 
 LEXICON = PROJECT_ROOT / "lexicon"
 CODE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")

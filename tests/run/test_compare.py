@@ -28,7 +28,7 @@ from pipeline.report.headline import FindingsSettings
 from pipeline.report.publish import findings_of, lexicon_names
 from pipeline.run.compare import compare_files, compare_notebooks, compare_trees
 from pipeline.run.numbers import TOLERANCE, numbers_close
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 
 RESULTS = PROJECT_ROOT / "results"
 NOTEBOOKS = PROJECT_ROOT / "notebooks"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.common.config import PROJECT_ROOT
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 from pipeline.common.params import described_keys, problems
 from tests.run.cli_runs import SMALL, project, write_params  # noqa: F401  (fixture)
 

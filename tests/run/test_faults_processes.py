@@ -14,7 +14,7 @@ import time
 import pytest
 
 from pipeline.common.config import Paths
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 from pipeline.run.runner import up_to_date
 from tests.conftest import copy_project_inputs
 from tests.run.cli_runs import (LONG, SMALL, alive, command, descendants, group_members, kill_group, start,

@@ -287,7 +287,7 @@ def study_params(params: StudyParams) -> StudyParams:
 
 @pytest.fixture(scope="module")
 def planted_run(tmp_path_factory):
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     root = tmp_path_factory.mktemp("planted")
     paths = copy_project_inputs(root / "project")

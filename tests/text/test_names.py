@@ -10,6 +10,7 @@ from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 from pipeline.text import lexicon as lex_mod
 from pipeline.text.names import NameRules, load_gazetteer, load_notation, place_name_positions
+from pipeline.common.params import ProfileParams
 from pipeline.text.profile import profile_shares, profile_tables, wilson_interval
 from pipeline.text.stage import build_segmenter, segment_article
 
@@ -160,7 +161,7 @@ def _unit(uid, place, doc, sentences):
 
 def test_profile_counts_sentences_not_tokens_and_reports_the_sensitivity():
     units = [_unit("a-1", "甲", "a", [["网格", "网格", "网格"], ["民政部门"], ["其他"], ["协商", "民政部门"]])]
-    tables = profile_tables(units, _lexicon(), {"confidence": 0.95, "bootstrap_samples": 100, "seed": 1})
+    tables = profile_tables(units, _lexicon(), ProfileParams(confidence=0.95, bootstrap_samples=100, seed=1))
     shares = tables["profile_shares"].set_index(["variant", "category"])
     assert shares.loc[("all", "grid"), "mentioning"] == 1  # three tokens, one sentence
     assert shares.loc[("all", "grid"), "sentences"] == 4

@@ -17,7 +17,7 @@ from tests.themes.test_themes import PLACES, TERM_CATEGORIES, make_units, small
 
 @pytest.fixture(scope="module")
 def project() -> ThemeParams:
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     return load_params(PROJECT_ROOT / "params.yaml").themes
 
@@ -101,7 +101,7 @@ def test_stratified_sample_of_a_small_corpus_is_every_unit_and_too_small_a_sampl
 
 def test_sweep_runs_on_the_sample_and_the_final_model_on_every_unit():
     units = make_units(per_place=8)
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     params = small(load_params(PROJECT_ROOT / "params.yaml").themes.record(), selection_max_units=25, k_max=3,
                    ablation=False)

@@ -24,7 +24,7 @@ def run(base_params):
 @pytest.fixture(scope="module")
 def base_params() -> dict:
     from pipeline.common.config import PROJECT_ROOT
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     return load_params(PROJECT_ROOT / "params.yaml").themes.record()
 

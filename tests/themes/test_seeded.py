@@ -58,7 +58,7 @@ COVARIATES = {"d1": {"level": "city", "province": "甲省"}, "d2": {"level": "ci
 
 @pytest.fixture(scope="module")
 def theme_params() -> ThemeParams:
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
 
     params = load_params(PROJECT_ROOT / "params.yaml").updated({"themes": dict(
         passes=10, iterations=100, bootstrap_samples=200, processes=1, no_above=1.0,
@@ -110,7 +110,7 @@ def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monk
     again = run_seeded(planted_units(), TERM_CATEGORIES, theme_params, COVARIATES)
     # The synthetic corpus is small enough to run serially; make the workers run it.
     monkeypatch.setattr(seeded, "POOL_MIN_TOKENS", 0)
-    parallel = run_seeded(planted_units(), TERM_CATEGORIES, dict(theme_params, processes=2), COVARIATES)
+    parallel = run_seeded(planted_units(), TERM_CATEGORIES, theme_params.model_copy(update={"processes": 2}), COVARIATES)
     for name, table in seeded_run.items():
         if isinstance(table, pd.DataFrame):
             pd.testing.assert_frame_equal(table, again[name])
