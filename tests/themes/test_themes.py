@@ -20,6 +20,7 @@ from pipeline.themes.matching import agreement, match_topics
 from pipeline.themes.model import run_themes
 from pipeline.themes.params import ThemeParams, round_sig, top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
+from pipeline.themes.results import ThemesResult
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
 from pipeline.themes.sweep import (COHERENCE_MEASURES, _segmentation_data, coherence_scores, job_pool, split_units,
@@ -146,11 +147,11 @@ TABLES = (
 )
 
 
-def assert_same_tables(a: dict, b: dict) -> None:
+def assert_same_tables(a: ThemesResult, b: ThemesResult) -> None:
     for name in TABLES:
-        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
-    assert a["chosen_k"] == b["chosen_k"] and a["k_reason"] == b["k_reason"]
-    assert a["summary"] == b["summary"]
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    assert a.chosen_k == b.chosen_k and a.k_reason == b.k_reason
+    assert a.summary == b.summary
 
 
 # ---------------------------------------------------------------- parameters
@@ -252,7 +253,7 @@ def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_par
 
 
 def test_k_selection_has_one_row_per_k_and_seed(serial_run):
-    ks = serial_run["k_selection"]
+    ks = serial_run.k_selection
     assert list(ks.columns) == ["k", "seed", "c_v", "c_npmi", "u_mass", "exclusivity", "semantic_coherence",
                                 "perplexity", "stability"]
     # FREX summed over 10 top terms lies in (0, 10]; semantic coherence is a sum of logs of shares <= 1.
@@ -264,8 +265,8 @@ def test_k_selection_has_one_row_per_k_and_seed(serial_run):
 
 
 def test_topics_table_is_ranked_and_labelled(serial_run):
-    topics = serial_run["topics"]
-    k = serial_run["chosen_k"]
+    topics = serial_run.topics
+    k = serial_run.chosen_k
     assert sorted(topics["topic"].unique()) == list(range(1, k + 1))
     for _, sub in topics.groupby("topic"):
         assert list(sub["rank"]) == list(range(1, len(sub) + 1))
@@ -276,20 +277,20 @@ def test_topics_table_is_ranked_and_labelled(serial_run):
 
 
 def test_topics_are_numbered_by_decreasing_prevalence(serial_run):
-    prevalence = list(serial_run["topic_roles"].sort_values("topic")["prevalence"])
+    prevalence = list(serial_run.topic_roles.sort_values("topic")["prevalence"])
     assert prevalence == sorted(prevalence, reverse=True)
 
 
 def test_unit_topics_are_distributions(serial_run, units):
-    ut = serial_run["unit_topics"]
-    assert len(ut) == len(units) * serial_run["chosen_k"]
+    ut = serial_run.unit_topics
+    assert len(ut) == len(units) * serial_run.chosen_k
     sums = ut.groupby("unit_id")["proportion"].sum()
     assert np.allclose(sums, 1.0, atol=1e-5)
     assert list(dict.fromkeys(ut["unit_id"])) == [u["unit_id"] for u in units]
 
 
 def test_place_shares_sum_to_one_and_intervals_contain_shares(serial_run):
-    pt = serial_run["place_topics"]
+    pt = serial_run.place_topics
     assert list(dict.fromkeys(pt["place"])) == list(PLACES.values())
     assert np.allclose(pt.groupby("place")["share"].sum(), 1.0, atol=1e-5)
     assert ((pt["ci_low"] <= pt["share"]) & (pt["share"] <= pt["ci_high"])).all()
@@ -423,7 +424,7 @@ def test_topic_roles_follow_the_presence_rule():
 
 
 def test_topic_roles_table_columns(serial_run):
-    roles = serial_run["topic_roles"]
+    roles = serial_run.topic_roles
     for col in ("topic", "label", "role", "places", "evidence", "stability", "suggested_label"):
         assert col in roles.columns
     assert set(roles["role"]) <= {"shared", "specific"}
@@ -432,8 +433,8 @@ def test_topic_roles_table_columns(serial_run):
 
 def test_consultation_theme_is_found_and_shared(serial_run):
     """Consultation vocabulary runs through every place of the fixture."""
-    topics = serial_run["topics"]
-    roles = serial_run["topic_roles"].set_index("topic")
+    topics = serial_run.topics
+    roles = serial_run.topic_roles.set_index("topic")
     hits = [t for t, sub in topics.groupby("topic") if {"协商", "议事"} <= set(sub["term"])]
     assert hits
     assert any(roles.loc[t, "role"] == "shared" for t in hits)
@@ -515,8 +516,8 @@ def test_k_rule_falls_back_to_most_stable_k():
 
 
 def test_chosen_k_is_in_the_sweep(serial_run):
-    assert serial_run["chosen_k"] in set(serial_run["k_selection"]["k"])
-    assert serial_run["k_reason"].startswith(f"K={serial_run['chosen_k']}")
+    assert serial_run.chosen_k in set(serial_run.k_selection["k"])
+    assert serial_run.k_reason.startswith(f"K={serial_run.chosen_k}")
 
 
 # ---------------------------------------------------------------- labels
@@ -541,14 +542,14 @@ def test_suggested_label_never_names_a_category_absent_from_the_top_five():
 
 def test_label_override_is_applied(units, base_params, serial_run):
     run = run_themes(units, TERM_CATEGORIES, small(base_params), {1: "协商议事(人工标注)"})
-    assert set(run["topics"][run["topics"].topic == 1]["label"]) == {"协商议事(人工标注)"}
-    roles = run["topic_roles"].set_index("topic")
+    assert set(run.topics[run.topics.topic == 1]["label"]) == {"协商议事(人工标注)"}
+    roles = run.topic_roles.set_index("topic")
     assert roles.loc[1, "label"] == "协商议事(人工标注)"
-    assert roles.loc[1, "suggested_label"] == serial_run["topic_roles"].set_index("topic").loc[1, "label"]
-    assert set(run["place_topics"][run["place_topics"].topic == 1]["label"]) == {"协商议事(人工标注)"}
+    assert roles.loc[1, "suggested_label"] == serial_run.topic_roles.set_index("topic").loc[1, "label"]
+    assert set(run.place_topics[run.place_topics.topic == 1]["label"]) == {"协商议事(人工标注)"}
     # Other topics keep their suggestions; numbers are untouched.
-    other = run["topics"][run["topics"].topic != 1]
-    pd.testing.assert_frame_equal(other, serial_run["topics"][serial_run["topics"].topic != 1])
+    other = run.topics[run.topics.topic != 1]
+    pd.testing.assert_frame_equal(other, serial_run.topics[serial_run.topics.topic != 1])
 
 
 def test_label_override_beyond_k_stops_the_run():
@@ -633,8 +634,8 @@ def test_empty_vocabulary_is_reported(base_params):
 
 
 def test_nmf_match_table(serial_run):
-    nm = serial_run["nmf_match"]
-    k = serial_run["chosen_k"]
+    nm = serial_run.nmf_match
+    k = serial_run.chosen_k
     assert list(nm["topic"]) == list(range(1, k + 1))
     assert sorted(nm["nmf_component"]) == list(range(1, k + 1))
     assert ((nm["jaccard"] >= 0) & (nm["jaccard"] <= 1)).all()
@@ -642,37 +643,37 @@ def test_nmf_match_table(serial_run):
 
 
 def test_ablation_compares_both_segmentations(serial_run):
-    ab = serial_run["ablation"]
+    ab = serial_run.ablation
     assert set(ab["segmentation"]) == {"lexicon", "plain"}
     assert ab.groupby("segmentation")["chosen"].sum().tolist() == [1, 1]
     assert {"c_v_mean", "stability_mean", "vocabulary"} <= set(ab.columns)
     lex = ab[ab.segmentation == "lexicon"].drop(columns=["segmentation", "vocabulary", "chosen"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(lex, serial_run["k_summary"])
+    pd.testing.assert_frame_equal(lex, serial_run.k_summary)
 
 
 # ---------------------------------------------------------------- LDAvis and figures
 
 
 def test_ldavis_numbering_matches_topics_table(serial_run):
-    prepared = ldavis_prepare(serial_run["ldavis_inputs"])
-    k = serial_run["chosen_k"]
+    prepared = ldavis_prepare(serial_run.ldavis_inputs)
+    k = serial_run.chosen_k
     assert prepared.topic_order == list(range(1, k + 1))
     assert list(prepared.topic_coordinates["topics"]) == list(range(1, k + 1))
-    topics = serial_run["topics"]
+    topics = serial_run.topics
     for t in range(1, k + 1):
         shown = prepared.sorted_terms(t, 1)["Term"].head(10)
         assert set(shown) == set(topics[topics.topic == t]["term"])
 
 
 def test_ldavis_page_is_offline_and_deterministic(serial_run, tmp_path):
-    html = ldavis_html(serial_run["ldavis_inputs"], "社区治理主题", "Topic n is topic n of topics.csv.")
-    assert html == ldavis_html(serial_run["ldavis_inputs"], "社区治理主题", "Topic n is topic n of topics.csv.")
+    html = ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
+    assert html == ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
     assert not re.search(r"<script[^>]+src=", html) and "<link" not in html
     assert "cdn.jsdelivr" not in html and "LDAvis_load_lib" not in html
     assert f'new LDAvis("#{LDAVIS_DIV_ID}"' in html
     data = json.loads(re.search(r'new LDAvis\("#[\w-]+", (.*)\);\n</script>', html).group(1).replace("<\\/", "</"))
-    assert data["topic.order"] == list(range(1, serial_run["chosen_k"] + 1))
-    path = write_ldavis_html(serial_run["ldavis_inputs"], tmp_path / "lda.html", "t", "n")
+    assert data["topic.order"] == list(range(1, serial_run.chosen_k + 1))
+    path = write_ldavis_html(serial_run.ldavis_inputs, tmp_path / "lda.html", "t", "n")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
