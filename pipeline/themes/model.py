@@ -98,8 +98,8 @@ from pipeline.themes.results import ThemesResult, ThemesSummary
 from pipeline.themes.scaling import stratified_sample
 from pipeline.themes.selection import choose_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
-from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
-                                   submit_tasks, sweep_coherence, sweep_table)
+from pipeline.themes.sweep import (FINAL, FullCorpora, SweepData, _segmentation_data, coherence_scores, fit_lda, job_pool,
+                                   single_thread_blas, split_units, submit_tasks, sweep_coherence, sweep_table)
 from pipeline.themes.vocabulary import frame_vocabulary, pruning_table, without_terms
 
 
@@ -127,11 +127,11 @@ class FinalModel:
         return LdavisInputs(self.phi, self.theta, self.lengths, self.vocab, self.term_frequency, terms)
 
 
-def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> FinalModel:
+def final_model(seg_full: FullCorpora, k: int, p: ThemeParams) -> FinalModel:
     """Fit the final model and renumber its topics 1..K by decreasing prevalence."""
-    corpus, vocab = seg_full["all"], seg_full["vocab"]
+    corpus, vocab = seg_full.all, seg_full.vocab
     with single_thread_blas():
-        model = fit_lda(corpus, seg_full["dictionary"], k, p.final_seed, p)
+        model = fit_lda(corpus, seg_full.dictionary, k, p.final_seed, p)
         phi = model.get_topics().astype(np.float64)
         gamma, _ = model.inference(corpus)
     gamma = np.asarray(gamma, dtype=np.float64)
@@ -153,17 +153,17 @@ def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> FinalModel:
                       term_frequency=term_frequency)
 
 
-def topic_quality(final: FinalModel, full, texts, sample, labels, stability, p: ThemeParams) -> pd.DataFrame:
+def topic_quality(final: FinalModel, full: FullCorpora, texts, sample, labels, stability, p: ThemeParams) -> pd.DataFrame:
     """Per final topic: c_npmi (primary) and c_v from one accumulator each over the sweep's units (`texts`,
     the units at indices `sample`: every unit unless the corpus is sampled), stm's FREX exclusivity and
     semantic coherence over all units, and stability across seeds."""
     terms = [[t for t, _ in top] for top in final.tops]
-    corpus = [full["all"][i] for i in sample]
-    npmi = coherence_scores(terms, "c_npmi", texts, corpus, full["dictionary"], p.topn_terms)
-    cv = coherence_scores(terms, "c_v", texts, corpus, full["dictionary"], p.topn_terms)
+    corpus = [full.all[i] for i in sample]
+    npmi = coherence_scores(terms, "c_npmi", texts, corpus, full.dictionary, p.topn_terms)
+    cv = coherence_scores(terms, "c_v", texts, corpus, full.dictionary, p.topn_terms)
     excl = frex_exclusivity(final.phi, p.topn_terms, p.frex_weight)
-    ids = full["dictionary"].token2id
-    semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full["all"]])
+    ids = full.dictionary.token2id
+    semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full.all])
     return _round_frame(pd.DataFrame({
         "topic": range(1, len(terms) + 1), "label": [labels[t + 1] for t in range(len(terms))],
         "c_npmi": npmi, "c_v": cv, "exclusivity": excl, "semantic_coherence": semcoh,
@@ -263,14 +263,10 @@ def _run_themes(
 
     # What the tasks need, sent once to each worker: sweep corpora on the
     # training dictionary, and full corpora for the other seeds' final fits.
-    data: dict[str, Any] = {"params": p}
-    for s in segmentations:
-        sweep = per_seg[s]["sweep"]
-        data[s] = {k: sweep[k] for k in ("dictionary", "vocab", "train", "held", "train_texts")}
-    data["lexicon_full"] = {**per_seg["lexicon"]["full"], "held": []}
+    full = per_seg["lexicon"].full
+    data = SweepData(params=p, segmentations={s: per_seg[s].sweep for s in segmentations}, final=full)
     ks = range(p.k_min, p.k_max + 1)
     fits = [("fit", (s, "train", k, seed)) for s in segmentations for k in ks for seed in p.seeds]
-    full = per_seg["lexicon"]["full"]
 
     with job_pool(data, p.processes) as pool:
         results = submit_tasks(data, fits, pool)()
@@ -278,17 +274,17 @@ def _run_themes(
         tables: dict[str, pd.DataFrame] = {}
         choices: dict[str, tuple[int, str]] = {}
         for s in segmentations:
-            seg_results = [r for r in results if r["job"][0] == s]
+            seg_results = [r for r in results if r.job[0] == s]
             tables[s] = sweep_table(seg_results, scores[s], p.seeds)
             choices[s] = choose_k(tables[s], p.min_stability)
         chosen_k, reason = choices["lexicon"]
         # The other seeds' full-data models at the chosen K (for per-topic
         # stability) run in the pool while this process fits the final model.
         other_seeds = [s for s in p.seeds if s != p.final_seed]
-        wait_others = submit_tasks(data, [("fit", ("lexicon_full", "all", chosen_k, s)) for s in other_seeds], pool)
+        wait_others = submit_tasks(data, [("fit", (FINAL, "all", chosen_k, s)) for s in other_seeds], pool)
         final = final_model(full, chosen_k, p)
         others = wait_others()
-    stability = final_topic_stability(final.tops, [r["tops"] for r in others])
+    stability = final_topic_stability(final.tops, [r.tops for r in others])
 
     suggested = {t + 1: suggest_label(top, term_categories) for t, top in enumerate(final.tops)}
     labels = apply_labels(suggested, dict(labels_override))
@@ -310,14 +306,14 @@ def _run_themes(
 
     quality = topic_quality(final, full, [list(units[i][TOKEN_FIELD["lexicon"]]) for i in sample], sample, labels,
                             stability, p)
-    nmf = nmf_topics(full["all"], full["vocab"], chosen_k, p)
+    nmf = nmf_topics(full.all, full.vocab, chosen_k, p)
     nmf_match = nmf_match_table(final.tops, nmf, labels, p.nmf_close_jaccard)
 
     ablation_parts = []
     for s in segmentations:
         summ = summarise_sweep(tables[s])
         summ.insert(0, "segmentation", s)
-        summ["vocabulary"] = len(per_seg[s]["sweep"]["vocab"])
+        summ["vocabulary"] = len(per_seg[s].sweep.vocab)
         summ["chosen"] = summ["k"] == choices[s][0]
         ablation_parts.append(summ)
     ablation = pd.concat(ablation_parts, ignore_index=True)
@@ -326,7 +322,7 @@ def _run_themes(
         chosen_k=chosen_k, k_reason=reason, units=len(units), sweep_sampled=len(sample) < len(units),
         sweep_units=len(sample), train_units=len(train_idx), heldout_units=len(held_idx),
         sweep_passes_iterations=list(p.schedule(len(train_idx))), final_passes_iterations=list(p.schedule(len(units))),
-        vocabulary_sweep=len(per_seg["lexicon"]["sweep"]["vocab"]), vocabulary_final=len(full["vocab"]),
+        vocabulary_sweep=len(per_seg["lexicon"].sweep.vocab), vocabulary_final=len(full.vocab),
         shared_topics=int((roles["role"] == "shared").sum()), nmf_close=int(nmf_match["close"].sum()),
         chosen_k_plain=choices["plain"][0] if p.ablation else None,
         k_reason_plain=choices["plain"][1] if p.ablation else None)
@@ -336,6 +332,6 @@ def _run_themes(
         topics=topics_table(final.tops, labels, term_categories), unit_topics=unit_topics_table(units, final.theta),
         place_topics=place_topics, topic_roles=roles, topic_quality=quality, nmf_match=nmf_match, ablation=ablation,
         group_topics=empty, vocabulary_pruning=empty, chosen_k=chosen_k, k_reason=reason, summary=summary,
-        model=final.model, dictionary=full["dictionary"], topic_order=final.order,
+        model=final.model, dictionary=full.dictionary, topic_order=final.order,
         ldavis_inputs=final.ldavis_inputs(p.ldavis_terms),
         k_selection_plain=tables["plain"] if p.ablation else None)

@@ -23,7 +23,7 @@ from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.results import ThemesResult
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
-from pipeline.themes.sweep import (COHERENCE_MEASURES, _segmentation_data, coherence_scores, job_pool, split_units,
+from pipeline.themes.sweep import (COHERENCE_MEASURES, FitResult, SweepData, _segmentation_data, coherence_scores, job_pool, split_units,
                                    sweep_coherence, sweep_table)
 
 PLACES = {"anhui": "安徽省", "suzhou": "苏州市", "hefei": "合肥市", "huainan": "淮南市", "chengdu": "成都市"}
@@ -188,8 +188,8 @@ def test_parallel_run_equals_serial_run(units, base_params, serial_run, monkeypa
 def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
     p = ThemeParams.from_dict(small(base_params, processes=2))
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    data = {"params": p, "lexicon": _segmentation_data(units, "tokens", train, held, p)["sweep"]}
-    tokens = sum(c for bow in data["lexicon"]["train"] for _, c in bow)
+    data = SweepData(p, {"lexicon": _segmentation_data(units, "tokens", train, held, p).sweep})
+    tokens = sum(c for bow in data.segmentations["lexicon"].train for _, c in bow)
     assert sweep.sweep_work(data) == (p.k_max - p.k_min + 1) * len(p.seeds) * p.passes * tokens
     monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", sweep.sweep_work(data) + 1)
     with job_pool(data, 2) as workers:
@@ -203,17 +203,17 @@ def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, 
     """Why the sweep's coherence batches follow a fixed rule (one per K), not the number of workers."""
     p = ThemeParams.from_dict(small(base_params))
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
+    seg = _segmentation_data(units, "tokens", train, held, p).sweep
     topics = [tuple(v[:6]) for v in THEMES.values()] + [("协商", "党建", "智慧", "养老")]
-    assert all(t in seg["dictionary"].token2id for topic in topics for t in topic)
+    assert all(t in seg.dictionary.token2id for topic in topics for t in topic)
     for measure in COHERENCE_MEASURES:
-        together = coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        together = coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
         alone = [
-            coherence_scores([t], measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)[0]
+            coherence_scores([t], measure, seg.train_texts, seg.train, seg.dictionary, 10)[0]
             for t in topics
         ]
         assert together == pytest.approx(alone, rel=1e-12, abs=1e-12)
-        assert together == coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        assert together == coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
 
 
 def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units, base_params):
@@ -222,13 +222,13 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
 
     p = ThemeParams.from_dict(small(base_params))
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
+    seg = _segmentation_data(units, "tokens", train, held, p).sweep
     topics = [list(v[:6]) for v in THEMES.values()] + [["协商", "党建", "智慧", "养老"]]
     for measure in COHERENCE_MEASURES:
-        source = {"corpus": seg["train"]} if measure == "u_mass" else {"texts": seg["train_texts"]}
-        gensim_own = CoherenceModel(topics=topics, dictionary=seg["dictionary"], coherence=measure, topn=6,
+        source = {"corpus": seg.train} if measure == "u_mass" else {"texts": seg.train_texts}
+        gensim_own = CoherenceModel(topics=topics, dictionary=seg.dictionary, coherence=measure, topn=6,
                                     processes=1, **source).get_coherence_per_topic()
-        ours = coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        ours = coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
         assert ours == [float(v) for v in gensim_own], measure
 
 
@@ -236,12 +236,12 @@ def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_par
     """The same topic found at two K has one score: one accumulator per measure for the sweep."""
     p = ThemeParams.from_dict(small(base_params))
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    sweep = _segmentation_data(units, "tokens", train, held, p)["sweep"]
-    data = {"params": p, "lexicon": sweep}
+    sweep = _segmentation_data(units, "tokens", train, held, p).sweep
+    data = SweepData(p, {"lexicon": sweep})
     tops = [[(t, 0.1) for t in v[:5]] for v in THEMES.values()]
     results = [
-        {"job": ("lexicon", "train", 2, 1), "tops": tops[:2], "perplexity": 1.0},
-        {"job": ("lexicon", "train", 3, 1), "tops": tops[:3], "perplexity": 1.0},
+        FitResult(job=("lexicon", "train", 2, 1), tops=tops[:2], perplexity=1.0, exclusivity=[], semantic_coherence=[]),
+        FitResult(job=("lexicon", "train", 3, 1), tops=tops[:3], perplexity=1.0, exclusivity=[], semantic_coherence=[]),
     ]
     scores = sweep_coherence(data, results, ["lexicon"], None)
     first = tuple(THEMES["consultation"][:5])
@@ -475,8 +475,8 @@ def test_stability_is_low_for_unrelated_runs():
 
 def test_sweep_stability_is_one_when_seeds_agree():
     tops = [[(t, 0.1) for t in v] for v in THEMES.values()]
-    results = [{"job": ("lexicon", "train", 4, s), "tops": tops[s - 1 :] + tops[: s - 1], "perplexity": 10.0,
-                "exclusivity": [5.0] * 4, "semantic_coherence": [-10.0] * 4} for s in (1, 2, 3)]
+    results = [FitResult(job=("lexicon", "train", 4, s), tops=tops[s - 1 :] + tops[: s - 1], perplexity=10.0,
+                         exclusivity=[5.0] * 4, semantic_coherence=[-10.0] * 4) for s in (1, 2, 3)]
     scores = {m: {(4, tuple(t for t, _ in topic)): 0.5 for topic in tops} for m in COHERENCE_MEASURES}
     table = sweep_table(results, scores, (1, 2, 3))
     assert (table["stability"] == 1.0).all() and (table["c_v"] == 0.5).all()
