@@ -118,6 +118,8 @@ def write_outputs(out: Paths, stage: str, produced: StageOutputs) -> list[Path]:
     """
     _check(declaration(stage), produced)
     written = [io.write_csv(frame, out.tables / f"{name}.csv") for name, frame in produced.tables.items()]
+    if produced.figures:
+        out.figures.mkdir(parents=True, exist_ok=True)
     for name, draw in produced.figures.items():
         draw(out.figures / name)
         written.append(out.figures / name)
