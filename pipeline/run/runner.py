@@ -4,7 +4,9 @@ Each stage function takes plain values and returns plain values; only this
 module touches the file system (through pipeline.common.io) and decides where
 things go (through pipeline.common.config.Paths). The stages themselves live
 in their packages (pipeline.corpus, .text, .emphases, .themes, .report); here
-they are given their inputs, cached, timed, and their outputs written.
+they are given their inputs, cached, timed, and their outputs written: every
+table, figure and page a stage produces goes through `write_outputs`
+(pipeline/run/outputs.py), which writes only what the stage declares.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import pandas as pd
 
 from pipeline.common import io
 from pipeline.common.config import Paths
-from pipeline.common.outputs import StageOutputs, tables_of
 from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
+from pipeline.common.outputs import StageOutputs, tables_of
 from pipeline.corpus.chrome import ChromeSettings
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
@@ -173,9 +175,9 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
     """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages."""
+    from pipeline.figures.themes import theme_figures
     from pipeline.text.names import load_notation
     from pipeline.themes.labels import load_topic_labels
-    from pipeline.figures.themes import theme_figures
     from pipeline.themes.ldavis import ldavis_html
     from pipeline.themes.model import run_themes
     from pipeline.themes.seeded_tables import run_seeded
