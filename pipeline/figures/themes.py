@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
 
 from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figure, use_cjk_font
+
+if TYPE_CHECKING:
+    from pipeline.themes.results import ThemesResult
 
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
@@ -146,22 +150,38 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame, g
     return fig
 
 
+def theme_figures(result: ThemesResult, min_stability: float | None = None,
+                  glosses: dict[str, str] | None = None) -> dict[str, Callable[[Path], Path]]:
+    """The three themes figures of the exploratory model, by file name, each as a function that saves it.
+
+    Parameters
+    ----------
+    result : ThemesResult
+        The exploratory model's result (`pipeline.themes.model.run_themes`).
+    min_stability : float, optional
+        The stability floor drawn in the K-selection figure.
+    glosses : dict, optional
+        Term -> English gloss for the labels.
+
+    Returns
+    -------
+    dict of str to callable
+        File name -> a function of the path that draws and saves the figure there.
+    """
+    return {
+        FIGURE_FILES["k_selection"]: lambda path: save_figure(
+            figure_k_selection(result.k_selection, result.chosen_k, min_stability, result.k_selection_plain), path),
+        FIGURE_FILES["topic_terms"]: lambda path: save_figure(figure_topic_terms(result.topics, glosses=glosses), path),
+        FIGURE_FILES["place_topics"]: lambda path: save_figure(
+            figure_place_topics(result.place_topics, result.topic_roles, glosses), path),
+    }
+
+
 def write_theme_figures(
-    tables: dict, figures_dir: Path, min_stability: float | None = None, glosses: dict[str, str] | None = None
+    result: ThemesResult, figures_dir: Path, min_stability: float | None = None, glosses: dict[str, str] | None = None
 ) -> list[Path]:
     """Render and save the three themes figures; returns their paths."""
-    figures_dir = Path(figures_dir)
-    return [
-        save_figure(
-            figure_k_selection(tables["k_selection"], tables["chosen_k"], min_stability, tables.get("k_selection_plain")),
-            figures_dir / FIGURE_FILES["k_selection"],
-        ),
-        save_figure(figure_topic_terms(tables["topics"], glosses=glosses), figures_dir / FIGURE_FILES["topic_terms"]),
-        save_figure(
-            figure_place_topics(tables["place_topics"], tables["topic_roles"], glosses),
-            figures_dir / FIGURE_FILES["place_topics"]
-        ),
-    ]
+    return [draw(Path(figures_dir) / name) for name, draw in theme_figures(result, min_stability, glosses).items()]
 
 
 SEEDED_FIGURE = "themes_seeded_place_topics.png"
@@ -201,8 +221,31 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.Data
     return fig
 
 
+def seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame,
+                   floor: float | None = None) -> dict[str, Callable[[Path], Path]]:
+    """The stable topics' figure (the findings' lead figure) and the unstable topics' (an appendix figure),
+    by file name, each as a function that saves it.
+
+    Parameters
+    ----------
+    seeded_place_topics : pandas.DataFrame
+        seeded_place_topics.csv.
+    named : pandas.DataFrame
+        The topics as the findings name them (findings_topics.csv).
+    floor : float, optional
+        The presence floor, drawn as a dotted line.
+
+    Returns
+    -------
+    dict of str to callable
+        File name -> a function of the path that draws and saves the figure there.
+    """
+    return {name: (lambda path, stable=stable: save_figure(
+                figure_seeded_place_topics(seeded_place_topics, named, stable, floor), path))
+            for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))}
+
+
 def write_seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, figures_dir: Path,
                          floor: float | None = None) -> list[Path]:
     """The stable topics' figure (the findings' lead figure) and the unstable topics' (an appendix figure)."""
-    return [save_figure(figure_seeded_place_topics(seeded_place_topics, named, stable, floor), Path(figures_dir) / name)
-            for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))]
+    return [draw(Path(figures_dir) / name) for name, draw in seeded_figures(seeded_place_topics, named, floor).items()]

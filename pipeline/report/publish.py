@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.common import io
-from pipeline.figures.themes import write_seeded_figures
+from pipeline.common.outputs import StageOutputs
+from pipeline.figures.themes import seeded_figures
 from pipeline.report.codebook import (CONCEPT_END, CONCEPT_START, concepts_markdown, read_terms,
                                       terms_markdown)
 from pipeline.report.codebook import replace_section as replace_codebook_section
@@ -18,7 +19,7 @@ from pipeline.report.validation import replace_validation_section, validation_ma
 from pipeline.text.concepts import load_concepts, load_dimensions
 from pipeline.text.lexicon import category_map, load_lexicon
 
-__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "publish_findings", "readme_text", "sync_readme",
+__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "findings_outputs", "readme_text", "sync_readme",
            "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
@@ -55,15 +56,31 @@ def write_findings(tables_dir: Path, destination: Path, names: Names, settings: 
     return head, text
 
 
-def publish_findings(tables_dir: Path, destination: Path, figures_dir: Path, names: Names,
-                     settings: FindingsSettings) -> str:
-    """The findings tables and text, and the lead figures drawn from the topics as the findings name them
-    (stable topics, and the unstable ones for the appendix); returns the text."""
-    head, text = write_findings(tables_dir, destination, names, settings)
+def findings_outputs(tables_dir: Path, names: Names, settings: FindingsSettings) -> StageOutputs:
+    """The findings tables and text (`findings.md`), and the lead figures drawn from the topics as the
+    findings name them (stable topics, and the unstable ones for the appendix).
+
+    Parameters
+    ----------
+    tables_dir : Path
+        The run's tables, which the findings read.
+    names : Names
+        The dimensions' and concepts' readable names.
+    settings : FindingsSettings
+        The findings' settings.
+
+    Returns
+    -------
+    StageOutputs
+        Tables by name, the two figures (when the seeded model has topics the findings name), and the
+        page `findings.md`.
+    """
+    head, text = findings_of(tables_dir, names, settings)
+    figures = {}
     if (tables_dir / "seeded_place_topics.csv").exists() and not head.topics.empty:
-        write_seeded_figures(read_table(tables_dir / "seeded_place_topics.csv"), head.topics, figures_dir,
-                             settings.presence_floor)
-    return text
+        figures = seeded_figures(read_table(tables_dir / "seeded_place_topics.csv"), head.topics,
+                                 settings.presence_floor)
+    return StageOutputs(tables=head.tables(), figures=figures, pages={"findings.md": text})
 
 
 def readme_text(findings: str) -> str:

@@ -4,7 +4,9 @@ Each stage function takes plain values and returns plain values; only this
 module touches the file system (through pipeline.common.io) and decides where
 things go (through pipeline.common.config.Paths). The stages themselves live
 in their packages (pipeline.corpus, .text, .emphases, .themes, .report); here
-they are given their inputs, cached, timed, and their outputs written.
+they are given their inputs, cached, timed, and their outputs written: every
+table, figure and page a stage produces goes through `write_outputs`
+(pipeline/run/outputs.py), which writes only what the stage declares.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
-from pipeline.common.params import StudyParams, ThemeParams
+from pipeline.common.outputs import StageOutputs, tables_of
+from pipeline.common.params import StudyParams
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.headline import FindingsSettings, Names
-from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme, sync_validation
+from pipeline.report.publish import embed_fonts, findings_outputs, sync_codebook, sync_readme, sync_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
+from pipeline.run.outputs import write_outputs
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
@@ -73,9 +77,12 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
     from pipeline.figures import corpus as figures_corpus
     from pipeline.report.results import read_table
 
-    figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
-    figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
-    figures_corpus.plot_profile_shares(read_table(out.tables / "profile_shares.csv"), out.figures / "profile_shares.png")
+    write_outputs(out, "corpus_figures", StageOutputs(figures={
+        "cleaning.png": functools.partial(figures_corpus.plot_cleaning, documents, audit),
+        "lexicon_profile.png": lambda path: figures_corpus.plot_lexicon_profile(
+            read_table(out.tables / "lexicon_profile.csv"), path),
+        "profile_shares.png": lambda path: figures_corpus.plot_profile_shares(
+            read_table(out.tables / "profile_shares.csv"), path)}))
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) -> None:
@@ -86,10 +93,9 @@ def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) ->
     coverage = coverage_table(seg.survival_by_place, seg.lexicon)
     coverage.insert(coverage.columns.get_loc("category") + 1, "gloss",
                     coverage["term"].map(dict(zip(seg.lexicon["term"], seg.lexicon["gloss"]))))
-    io.write_csv(coverage, out.tables / "lexicon_coverage.csv")
-    io.write_csv(lexicon_profile(seg.countable_by_place, seg.lexicon), out.tables / "lexicon_profile.csv")
-    for name, frame in profile_tables(seg.units, seg.lexicon, params.profile).items():
-        io.write_csv(frame, out.tables / f"{name}.csv")
+    write_outputs(out, "segment", StageOutputs(tables={
+        "lexicon_coverage": coverage, "lexicon_profile": lexicon_profile(seg.countable_by_place, seg.lexicon),
+        **profile_tables(seg.units, seg.lexicon, params.profile)}))
 
 
 def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame,
@@ -98,9 +104,8 @@ def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, doc
     from pipeline.report.validation import dictionary_validation
 
     coded = paths.validation / "coded_sentences.csv"
-    if coded.exists():
-        io.write_csv(dictionary_validation(coded, seg.lexicon, documents["doc_id"], frame),
-                     out.tables / "dictionary_validation.csv")
+    write_outputs(out, "dictionary_validation", StageOutputs(tables={
+        "dictionary_validation": dictionary_validation(coded, seg.lexicon, documents["doc_id"], frame)} if coded.exists() else {}))
 
 
 def load_concept_level(paths: Paths, seg: Segmentation) -> Concepts:
@@ -155,28 +160,25 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
                                    read_expectations(expectations / "blind_expectations.csv", ("place", "term", "gloss")),
                                    read_expectations(expectations / "blind_concepts.csv",
                                                      ("place", "concept", "terms", "gloss")))
-        for name, frame in produced.items():
-            io.write_csv(frame, out.tables / f"{name}.csv")
         glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
-        figures.plot_top_logodds(produced["place_terms"], out.figures / "place_terms_logodds.png",
-                                 top=params.figure_top, glosses=glosses)
-        figures.plot_zscore_heatmap(emphases.heatmap_matrix(em, top=params.figure_top),
-                                    out.figures / "place_terms_heatmap.png", glosses=glosses)
-        figures.plot_top_logodds(produced["place_concepts"], out.figures / "place_concepts_logodds.png",
-                                 top=params.figure_top, glosses={c.label: c.gloss for c in concepts.concepts},
-                                 entry="label", noun="政策概念", measure="score")
-
-
-THEME_TABLES = ("k_selection", "k_summary", "topics", "unit_topics", "place_topics", "topic_roles",
-                "nmf_match", "ablation", "k_selection_plain", "group_topics", "vocabulary_pruning", "topic_quality")
-SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics", "seeded_group_topics",
-                 "seeded_sensitivity", "seeded_unit_agreement", "seeded_seeds")
+        top = params.figure_top
+        write_outputs(out, "emphases", StageOutputs(tables=produced, figures={
+            "place_terms_logodds.png": functools.partial(figures.plot_top_logodds, produced["place_terms"],
+                                                         top=top, glosses=glosses),
+            "place_terms_heatmap.png": functools.partial(figures.plot_zscore_heatmap,
+                                                         emphases.heatmap_matrix(em, top=top), glosses=glosses),
+            "place_concepts_logodds.png": functools.partial(
+                figures.plot_top_logodds, produced["place_concepts"], top=top,
+                glosses={c.label: c.gloss for c in concepts.concepts}, entry="label", noun="政策概念",
+                measure="score")}))
 
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
+    """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages."""
+    from pipeline.figures.themes import theme_figures
     from pipeline.text.names import load_notation
     from pipeline.themes.labels import load_topic_labels
-    from pipeline.themes.ldavis import write_ldavis_html
+    from pipeline.themes.ldavis import ldavis_html
     from pipeline.themes.model import run_themes
     from pipeline.themes.seeded_tables import run_seeded
 
@@ -201,28 +203,18 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
         state.cache.key("themes_seeded", segment=state.keys.get("segment"), params=params.record(), covariates=covariates),
         compute_seeded)
     with _Timer(state, "themes_output"):
-        for name in THEME_TABLES:
-            if name in found:
-                io.write_csv(found[name], out.tables / f"{name}.csv")
-        state.extras["themes"] = found["summary"]
-        write_ldavis_html(found["ldavis_inputs"], out.results / "lda.html",
-                          title=f"LDA topics (K = {found['chosen_k']})",
-                          note="Topic numbers match results/tables/topics.csv.",
-                          terms=params.ldavis_terms)
-        for name in SEEDED_TABLES:
-            io.write_csv(seeded[name], out.tables / f"{name}.csv")
-        state.extras["themes_seeded"] = seeded["summary"]
-        write_ldavis_html(seeded["ldavis_inputs"], out.results / "lda_seeded.html",
-                          title="Keyword-assisted topics (one per seeded governance dimension)",
-                          note="Topic numbers match results/tables/seeded_topics.csv.",
-                          terms=params.ldavis_terms)
-        _theme_figures(out, found, params, seeded, term_glosses(seg.lexicon, out.lexicon / "glossary.csv"))
-
-
-def _theme_figures(out: Paths, found: dict, params: ThemeParams, seeded: dict, glosses: dict[str, str]) -> None:
-    from pipeline.figures import themes as figures_themes
-
-    figures_themes.write_theme_figures(found, out.figures, params.min_stability, glosses)
+        state.extras["themes"] = found.summary.manifest()
+        state.extras["themes_seeded"] = seeded.summary.manifest()
+        glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
+        write_outputs(out, "themes", StageOutputs(
+            tables={**tables_of(found), **tables_of(seeded)},
+            figures=theme_figures(found, params.min_stability, glosses),
+            pages={"lda.html": ldavis_html(found.ldavis_inputs, title=f"LDA topics (K = {found.chosen_k})",
+                                           note="Topic numbers match results/tables/topics.csv.",
+                                           terms=params.ldavis_terms),
+                   "lda_seeded.html": ldavis_html(
+                       seeded.ldavis_inputs, title="Keyword-assisted topics (one per seeded governance dimension)",
+                       note="Topic numbers match results/tables/seeded_topics.csv.", terms=params.ldavis_terms)}))
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
@@ -255,9 +247,9 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
 def write_corpus_outputs(out: Paths, state: StudyState) -> None:
     for d in state.documents:
         io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
-    io.write_csv(cleaning_audit_table(state.documents), out.tables / "cleaning_audit.csv")
-    io.write_csv(review_table(state.documents, state.params.clean.chrome),
-                 out.tables / "cleaning_review.csv")
+    write_outputs(out, "corpus", StageOutputs(tables={
+        "cleaning_audit": cleaning_audit_table(state.documents),
+        "cleaning_review": review_table(state.documents, state.params.clean.chrome)}))
 
 
 def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Path, summary: dict) -> dict:
@@ -377,20 +369,22 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         seg = stage_segment(paths, state)
         write_segment_outputs(out, seg, params)
         documents = documents_table(state.documents, seg.doc_counts)
-        io.write_csv(documents, out.tables / "documents.csv")
+        write_outputs(out, "documents", StageOutputs(tables={"documents": documents}))
         concepts = load_concept_level(paths, seg)
         write_exports(out, seg, documents, concepts)
         write_dictionary_validation(paths, out, seg, documents, state.params.themes.seeded.frame_category)
         _corpus_figures(out, documents, cleaning_audit_table(state.documents))
         stage_emphases(out, state, seg, concepts)
         stage_themes(paths, out, state, seg)
-        for name, table in score_all(paths.validation, seg.lexicon, out.tables, seg.units).items():
-            io.write_csv(table, out.tables / f"{name}.csv")  # the coders' sheets against this run
+        # The coders' sheets against this run.
+        write_outputs(out, "validation", StageOutputs(tables=score_all(paths.validation, seg.lexicon, out.tables,
+                                                                       seg.units)))
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
-        findings = publish_findings(out.tables, out.results / "findings.md", out.figures,
-                                    Names.of(concepts), FindingsSettings.from_params(params))
+        produced = findings_outputs(out.tables, Names.of(concepts), FindingsSettings.from_params(params))
+        write_outputs(out, "findings", produced)
+        findings = produced.pages["findings.md"]
         stage_report(paths, out, state, executed_dir, findings)
         embed_fonts(out.results, cjk_font_path())
         io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)

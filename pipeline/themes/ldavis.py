@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Sequence
 
 import numpy as np
 
@@ -11,7 +12,23 @@ from pipeline.common.numeric import round_sig
 from pipeline.themes.params import _round_frame
 from pipeline.themes.sweep import single_thread_blas
 
+__all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html", "write_ldavis_html"]
+
 LDAVIS_DIV_ID = "ldavis-themes"
+
+
+@dataclass(frozen=True)
+class LdavisInputs:
+    """What pyLDAvis needs of a fitted model: topics x terms and units x topics weights (topics in the
+    tables' order), the units' token counts, the vocabulary, the terms' corpus counts, and the number of
+    terms the page lists per topic."""
+
+    topic_term_dists: np.ndarray
+    doc_topic_dists: np.ndarray
+    doc_lengths: np.ndarray
+    vocab: Sequence[str]
+    term_frequency: np.ndarray
+    terms: int = 30
 
 
 def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
@@ -47,7 +64,7 @@ def deterministic_pcoa(topic_term_dists: np.ndarray) -> np.ndarray:
     return round_sig(coords)
 
 
-def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
+def ldavis_prepare(inputs: LdavisInputs, terms: int | None = None):
     """pyLDAvis data for the final model, topics kept in this module's order (1-based).
 
     `sort_topics=False` keeps topic n of the page equal to topic n of
@@ -59,12 +76,12 @@ def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
 
     with single_thread_blas():
         prepared = pyLDAvis.prepare(
-            topic_term_dists=inputs["topic_term_dists"],
-            doc_topic_dists=inputs["doc_topic_dists"],
-            doc_lengths=inputs["doc_lengths"],
-            vocab=inputs["vocab"],
-            term_frequency=inputs["term_frequency"],
-            R=terms or inputs.get("terms", 30),
+            topic_term_dists=inputs.topic_term_dists,
+            doc_topic_dists=inputs.doc_topic_dists,
+            doc_lengths=inputs.doc_lengths,
+            vocab=inputs.vocab,
+            term_frequency=inputs.term_frequency,
+            R=terms or inputs.terms,
             mds=deterministic_pcoa,
             sort_topics=False,
             n_jobs=1,
@@ -83,7 +100,7 @@ def _ldavis_asset(name: str) -> str:
     return (Path(pyLDAvis.__file__).parent / "js" / name).read_text(encoding="utf-8")
 
 
-def ldavis_html(inputs: dict[str, Any], title: str | None = None, note: str | None = None, terms: int | None = None) -> str:
+def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None = None, terms: int | None = None) -> str:
     """A self-contained LDAvis page: d3, LDAvis and its stylesheet inlined from
     the pyLDAvis package (no network at view time), and a fixed element id so
     the same model gives the same bytes."""
@@ -93,7 +110,7 @@ def ldavis_html(inputs: dict[str, Any], title: str | None = None, note: str | No
     from pyLDAvis.urls import CSS_VERSION, JS_VERSION
     from pyLDAvis.utils import NumPyEncoder
 
-    k = len(inputs["topic_term_dists"])
+    k = len(inputs.topic_term_dists)
     title = title or f"Topics of the community-governance articles (LDA, K={k})"
     note = note or (
         f"Topics are numbered 1 to {k} as in results/tables/topics.csv, in decreasing order of their share "
@@ -122,7 +139,7 @@ def ldavis_html(inputs: dict[str, Any], title: str | None = None, note: str | No
 
 
 def write_ldavis_html(
-    inputs: dict[str, Any], path: Path, title: str | None = None, note: str | None = None, terms: int | None = None
+    inputs: LdavisInputs, path: Path, title: str | None = None, note: str | None = None, terms: int | None = None
 ) -> Path:
     from pipeline.common.io import write_text
 

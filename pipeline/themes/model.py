@@ -79,6 +79,7 @@ arithmetic between machines cannot reorder terms or change labels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -89,23 +90,49 @@ from pipeline.common.params import ThemeParams
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
+from pipeline.themes.ldavis import LdavisInputs
 from pipeline.themes.matching import final_topic_stability
 from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, _check_units, _round_frame,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
+from pipeline.themes.results import ThemesResult, ThemesSummary
 from pipeline.themes.scaling import schedule, stratified_sample
 from pipeline.themes.selection import settle_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
-from pipeline.themes.sweep import (_segmentation_data, coherence_scores, fit_lda, job_pool, single_thread_blas, split_units,
-                                   submit_tasks, sweep_coherence, sweep_table)
+from pipeline.themes.sweep import (FINAL, FullCorpora, SweepData, _segmentation_data, coherence_scores, fit_lda, job_pool,
+                                   single_thread_blas, split_units, submit_tasks, sweep_coherence, sweep_table)
 from pipeline.themes.vocabulary import frame_vocabulary, pruning_table, without_terms
 
 
-def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, Any]:
+__all__ = ["FinalModel", "final_model", "topic_quality", "topics_table", "run_themes"]
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """The final model with its topics renumbered 1..K by decreasing prevalence (`order[new topic - 1]` is
+    gensim's topic index): topics x terms `phi`, units x topics `theta`, the units' token counts, the
+    topics' corpus shares and top terms, the vocabulary and the terms' corpus counts."""
+
+    model: Any
+    order: list[int]
+    phi: np.ndarray
+    theta: np.ndarray
+    lengths: np.ndarray
+    prevalence: np.ndarray
+    tops: list[list[tuple[str, float]]]
+    vocab: list[str]
+    term_frequency: np.ndarray
+
+    def ldavis_inputs(self, terms: int) -> LdavisInputs:
+        """The model as pyLDAvis reads it, listing `terms` terms per topic."""
+        return LdavisInputs(self.phi, self.theta, self.lengths, self.vocab, self.term_frequency, terms)
+
+
+def final_model(seg_full: FullCorpora, k: int, p: ThemeParams) -> FinalModel:
     """Fit the final model and renumber its topics 1..K by decreasing prevalence."""
-    corpus, vocab = seg_full["all"], seg_full["vocab"]
+    corpus, vocab = seg_full.all, seg_full.vocab
     with single_thread_blas():
-        model = fit_lda(corpus, seg_full["dictionary"], k, p.final_seed, p)
+        model = fit_lda(corpus, seg_full.dictionary, k, p.final_seed, p)
         phi = model.get_topics().astype(np.float64)
         gamma, _ = model.inference(corpus)
     gamma = np.asarray(gamma, dtype=np.float64)
@@ -122,30 +149,22 @@ def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, A
     for bow in corpus:
         for term_id, count in bow:
             term_frequency[term_id] += count
-    return {
-        "model": model,
-        "order": order,  # order[new topic - 1] = gensim's topic index
-        "phi": phi[order],
-        "theta": theta[:, order],
-        "lengths": lengths,
-        "prevalence": prevalence[order],
-        "tops": [tops[t] for t in order],
-        "vocab": vocab,
-        "term_frequency": term_frequency,
-    }
+    return FinalModel(model=model, order=order, phi=phi[order], theta=theta[:, order], lengths=lengths,
+                      prevalence=prevalence[order], tops=[tops[t] for t in order], vocab=vocab,
+                      term_frequency=term_frequency)
 
 
-def topic_quality(final, full, texts, sample, labels, stability, p: ThemeParams) -> pd.DataFrame:
+def topic_quality(final: FinalModel, full: FullCorpora, texts, sample, labels, stability, p: ThemeParams) -> pd.DataFrame:
     """Per final topic: c_npmi (primary) and c_v from one accumulator each over the sweep's units (`texts`,
     the units at indices `sample`: every unit unless the corpus is sampled), stm's FREX exclusivity and
     semantic coherence over all units, and stability across seeds."""
-    terms = [[t for t, _ in top] for top in final["tops"]]
-    corpus = [full["all"][i] for i in sample]
-    npmi = coherence_scores(terms, "c_npmi", texts, corpus, full["dictionary"], p.topn_terms)
-    cv = coherence_scores(terms, "c_v", texts, corpus, full["dictionary"], p.topn_terms)
-    excl = frex_exclusivity(final["phi"], p.topn_terms, p.frex_weight)
-    ids = full["dictionary"].token2id
-    semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full["all"]])
+    terms = [[t for t, _ in top] for top in final.tops]
+    corpus = [full.all[i] for i in sample]
+    npmi = coherence_scores(terms, "c_npmi", texts, corpus, full.dictionary, p.topn_terms)
+    cv = coherence_scores(terms, "c_v", texts, corpus, full.dictionary, p.topn_terms)
+    excl = frex_exclusivity(final.phi, p.topn_terms, p.frex_weight)
+    ids = full.dictionary.token2id
+    semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full.all])
     return _round_frame(pd.DataFrame({
         "topic": range(1, len(terms) + 1), "label": [labels[t + 1] for t in range(len(terms))],
         "c_npmi": npmi, "c_v": cv, "exclusivity": excl, "semantic_coherence": semcoh,
@@ -176,17 +195,33 @@ def run_themes(
     labels_override: dict[int, str],
     doc_covariates: dict[str, dict[str, str]] | None = None,
     frame_tokens: Sequence[str] = (),
-) -> dict[str, Any]:
+) -> ThemesResult:
     """The themes stage: every table of the K sweep, the final model and the cross-checks.
 
     Terms of `exclude_categories` and the `frame_tokens` (the tokens notation
     becomes) are dropped from the units' tokens before anything is fitted.
 
-    Returns a dict with DataFrames `k_selection`, `k_summary`, `topics`,
-    `unit_topics`, `place_topics`, `topic_roles`, `nmf_match`, `ablation`
-    (and `k_selection_plain` when the ablation runs), `chosen_k` and
-    `k_reason`, `summary` (plain values for the run manifest), and the objects
-    `model`, `dictionary` and `ldavis_inputs` (for `write_ldavis_html`).
+    Parameters
+    ----------
+    units : sequence of dict
+        The text units (`tokens`, `place`, `doc_id`, `unit_id`; `plain_tokens` for the ablation).
+    term_categories : dict
+        Lexicon term -> its dimension.
+    params : dict
+        The `themes:` section of the parameters.
+    labels_override : dict
+        Topic number -> a researcher's label (lexicon/topic_labels.csv).
+    doc_covariates : dict, optional
+        doc_id -> {covariate: value}, for the shares by group.
+    frame_tokens : sequence of str
+        The tokens notation becomes, left out of the model.
+
+    Returns
+    -------
+    ThemesResult
+        Its tables (the fields marked `table()`, `k_selection_plain` only when
+        the ablation runs), the chosen K and its reason, the manifest's
+        summary, the final model and its LDAvis inputs.
     """
     p = params
     # The frame's terms and the notation tokens name the unit of governance,
@@ -197,14 +232,13 @@ def run_themes(
     # prevalence, NMF), so the tables do not depend on the machine's cores.
     with single_thread_blas():
         out = _run_themes(units, term_categories, p, labels_override)
-        inputs = out["ldavis_inputs"]
-        groups = covariate_shares(list(units), inputs["doc_topic_dists"], inputs["doc_lengths"],
+        inputs = out.ldavis_inputs
+        groups = covariate_shares(list(units), inputs.doc_topic_dists, inputs.doc_lengths,
                                   doc_covariates or {}, p.bootstrap_samples, p.bootstrap_seed)
-        groups.insert(3, "label", groups["topic"].map(dict(zip(out["topics"]["topic"], out["topics"]["label"]))))
-        out["group_topics"] = _round_frame(groups)
-        out["vocabulary_pruning"] = pruning_table([list(u["tokens"]) for u in units], [u["place"] for u in units],
-                                                  p.no_below, p.no_above)
-        return out
+        groups.insert(3, "label", groups["topic"].map(dict(zip(out.topics["topic"], out.topics["label"]))))
+        pruning = pruning_table([list(u["tokens"]) for u in units], [u["place"] for u in units],
+                                p.no_below, p.no_above)
+        return replace(out, group_topics=_round_frame(groups), vocabulary_pruning=pruning)
 
 
 def _run_themes(
@@ -212,7 +246,8 @@ def _run_themes(
     term_categories: dict[str, str],
     p: ThemeParams,
     labels_override: dict[int, str],
-) -> dict[str, Any]:
+) -> ThemesResult:
+    """Every table but the shares by group and the vocabulary's pruning (filled in by `run_themes`)."""
     segmentations = SEGMENTATIONS if p.ablation else SEGMENTATIONS[:1]
     for s in segmentations:
         _check_units(units, TOKEN_FIELD[s])
@@ -229,14 +264,10 @@ def _run_themes(
 
     # What the tasks need, sent once to each worker: sweep corpora on the
     # training dictionary, and full corpora for the other seeds' final fits.
-    data: dict[str, Any] = {"params": p}
-    for s in segmentations:
-        sweep = per_seg[s]["sweep"]
-        data[s] = {k: sweep[k] for k in ("dictionary", "vocab", "train", "held", "train_texts")}
-    data["lexicon_full"] = {**per_seg["lexicon"]["full"], "held": []}
+    full = per_seg["lexicon"].full
+    data = SweepData(params=p, segmentations={s: per_seg[s].sweep for s in segmentations}, final=full)
     ks = range(p.k_min, p.k_max + 1)
     fits = [("fit", (s, "train", k, seed)) for s in segmentations for k in ks for seed in p.seeds]
-    full = per_seg["lexicon"]["full"]
 
     with job_pool(data, p.processes) as pool:
         results = submit_tasks(data, fits, pool)()
@@ -244,26 +275,26 @@ def _run_themes(
         tables: dict[str, pd.DataFrame] = {}
         choices: dict[str, tuple[int, str]] = {}
         for s in segmentations:
-            seg_results = [r for r in results if r["job"][0] == s]
+            seg_results = [r for r in results if r.job[0] == s]
             tables[s] = sweep_table(seg_results, scores[s], p.seeds)
             choices[s] = settle_k(tables[s], p.min_stability, p.k if s == "lexicon" else None)
         chosen_k, reason = choices["lexicon"]
         # The other seeds' full-data models at the chosen K (for per-topic
         # stability) run in the pool while this process fits the final model.
         other_seeds = [s for s in p.seeds if s != p.final_seed]
-        wait_others = submit_tasks(data, [("fit", ("lexicon_full", "all", chosen_k, s)) for s in other_seeds], pool)
+        wait_others = submit_tasks(data, [("fit", (FINAL, "all", chosen_k, s)) for s in other_seeds], pool)
         final = final_model(full, chosen_k, p)
         others = wait_others()
-    stability = final_topic_stability(final["tops"], [r["tops"] for r in others])
+    stability = final_topic_stability(final.tops, [r.tops for r in others])
 
-    suggested = {t + 1: suggest_label(top, term_categories) for t, top in enumerate(final["tops"])}
+    suggested = {t + 1: suggest_label(top, term_categories) for t, top in enumerate(final.tops)}
     labels = apply_labels(suggested, dict(labels_override))
 
     place_topics = place_shares(
-        final["theta"], final["lengths"], [u["place"] for u in units], p.bootstrap_samples, p.bootstrap_seed
+        final.theta, final.lengths, [u["place"] for u in units], p.bootstrap_samples, p.bootstrap_seed
     )
     place_topics.insert(2, "label", place_topics["topic"].map(labels))
-    prevalence = {t + 1: float(v) for t, v in enumerate(final["prevalence"])}
+    prevalence = {t + 1: float(v) for t, v in enumerate(final.prevalence)}
     roles = topic_roles(
         place_topics,
         labels,
@@ -276,61 +307,32 @@ def _run_themes(
 
     quality = topic_quality(final, full, [list(units[i][TOKEN_FIELD["lexicon"]]) for i in sample], sample, labels,
                             stability, p)
-    nmf = nmf_topics(full["all"], full["vocab"], chosen_k, p)
-    nmf_match = nmf_match_table(final["tops"], nmf, labels, p.nmf_close_jaccard)
+    nmf = nmf_topics(full.all, full.vocab, chosen_k, p)
+    nmf_match = nmf_match_table(final.tops, nmf, labels, p.nmf_close_jaccard)
 
     ablation_parts = []
     for s in segmentations:
         summ = summarise_sweep(tables[s])
         summ.insert(0, "segmentation", s)
-        summ["vocabulary"] = len(per_seg[s]["sweep"]["vocab"])
+        summ["vocabulary"] = len(per_seg[s].sweep.vocab)
         summ["chosen"] = summ["k"] == choices[s][0]
         ablation_parts.append(summ)
     ablation = pd.concat(ablation_parts, ignore_index=True)
 
-    out: dict[str, Any] = {
-        "k_selection": tables["lexicon"],
-        "k_summary": summarise_sweep(tables["lexicon"]),
-        "chosen_k": chosen_k,
-        "k_reason": reason,
-        "topics": topics_table(final["tops"], labels, term_categories),
-        "unit_topics": unit_topics_table(units, final["theta"]),
-        "place_topics": place_topics,
-        "topic_roles": roles,
-        "topic_quality": quality,
-        "nmf_match": nmf_match,
-        "ablation": ablation,
-        "model": final["model"],
-        "dictionary": full["dictionary"],
-        "topic_order": final["order"],
-        "ldavis_inputs": {
-            "topic_term_dists": final["phi"],
-            "doc_topic_dists": final["theta"],
-            "doc_lengths": final["lengths"],
-            "vocab": final["vocab"],
-            "term_frequency": final["term_frequency"],
-            "terms": p.ldavis_terms,
-        },
-        "summary": {
-            "chosen_k": chosen_k,
-            "k_reason": reason,
-            "units": len(units),
-            # The sweep's units: a stratified sample when the corpus exceeds selection_max_units.
-            "sweep_sampled": len(sample) < len(units),
-            "sweep_units": len(sample),
-            "train_units": len(train_idx),
-            "heldout_units": len(held_idx),
-            # Passes and E-step cap as the corpus size set them (pipeline/themes/scaling.py).
-            "sweep_passes_iterations": list(schedule(p, len(train_idx))),
-            "final_passes_iterations": list(schedule(p, len(units))),
-            "vocabulary_sweep": len(per_seg["lexicon"]["sweep"]["vocab"]),
-            "vocabulary_final": len(full["vocab"]),
-            "shared_topics": int((roles["role"] == "shared").sum()),
-            "nmf_close": int(nmf_match["close"].sum()),
-        },
-    }
-    if p.ablation:
-        out["k_selection_plain"] = tables["plain"]
-        out["summary"]["chosen_k_plain"] = choices["plain"][0]
-        out["summary"]["k_reason_plain"] = choices["plain"][1]
-    return out
+    summary = ThemesSummary(
+        chosen_k=chosen_k, k_reason=reason, units=len(units), sweep_sampled=len(sample) < len(units),
+        sweep_units=len(sample), train_units=len(train_idx), heldout_units=len(held_idx),
+        sweep_passes_iterations=list(schedule(p, len(train_idx))), final_passes_iterations=list(schedule(p, len(units))),
+        vocabulary_sweep=len(per_seg["lexicon"].sweep.vocab), vocabulary_final=len(full.vocab),
+        shared_topics=int((roles["role"] == "shared").sum()), nmf_close=int(nmf_match["close"].sum()),
+        chosen_k_plain=choices["plain"][0] if p.ablation else None,
+        k_reason_plain=choices["plain"][1] if p.ablation else None)
+    empty = pd.DataFrame()
+    return ThemesResult(
+        k_selection=tables["lexicon"], k_summary=summarise_sweep(tables["lexicon"]),
+        topics=topics_table(final.tops, labels, term_categories), unit_topics=unit_topics_table(units, final.theta),
+        place_topics=place_topics, topic_roles=roles, topic_quality=quality, nmf_match=nmf_match, ablation=ablation,
+        group_topics=empty, vocabulary_pruning=empty, chosen_k=chosen_k, k_reason=reason, summary=summary,
+        model=final.model, dictionary=full.dictionary, topic_order=final.order,
+        ldavis_inputs=final.ldavis_inputs(p.ldavis_terms),
+        k_selection_plain=tables["plain"] if p.ablation else None)

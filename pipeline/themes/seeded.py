@@ -104,9 +104,70 @@ def seeded_prior(
     return prior
 
 
+@dataclass(frozen=True)
+class SeededPrep:
+    """Vocabulary, seeds, topics and corpus of the seeded model: the gensim Dictionary and its vocabulary,
+    the units' tokens and bags of words, the lexicon's dimensions (frame excluded), each dimension's
+    (seed, count) pairs, each topic's dimension (FREE for a free topic), the number of free topics, and the
+    token counts before pruning."""
+
+    dictionary: Any
+    vocab: list[str]
+    texts: list[list[str]]
+    corpus: list[list[tuple[int, int]]]
+    dimensions: list[str]
+    seeds: dict[str, list[tuple[str, int]]]
+    topic_dims: list[str]
+    n_free: int
+    total_tokens: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SeededFitData:
+    """What every seeded fit reads, sent once to each worker: the prepared corpus and seeds, the seeded
+    parameters, the schedule and the exploratory model's alpha and chunksize; `theta_of` is the one
+    (weight, seed) fit whose unit proportions are inferred (None: every fit's)."""
+
+    dictionary: Any
+    corpus: list[list[tuple[int, int]]]
+    seeds: dict[str, list[tuple[str, int]]]
+    topic_dims: list[str]
+    sp: SeededParams
+    passes: int
+    iterations: int
+    alpha: Any
+    chunksize: int
+    theta_of: tuple[float, int] | None = None
+
+
+@dataclass(frozen=True)
+class SeededFit:
+    """One seeded fit: topics x terms weights, and units x topics proportions when they were inferred."""
+
+    phi: np.ndarray
+    theta: np.ndarray | None = None
+
+
 def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no_below: int, no_above: float,
-            sp: SeededParams) -> dict[str, Any]:
-    """Vocabulary, seeds, topics and corpus of the seeded model."""
+            sp: SeededParams) -> SeededPrep:
+    """Vocabulary, seeds, topics and corpus of the seeded model.
+
+    Parameters
+    ----------
+    units : sequence of dict
+        The text units (their `tokens`).
+    term_categories : dict
+        Lexicon term -> its dimension.
+    no_below, no_above : int, float
+        The exploratory model's document-frequency pruning (seeds are kept).
+    sp : SeededParams
+        The seeded model's parameters.
+
+    Returns
+    -------
+    SeededPrep
+    """
     from gensim.corpora import Dictionary
 
     texts = [list(u["tokens"]) for u in units]
@@ -126,23 +187,14 @@ def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no
     n_free = free_topic_count(texts, set(seed_terms), len(seeded_dims), sp.max_free)
     topic_dims = seeded_dims + [FREE] * n_free
     vocab = [dictionary[i] for i in range(len(dictionary))]
-    return {
-        "dictionary": dictionary,
-        "vocab": vocab,
-        "texts": texts,
-        "corpus": [dictionary.doc2bow(t) for t in texts],
-        "dimensions": dims,
-        "seeds": seeds,
-        "topic_dims": topic_dims,
-        "n_free": n_free,
-        "total_tokens": total,
-        "counts": counts,
-    }
+    return SeededPrep(dictionary=dictionary, vocab=vocab, texts=texts, corpus=[dictionary.doc2bow(t) for t in texts],
+                      dimensions=dims, seeds=seeds, topic_dims=topic_dims, n_free=n_free, total_tokens=total,
+                      counts=counts)
 
 
-def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.ndarray]:
+def fit_seeded(data: SeededFitData, weight: float, seed: int) -> SeededFit:
     """One seeded fit: topics x terms weights, and units x topics proportions for the fit named in
-    `data["theta_of"]` (weight, seed) or for every fit when it is absent.
+    `data.theta_of` (weight, seed) or for every fit when it is None.
 
     Only the main fit's proportions enter a table; the other fits are compared
     by their topics, and inferring every unit's proportions costs as much as
@@ -151,13 +203,13 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
 
     from pipeline.themes.sweep import single_thread_blas
 
-    sp: SeededParams = data["sp"]
-    dictionary = data["dictionary"]
-    prior = seeded_prior(data["seeds"], data["topic_dims"], dictionary.token2id, len(dictionary), sp.eta, weight)
+    sp = data.sp
+    dictionary = data.dictionary
+    prior = seeded_prior(data.seeds, data.topic_dims, dictionary.token2id, len(dictionary), sp.eta, weight)
     with single_thread_blas():
         model = LdaModel(
-            corpus=None, id2word=dictionary, num_topics=len(data["topic_dims"]), passes=data["passes"],
-            iterations=data["iterations"], alpha=data["alpha"], eta=prior, chunksize=data["chunksize"],
+            corpus=None, id2word=dictionary, num_topics=len(data.topic_dims), passes=data.passes,
+            iterations=data.iterations, alpha=data.alpha, eta=prior, chunksize=data.chunksize,
             random_state=seed, eval_every=None, update_every=1, dtype=LDA_DTYPE,
         )
         # gensim's first E-step reads its random initial counts without the
@@ -166,21 +218,21 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
         # start instead from prior + random counts, as seededlda starts from
         # the seeds' assignments.
         model.sync_state()
-        model.update(data["corpus"])
+        model.update(data.corpus)
         phi = model.get_topics().astype(np.float64)
-        if data.get("theta_of", (weight, seed)) != (weight, seed):
+        if data.theta_of not in (None, (weight, seed)):
             if not np.isfinite(phi).all():
                 raise FloatingPointError(f"themes.seeded: the fit with weight={weight}, seed={seed} is not finite")
-            return {"phi": phi}
-        gamma, _ = model.inference(data["corpus"])
+            return SeededFit(phi)
+        gamma, _ = model.inference(data.corpus)
     gamma = np.asarray(gamma, dtype=np.float64)
     theta = gamma / gamma.sum(axis=1, keepdims=True)
     if not (np.isfinite(phi).all() and np.isfinite(theta).all()):
         raise FloatingPointError(f"themes.seeded: the fit with weight={weight}, seed={seed} is not finite")
-    return {"phi": phi, "theta": theta}
+    return SeededFit(phi, theta)
 
 
-def _job(job: tuple[float, int], data: dict[str, Any]) -> dict[str, np.ndarray]:
+def _job(job: tuple[float, int], data: SeededFitData) -> SeededFit:
     return fit_seeded(data, *job)
 
 
@@ -191,27 +243,42 @@ def _job(job: tuple[float, int], data: dict[str, Any]) -> dict[str, np.ndarray]:
 POOL_MIN_TOKENS = 20_000
 
 
-def fit_all(data: dict[str, Any], jobs: Sequence[tuple[float, int]], processes: int) -> list[dict[str, np.ndarray]]:
-    """Every (weight, seed) fit, in job order; the same numbers serially or on the run's dask workers."""
+def fit_all(data: SeededFitData, jobs: Sequence[tuple[float, int]], processes: int) -> list[SeededFit]:
+    """Every (weight, seed) fit, in job order; the same numbers serially or on the run's dask workers.
+
+    Parameters
+    ----------
+    data : SeededFitData
+        What every fit reads.
+    jobs : sequence of (float, int)
+        The (weight, seed) of each fit.
+    processes : int
+        Workers to use; small corpora run in this process (`POOL_MIN_TOKENS`).
+
+    Returns
+    -------
+    list of SeededFit
+        In the order of `jobs`.
+    """
     from pipeline.common.engine import pool, same
 
-    tokens = sum(c for bow in data["corpus"] for _, c in bow)
+    tokens = sum(c for bow in data.corpus for _, c in bow)
     if processes <= 1 or len(jobs) <= 1 or tokens < POOL_MIN_TOKENS:
         processes = 1
     with pool(same, (data,), processes) as workers:
         return workers.submit(_job, jobs, "themes: seeded fits")()
 
 
-def seed_table(prep: dict[str, Any], sp: SeededParams) -> pd.DataFrame:
+def seed_table(prep: SeededPrep, sp: SeededParams) -> pd.DataFrame:
     """Every dimension's seeds (or its lack of one) with counts and token shares."""
     rows = []
-    total = prep["total_tokens"]
-    topic_of = {d: k + 1 for k, d in enumerate(prep["topic_dims"]) if d != FREE}
-    for dim in prep["dimensions"]:
-        for rank, (term, n) in enumerate(prep["seeds"][dim], start=1):
+    total = prep.total_tokens
+    topic_of = {d: k + 1 for k, d in enumerate(prep.topic_dims) if d != FREE}
+    for dim in prep.dimensions:
+        for rank, (term, n) in enumerate(prep.seeds[dim], start=1):
             rows.append({"dimension": dim, "topic": topic_of.get(dim), "rank": rank, "term": term, "count": n,
                          "share": n / total, "pseudo_count": sp.weight * n})
-        if not prep["seeds"][dim]:
+        if not prep.seeds[dim]:
             rows.append({"dimension": dim, "topic": None, "rank": None, "term": "", "count": 0, "share": 0.0,
                          "pseudo_count": 0.0})
     return pd.DataFrame(rows)

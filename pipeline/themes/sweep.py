@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -16,6 +17,60 @@ from pipeline.themes.matching import agreement
 from pipeline.themes.params import LDA_DTYPE, _round_frame, place_order, top_terms
 from pipeline.themes.scaling import schedule
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
+
+# The job name of the other seeds' fits of the final model's corpora (fitted on every unit).
+FINAL = "lexicon_full"
+
+
+@dataclass(frozen=True)
+class SweepCorpora:
+    """One segmentation's sweep corpora: the training units' dictionary and vocabulary, the training and
+    held-out units as bags of words on it, and the training units' tokens (for coherence)."""
+
+    dictionary: Any
+    vocab: list[str]
+    train: list[list[tuple[int, int]]]
+    held: list[list[tuple[int, int]]]
+    train_texts: list[list[str]]
+
+
+@dataclass(frozen=True)
+class FullCorpora:
+    """The final model's corpora: the dictionary and vocabulary of every unit, and every unit's bag of words."""
+
+    dictionary: Any
+    vocab: list[str]
+    all: list[list[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class SegmentationData:
+    """Corpora of one segmentation: the sweep's, and the final model's (None where there is no final model)."""
+
+    sweep: SweepCorpora
+    full: FullCorpora | None = None
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """What the sweep's tasks read, sent once to each worker: the parameters, each segmentation's sweep
+    corpora by name, and the final model's corpora for the other seeds' fits at the chosen K."""
+
+    params: ThemeParams
+    segmentations: dict[str, SweepCorpora] = field(default_factory=dict)
+    final: FullCorpora | None = None
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """One sweep fit, job (segmentation, part, K, seed): its topics' top terms, held-out perplexity (NaN
+    without held-out units), and stm's FREX exclusivity and semantic coherence per topic."""
+
+    job: tuple[str, str, int, int]
+    tops: list[list[tuple[str, float]]]
+    perplexity: float
+    exclusivity: list[float]
+    semantic_coherence: list[float]
 
 
 def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -56,7 +111,7 @@ def _vocab(dictionary) -> list[str]:
 def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
     evaluation would draw from the model's random state and cost a pass.
-    Passes and the E-step cap follow the corpus size (`ThemeParams.schedule`)."""
+    Passes and the E-step cap follow the corpus size (`pipeline.themes.scaling.schedule`)."""
     from gensim.models import LdaModel
 
     passes, iterations = schedule(p, len(corpus))
@@ -93,44 +148,47 @@ def single_thread_blas() -> Iterator[None]:
         yield
 
 
-def _fit_job(data: dict[str, Any], job: tuple[str, str, int, int]) -> dict[str, Any]:
-    """Fit one (segmentation, part, K, seed) model and summarise it."""
+def _fit_job(data: SweepData, job: tuple[str, str, int, int]) -> FitResult:
+    """Fit one (segmentation, part, K, seed) model and summarise it: part "train" of a segmentation's
+    sweep corpora, or part "all" of the final model's corpora (segmentation `FINAL`)."""
     segmentation, part, k, seed = job
-    seg = data[segmentation]
-    p: ThemeParams = data["params"]
+    p = data.params
+    if segmentation == FINAL:
+        corpora, corpus, held = data.final, data.final.all, []
+    else:
+        corpora = data.segmentations[segmentation]
+        corpus, held = corpora.train, corpora.held
     with single_thread_blas():
-        model = fit_lda(seg[part], seg["dictionary"], k, seed, p)
+        model = fit_lda(corpus, corpora.dictionary, k, seed, p)
         phi = model.get_topics()
         perplexity = float("nan")
-        if part == "train" and seg["held"]:
-            perplexity = float(2.0 ** (-model.log_perplexity(seg["held"])))
+        if part == "train" and held:
+            perplexity = float(2.0 ** (-model.log_perplexity(held)))
     if not np.isfinite(phi).all():
         raise FloatingPointError(f"themes: LDA with K={k}, seed={seed} ({segmentation}) produced non-finite topics")
-    tops = [top_terms(row, seg["vocab"], p.topn_terms) for row in phi]
+    tops = [top_terms(row, corpora.vocab, p.topn_terms) for row in phi]
     # stm's searchK measures, per topic, on the units the model was fitted on.
     exclusivity = frex_exclusivity(phi, p.topn_terms, p.frex_weight)
-    ids = {term: i for i, term in enumerate(seg["vocab"])}
+    ids = {term: i for i, term in enumerate(corpora.vocab)}
     semcoh = semantic_coherence([[ids[t] for t, _ in top] for top in tops],
-                                [{i for i, _ in bow} for bow in seg[part]])
-    return {"job": job, "tops": tops, "perplexity": perplexity, "exclusivity": [float(v) for v in exclusivity],
-            "semantic_coherence": [float(v) for v in semcoh]}
+                                [{i for i, _ in bow} for bow in corpus])
+    return FitResult(job=job, tops=tops, perplexity=perplexity, exclusivity=[float(v) for v in exclusivity],
+                     semantic_coherence=[float(v) for v in semcoh])
 
 
-def _coherence_job(data: dict[str, Any], job: tuple[str, str, tuple[tuple[str, ...], ...]]) -> list[float]:
+def _coherence_job(data: SweepData, job: tuple[str, str, tuple[tuple[str, ...], ...]]) -> list[float]:
     segmentation, measure, topics = job
-    seg = data[segmentation]
+    seg = data.segmentations[segmentation]
     with single_thread_blas():
-        return coherence_scores(
-            topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], data["params"].topn_terms
-        )
+        return coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, data.params.topn_terms)
 
 
-def _run_task(data: dict[str, Any], task: tuple[str, tuple]) -> Any:
+def _run_task(data: SweepData, task: tuple[str, tuple]) -> Any:
     kind, job = task
     return _fit_job(data, job) if kind == "fit" else _coherence_job(data, job)
 
 
-def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
+def _task(task: tuple[str, tuple], data: SweepData) -> Any:
     return _run_task(data, task)
 
 
@@ -144,17 +202,16 @@ def _task(task: tuple[str, tuple], data: dict[str, Any]) -> Any:
 SWEEP_MIN_WORK = 500_000
 
 
-def sweep_work(data: dict[str, Any]) -> int:
+def sweep_work(data: SweepData) -> int:
     """Training tokens x passes, summed over the sweep's fits of every segmentation in `data`."""
-    p: ThemeParams = data["params"]
+    p = data.params
     fits = (p.k_max - p.k_min + 1) * len(p.seeds)
-    tokens = sum(c for name, seg in data.items() if name not in ("params", "lexicon_full")
-                 for bow in seg["train"] for _, c in bow)
+    tokens = sum(c for seg in data.segmentations.values() for bow in seg.train for _, c in bow)
     return fits * p.passes * tokens
 
 
 @contextlib.contextmanager
-def job_pool(data: dict[str, Any], processes: int) -> Iterator[engine.Pool]:
+def job_pool(data: SweepData, processes: int) -> Iterator[engine.Pool]:
     """The pool of the sweep's tasks: in this process when `processes` is 1 or the sweep is small
     (`SWEEP_MIN_WORK`), else on the run's dask cluster, where `data` goes to every worker once
     (pipeline/common/engine.py)."""
@@ -165,7 +222,7 @@ def job_pool(data: dict[str, Any], processes: int) -> Iterator[engine.Pool]:
 
 
 def submit_tasks(
-    data: dict[str, Any], tasks: Sequence[tuple[str, tuple]], pool: engine.Pool | None
+    data: SweepData, tasks: Sequence[tuple[str, tuple]], pool: engine.Pool | None
 ) -> Callable[[], list[Any]]:
     """Start tasks ("fit" or "coherence"); the returned function waits and
     gives their results in task order.
@@ -186,8 +243,8 @@ def submit_tasks(
 
 
 def sweep_coherence(
-    data: dict[str, Any],
-    results: Sequence[dict[str, Any]],
+    data: SweepData,
+    results: Sequence[FitResult],
     segmentations: Sequence[str],
     pool: engine.Pool | None,
 ) -> dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]]:
@@ -203,7 +260,7 @@ def sweep_coherence(
     """
     tasks, keys = [], []
     for s in segmentations:
-        topics = tuple(sorted({tuple(t for t, _ in topic) for r in results if r["job"][0] == s for topic in r["tops"]}))
+        topics = tuple(sorted({tuple(t for t, _ in topic) for r in results if r.job[0] == s for topic in r.tops}))
         for measure in COHERENCE_MEASURES:
             tasks.append(("coherence", (s, measure, topics)))
             keys.append((s, measure, topics))
@@ -211,13 +268,13 @@ def sweep_coherence(
     scores: dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]] = {
         s: {m: {} for m in COHERENCE_MEASURES} for s in segmentations
     }
-    ks = {s: sorted({r["job"][2] for r in results if r["job"][0] == s}) for s in segmentations}
+    ks = {s: sorted({r.job[2] for r in results if r.job[0] == s}) for s in segmentations}
     for (s, measure, topics), vals in zip(keys, values):
         scores[s][measure].update(((k, t), v) for t, v in zip(topics, vals) for k in ks[s])
     return scores
 
 
-def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> dict[str, Any]:
+def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> SegmentationData:
     """Corpora for one segmentation.
 
     The sweep's dictionary is built from the training units only, so that the
@@ -228,24 +285,15 @@ def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, f
     train_texts = [list(units[i][field]) for i in train_idx]
     held_texts = [list(units[i][field]) for i in held_idx]
     train_dict = build_dictionary(train_texts, p.no_below, p.no_above)
-    out: dict[str, Any] = {
-        "sweep": {
-            "dictionary": train_dict,
-            "vocab": _vocab(train_dict),
-            "train": [train_dict.doc2bow(t) for t in train_texts],
-            "held": [train_dict.doc2bow(t) for t in held_texts],
-            "train_texts": train_texts,
-        },
-    }
-    if full:
-        texts = [list(u[field]) for u in units]
-        full_dict = build_dictionary(texts, p.no_below, p.no_above)
-        out["full"] = {
-            "dictionary": full_dict,
-            "vocab": _vocab(full_dict),
-            "all": [full_dict.doc2bow(t) for t in texts],
-        }
-    return out
+    sweep = SweepCorpora(dictionary=train_dict, vocab=_vocab(train_dict),
+                         train=[train_dict.doc2bow(t) for t in train_texts],
+                         held=[train_dict.doc2bow(t) for t in held_texts], train_texts=train_texts)
+    if not full:
+        return SegmentationData(sweep)
+    texts = [list(u[field]) for u in units]
+    full_dict = build_dictionary(texts, p.no_below, p.no_above)
+    return SegmentationData(sweep, FullCorpora(dictionary=full_dict, vocab=_vocab(full_dict),
+                                               all=[full_dict.doc2bow(t) for t in texts]))
 
 
 COHERENCE_MEASURES = ("c_v", "c_npmi", "u_mass")
@@ -303,25 +351,25 @@ def _dense_co_occurrences(accumulator) -> None:
 
 
 def sweep_table(
-    results: Sequence[dict[str, Any]], scores: dict[str, dict[tuple[str, ...], float]], seeds: Sequence[int]
+    results: Sequence[FitResult], scores: dict[str, dict[tuple[str, ...], float]], seeds: Sequence[int]
 ) -> pd.DataFrame:
     """The k_selection table (one row per K x seed) of one segmentation's sweep.
 
     `scores[measure][(K, topic terms)]` is the coherence of each distinct
     topic; a run's coherence is the mean over its topics.
     """
-    runs = {(r["job"][2], r["job"][3]): [[t for t, _ in topic] for topic in r["tops"]] for r in results}
+    runs = {(r.job[2], r.job[3]): [[t for t, _ in topic] for topic in r.tops] for r in results}
     rows = []
     for r in results:
-        k, seed = r["job"][2], r["job"][3]
+        k, seed = r.job[2], r.job[3]
         terms = runs[(k, seed)]
         others = [agreement(terms, runs[(k, s)]) for s in seeds if s != seed]
         row = {"k": k, "seed": seed}
         for measure in COHERENCE_MEASURES:
             row[measure] = float(np.mean([scores[measure][(k, tuple(t))] for t in terms]))
-        row["exclusivity"] = float(np.mean(r["exclusivity"]))
-        row["semantic_coherence"] = float(np.mean(r["semantic_coherence"]))
-        row["perplexity"] = r["perplexity"]
+        row["exclusivity"] = float(np.mean(r.exclusivity))
+        row["semantic_coherence"] = float(np.mean(r.semantic_coherence))
+        row["perplexity"] = r.perplexity
         row["stability"] = float(np.mean(others))
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["k", "seed"], kind="stable").reset_index(drop=True)

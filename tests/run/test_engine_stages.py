@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import contextlib
 
-import pandas as pd
 import pytest
 
 from pipeline.common import engine
+from pipeline.common.outputs import tables_of
 from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import ingest_and_clean
 from pipeline.text.lexicon import category_map
@@ -32,8 +32,7 @@ def _study(paths, params: StudyParams) -> dict:
     terms = category_map(seg.lexicon)
     found = run_themes(seg.units, terms, params.themes, {}, covariates, [])
     keyed = run_seeded(seg.units, terms, params.themes, covariates)
-    tables = {name: frame.to_csv(index=False) for out in (found, keyed) for name, frame in out.items()
-              if isinstance(frame, pd.DataFrame)}
+    tables = {name: frame.to_csv(index=False) for out in (found, keyed) for name, frame in tables_of(out).items()}
     return {"documents": [(d.doc.doc_id, d.script, d.text, d.audit, d.meta) for d in documents],
             "units": seg.units, "counts": (seg.countable_by_place, seg.survival_by_place, seg.doc_counts),
             "tables": tables}

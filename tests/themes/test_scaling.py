@@ -106,14 +106,14 @@ def test_sweep_runs_on_the_sample_and_the_final_model_on_every_unit():
     params = small(load_params(PROJECT_ROOT / "params.yaml").themes.record(), selection_max_units=25, k_max=3,
                    ablation=False)
     run = run_themes(units, TERM_CATEGORIES, params, {})
-    summary = run["summary"]
-    assert summary["sweep_sampled"] and summary["sweep_units"] == 25
-    assert summary["train_units"] + summary["heldout_units"] == 25
-    assert summary["train_units"] == 20  # 5 units per place, one of them held out
-    assert summary["final_passes_iterations"] == [4, 30]
-    assert len(run["unit_topics"]) == len(units) * run["chosen_k"]
-    assert set(run["place_topics"]["place"]) == set(PLACES.values())
-    assert (run["place_topics"]["units"] == 8).all()
+    summary = run.summary
+    assert summary.sweep_sampled and summary.sweep_units == 25
+    assert summary.train_units + summary.heldout_units == 25
+    assert summary.train_units == 20  # 5 units per place, one of them held out
+    assert summary.final_passes_iterations == [4, 30]
+    assert len(run.unit_topics) == len(units) * run.chosen_k
+    assert set(run.place_topics["place"]) == set(PLACES.values())
+    assert (run.place_topics["units"] == 8).all()
 
 
 def test_per_article_sums_agree_on_both_paths(monkeypatch):

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT
+from pipeline.common.params import ThemeParams
 from pipeline.figures.themes import (SEEDED_FIGURE, SEEDED_UNSTABLE_FIGURE, figure_seeded_place_topics,
                                      write_seeded_figures)
+from pipeline.common.outputs import tables_of
 from pipeline.themes.group_prevalence import covariate_shares, group_shares
-from pipeline.themes.seeded import FREE, SeededParams, choose_seeds, dimensions, free_topic_count, seeded_prior
+from pipeline.themes.seeded import FREE, choose_seeds, dimensions, free_topic_count, seeded_prior
 from pipeline.themes.seeded_tables import run_seeded, topic_stability
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
@@ -72,8 +74,8 @@ def seeded_run(theme_params) -> dict:
 
 
 def test_each_seeded_topic_is_its_planted_topic_at_the_seeded_index(seeded_run):
-    topics = seeded_run["seeded_topics"]
-    quality = seeded_run["seeded_topic_quality"]
+    topics = seeded_run.seeded_topics
+    quality = seeded_run.seeded_topic_quality
     seeded = quality.dropna(subset=["topic"])
     # Topic numbers follow the lexicon's order of dimensions, frame excluded.
     assert list(seeded["dimension"]) == ["grid_management", "self_governance_consultation",
@@ -86,22 +88,22 @@ def test_each_seeded_topic_is_its_planted_topic_at_the_seeded_index(seeded_run):
 
 
 def test_dimension_without_seed_is_reported_not_found(seeded_run):
-    quality = seeded_run["seeded_topic_quality"]
+    quality = seeded_run.seeded_topic_quality
     row = quality[quality["dimension"] == "moral_governance"].iloc[0]
     assert pd.isna(row["topic"]) and not row["found"] and "no lexicon term" in row["reason"]
     assert "governance_frame" not in set(quality["dimension"])
 
 
 def test_tables_follow_the_results_contract(seeded_run):
-    assert list(seeded_run["seeded_topics"].columns[:6]) == ["topic", "dimension", "rank", "term", "weight", "seed"]
-    assert list(seeded_run["seeded_topic_quality"].columns[:8]) == [
+    assert list(seeded_run.seeded_topics.columns[:6]) == ["topic", "dimension", "rank", "term", "weight", "seed"]
+    assert list(seeded_run.seeded_topic_quality.columns[:8]) == [
         "topic", "dimension", "stability", "c_npmi", "exclusivity", "seeds_in_top10", "added_terms", "found"]
-    places = seeded_run["seeded_place_topics"]
+    places = seeded_run.seeded_place_topics
     assert list(places.columns[:6]) == ["place", "topic", "dimension", "share", "ci_low", "ci_high"]
     assert (places["ci_low"] <= places["share"]).all() and (places["share"] <= places["ci_high"]).all()
     sums = places.groupby("place")["share"].sum()
     assert np.allclose(sums, 1.0, atol=1e-4)
-    assert set(seeded_run["seeded_sensitivity"]["factor"]) == {0.5, 1.0, 2.0}
+    assert set(seeded_run.seeded_sensitivity["factor"]) == {0.5, 1.0, 2.0}
 
 
 def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monkeypatch):
@@ -111,10 +113,9 @@ def test_identical_across_runs_and_process_counts(seeded_run, theme_params, monk
     # The synthetic corpus is small enough to run serially; make the workers run it.
     monkeypatch.setattr(seeded, "POOL_MIN_TOKENS", 0)
     parallel = run_seeded(planted_units(), TERM_CATEGORIES, theme_params.model_copy(update={"processes": 2}), COVARIATES)
-    for name, table in seeded_run.items():
-        if isinstance(table, pd.DataFrame):
-            pd.testing.assert_frame_equal(table, again[name])
-            pd.testing.assert_frame_equal(table, parallel[name])
+    for name, table in tables_of(seeded_run).items():
+        pd.testing.assert_frame_equal(table, getattr(again, name))
+        pd.testing.assert_frame_equal(table, getattr(parallel, name))
 
 
 def test_seeds_are_the_most_frequent_terms_above_the_floor(theme_params):

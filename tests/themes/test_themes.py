@@ -22,9 +22,10 @@ from pipeline.themes.model import run_themes
 from pipeline.common.params import ThemeParams, problems
 from pipeline.themes.params import round_sig, top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
+from pipeline.themes.results import ThemesResult
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
-from pipeline.themes.sweep import (COHERENCE_MEASURES, _segmentation_data, coherence_scores, job_pool, split_units,
+from pipeline.themes.sweep import (COHERENCE_MEASURES, FitResult, SweepData, _segmentation_data, coherence_scores, job_pool, split_units,
                                    sweep_coherence, sweep_table)
 
 PLACES = {"anhui": "安徽省", "suzhou": "苏州市", "hefei": "合肥市", "huainan": "淮南市", "chengdu": "成都市"}
@@ -147,11 +148,11 @@ TABLES = (
 )
 
 
-def assert_same_tables(a: dict, b: dict) -> None:
+def assert_same_tables(a: ThemesResult, b: ThemesResult) -> None:
     for name in TABLES:
-        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
-    assert a["chosen_k"] == b["chosen_k"] and a["k_reason"] == b["k_reason"]
-    assert a["summary"] == b["summary"]
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    assert a.chosen_k == b.chosen_k and a.k_reason == b.k_reason
+    assert a.summary == b.summary
 
 
 # ---------------------------------------------------------------- parameters
@@ -189,8 +190,8 @@ def test_parallel_run_equals_serial_run(units, base_params, serial_run, monkeypa
 def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
     p = small(base_params, processes=2)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    data = {"params": p, "lexicon": _segmentation_data(units, "tokens", train, held, p)["sweep"]}
-    tokens = sum(c for bow in data["lexicon"]["train"] for _, c in bow)
+    data = SweepData(p, {"lexicon": _segmentation_data(units, "tokens", train, held, p).sweep})
+    tokens = sum(c for bow in data.segmentations["lexicon"].train for _, c in bow)
     assert sweep.sweep_work(data) == (p.k_max - p.k_min + 1) * len(p.seeds) * p.passes * tokens
     monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", sweep.sweep_work(data) + 1)
     with job_pool(data, 2) as workers:
@@ -204,17 +205,17 @@ def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, 
     """Why the sweep's coherence batches follow a fixed rule (one per K), not the number of workers."""
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
+    seg = _segmentation_data(units, "tokens", train, held, p).sweep
     topics = [tuple(v[:6]) for v in THEMES.values()] + [("协商", "党建", "智慧", "养老")]
-    assert all(t in seg["dictionary"].token2id for topic in topics for t in topic)
+    assert all(t in seg.dictionary.token2id for topic in topics for t in topic)
     for measure in COHERENCE_MEASURES:
-        together = coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        together = coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
         alone = [
-            coherence_scores([t], measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)[0]
+            coherence_scores([t], measure, seg.train_texts, seg.train, seg.dictionary, 10)[0]
             for t in topics
         ]
         assert together == pytest.approx(alone, rel=1e-12, abs=1e-12)
-        assert together == coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        assert together == coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
 
 
 def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units, base_params):
@@ -223,13 +224,13 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
 
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p)["sweep"]
+    seg = _segmentation_data(units, "tokens", train, held, p).sweep
     topics = [list(v[:6]) for v in THEMES.values()] + [["协商", "党建", "智慧", "养老"]]
     for measure in COHERENCE_MEASURES:
-        source = {"corpus": seg["train"]} if measure == "u_mass" else {"texts": seg["train_texts"]}
-        gensim_own = CoherenceModel(topics=topics, dictionary=seg["dictionary"], coherence=measure, topn=6,
+        source = {"corpus": seg.train} if measure == "u_mass" else {"texts": seg.train_texts}
+        gensim_own = CoherenceModel(topics=topics, dictionary=seg.dictionary, coherence=measure, topn=6,
                                     processes=1, **source).get_coherence_per_topic()
-        ours = coherence_scores(topics, measure, seg["train_texts"], seg["train"], seg["dictionary"], 10)
+        ours = coherence_scores(topics, measure, seg.train_texts, seg.train, seg.dictionary, 10)
         assert ours == [float(v) for v in gensim_own], measure
 
 
@@ -237,12 +238,12 @@ def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_par
     """The same topic found at two K has one score: one accumulator per measure for the sweep."""
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    sweep = _segmentation_data(units, "tokens", train, held, p)["sweep"]
-    data = {"params": p, "lexicon": sweep}
+    sweep = _segmentation_data(units, "tokens", train, held, p).sweep
+    data = SweepData(p, {"lexicon": sweep})
     tops = [[(t, 0.1) for t in v[:5]] for v in THEMES.values()]
     results = [
-        {"job": ("lexicon", "train", 2, 1), "tops": tops[:2], "perplexity": 1.0},
-        {"job": ("lexicon", "train", 3, 1), "tops": tops[:3], "perplexity": 1.0},
+        FitResult(job=("lexicon", "train", 2, 1), tops=tops[:2], perplexity=1.0, exclusivity=[], semantic_coherence=[]),
+        FitResult(job=("lexicon", "train", 3, 1), tops=tops[:3], perplexity=1.0, exclusivity=[], semantic_coherence=[]),
     ]
     scores = sweep_coherence(data, results, ["lexicon"], None)
     first = tuple(THEMES["consultation"][:5])
@@ -254,7 +255,7 @@ def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_par
 
 
 def test_k_selection_has_one_row_per_k_and_seed(serial_run):
-    ks = serial_run["k_selection"]
+    ks = serial_run.k_selection
     assert list(ks.columns) == ["k", "seed", "c_v", "c_npmi", "u_mass", "exclusivity", "semantic_coherence",
                                 "perplexity", "stability"]
     # FREX summed over 10 top terms lies in (0, 10]; semantic coherence is a sum of logs of shares <= 1.
@@ -266,8 +267,8 @@ def test_k_selection_has_one_row_per_k_and_seed(serial_run):
 
 
 def test_topics_table_is_ranked_and_labelled(serial_run):
-    topics = serial_run["topics"]
-    k = serial_run["chosen_k"]
+    topics = serial_run.topics
+    k = serial_run.chosen_k
     assert sorted(topics["topic"].unique()) == list(range(1, k + 1))
     for _, sub in topics.groupby("topic"):
         assert list(sub["rank"]) == list(range(1, len(sub) + 1))
@@ -278,20 +279,20 @@ def test_topics_table_is_ranked_and_labelled(serial_run):
 
 
 def test_topics_are_numbered_by_decreasing_prevalence(serial_run):
-    prevalence = list(serial_run["topic_roles"].sort_values("topic")["prevalence"])
+    prevalence = list(serial_run.topic_roles.sort_values("topic")["prevalence"])
     assert prevalence == sorted(prevalence, reverse=True)
 
 
 def test_unit_topics_are_distributions(serial_run, units):
-    ut = serial_run["unit_topics"]
-    assert len(ut) == len(units) * serial_run["chosen_k"]
+    ut = serial_run.unit_topics
+    assert len(ut) == len(units) * serial_run.chosen_k
     sums = ut.groupby("unit_id")["proportion"].sum()
     assert np.allclose(sums, 1.0, atol=1e-5)
     assert list(dict.fromkeys(ut["unit_id"])) == [u["unit_id"] for u in units]
 
 
 def test_place_shares_sum_to_one_and_intervals_contain_shares(serial_run):
-    pt = serial_run["place_topics"]
+    pt = serial_run.place_topics
     assert list(dict.fromkeys(pt["place"])) == list(PLACES.values())
     assert np.allclose(pt.groupby("place")["share"].sum(), 1.0, atol=1e-5)
     assert ((pt["ci_low"] <= pt["share"]) & (pt["share"] <= pt["ci_high"])).all()
@@ -425,7 +426,7 @@ def test_topic_roles_follow_the_presence_rule():
 
 
 def test_topic_roles_table_columns(serial_run):
-    roles = serial_run["topic_roles"]
+    roles = serial_run.topic_roles
     for col in ("topic", "label", "role", "places", "evidence", "stability", "suggested_label"):
         assert col in roles.columns
     assert set(roles["role"]) <= {"shared", "specific"}
@@ -434,8 +435,8 @@ def test_topic_roles_table_columns(serial_run):
 
 def test_consultation_theme_is_found_and_shared(serial_run):
     """Consultation vocabulary runs through every place of the fixture."""
-    topics = serial_run["topics"]
-    roles = serial_run["topic_roles"].set_index("topic")
+    topics = serial_run.topics
+    roles = serial_run.topic_roles.set_index("topic")
     hits = [t for t, sub in topics.groupby("topic") if {"协商", "议事"} <= set(sub["term"])]
     assert hits
     assert any(roles.loc[t, "role"] == "shared" for t in hits)
@@ -476,8 +477,8 @@ def test_stability_is_low_for_unrelated_runs():
 
 def test_sweep_stability_is_one_when_seeds_agree():
     tops = [[(t, 0.1) for t in v] for v in THEMES.values()]
-    results = [{"job": ("lexicon", "train", 4, s), "tops": tops[s - 1 :] + tops[: s - 1], "perplexity": 10.0,
-                "exclusivity": [5.0] * 4, "semantic_coherence": [-10.0] * 4} for s in (1, 2, 3)]
+    results = [FitResult(job=("lexicon", "train", 4, s), tops=tops[s - 1 :] + tops[: s - 1], perplexity=10.0,
+                         exclusivity=[5.0] * 4, semantic_coherence=[-10.0] * 4) for s in (1, 2, 3)]
     scores = {m: {(4, tuple(t for t, _ in topic)): 0.5 for topic in tops} for m in COHERENCE_MEASURES}
     table = sweep_table(results, scores, (1, 2, 3))
     assert (table["stability"] == 1.0).all() and (table["c_v"] == 0.5).all()
@@ -517,8 +518,8 @@ def test_k_rule_falls_back_to_most_stable_k():
 
 
 def test_chosen_k_is_in_the_sweep(serial_run):
-    assert serial_run["chosen_k"] in set(serial_run["k_selection"]["k"])
-    assert serial_run["k_reason"].startswith(f"K={serial_run['chosen_k']}")
+    assert serial_run.chosen_k in set(serial_run.k_selection["k"])
+    assert serial_run.k_reason.startswith(f"K={serial_run.chosen_k}")
 
 
 # ---------------------------------------------------------------- labels
@@ -543,14 +544,14 @@ def test_suggested_label_never_names_a_category_absent_from_the_top_five():
 
 def test_label_override_is_applied(units, base_params, serial_run):
     run = run_themes(units, TERM_CATEGORIES, small(base_params), {1: "协商议事(人工标注)"})
-    assert set(run["topics"][run["topics"].topic == 1]["label"]) == {"协商议事(人工标注)"}
-    roles = run["topic_roles"].set_index("topic")
+    assert set(run.topics[run.topics.topic == 1]["label"]) == {"协商议事(人工标注)"}
+    roles = run.topic_roles.set_index("topic")
     assert roles.loc[1, "label"] == "协商议事(人工标注)"
-    assert roles.loc[1, "suggested_label"] == serial_run["topic_roles"].set_index("topic").loc[1, "label"]
-    assert set(run["place_topics"][run["place_topics"].topic == 1]["label"]) == {"协商议事(人工标注)"}
+    assert roles.loc[1, "suggested_label"] == serial_run.topic_roles.set_index("topic").loc[1, "label"]
+    assert set(run.place_topics[run.place_topics.topic == 1]["label"]) == {"协商议事(人工标注)"}
     # Other topics keep their suggestions; numbers are untouched.
-    other = run["topics"][run["topics"].topic != 1]
-    pd.testing.assert_frame_equal(other, serial_run["topics"][serial_run["topics"].topic != 1])
+    other = run.topics[run.topics.topic != 1]
+    pd.testing.assert_frame_equal(other, serial_run.topics[serial_run.topics.topic != 1])
 
 
 def test_label_override_beyond_k_stops_the_run():
@@ -635,8 +636,8 @@ def test_empty_vocabulary_is_reported(base_params):
 
 
 def test_nmf_match_table(serial_run):
-    nm = serial_run["nmf_match"]
-    k = serial_run["chosen_k"]
+    nm = serial_run.nmf_match
+    k = serial_run.chosen_k
     assert list(nm["topic"]) == list(range(1, k + 1))
     assert sorted(nm["nmf_component"]) == list(range(1, k + 1))
     assert ((nm["jaccard"] >= 0) & (nm["jaccard"] <= 1)).all()
@@ -644,37 +645,37 @@ def test_nmf_match_table(serial_run):
 
 
 def test_ablation_compares_both_segmentations(serial_run):
-    ab = serial_run["ablation"]
+    ab = serial_run.ablation
     assert set(ab["segmentation"]) == {"lexicon", "plain"}
     assert ab.groupby("segmentation")["chosen"].sum().tolist() == [1, 1]
     assert {"c_v_mean", "stability_mean", "vocabulary"} <= set(ab.columns)
     lex = ab[ab.segmentation == "lexicon"].drop(columns=["segmentation", "vocabulary", "chosen"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(lex, serial_run["k_summary"])
+    pd.testing.assert_frame_equal(lex, serial_run.k_summary)
 
 
 # ---------------------------------------------------------------- LDAvis and figures
 
 
 def test_ldavis_numbering_matches_topics_table(serial_run):
-    prepared = ldavis_prepare(serial_run["ldavis_inputs"])
-    k = serial_run["chosen_k"]
+    prepared = ldavis_prepare(serial_run.ldavis_inputs)
+    k = serial_run.chosen_k
     assert prepared.topic_order == list(range(1, k + 1))
     assert list(prepared.topic_coordinates["topics"]) == list(range(1, k + 1))
-    topics = serial_run["topics"]
+    topics = serial_run.topics
     for t in range(1, k + 1):
         shown = prepared.sorted_terms(t, 1)["Term"].head(10)
         assert set(shown) == set(topics[topics.topic == t]["term"])
 
 
 def test_ldavis_page_is_offline_and_deterministic(serial_run, tmp_path):
-    html = ldavis_html(serial_run["ldavis_inputs"], "社区治理主题", "Topic n is topic n of topics.csv.")
-    assert html == ldavis_html(serial_run["ldavis_inputs"], "社区治理主题", "Topic n is topic n of topics.csv.")
+    html = ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
+    assert html == ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
     assert not re.search(r"<script[^>]+src=", html) and "<link" not in html
     assert "cdn.jsdelivr" not in html and "LDAvis_load_lib" not in html
     assert f'new LDAvis("#{LDAVIS_DIV_ID}"' in html
     data = json.loads(re.search(r'new LDAvis\("#[\w-]+", (.*)\);\n</script>', html).group(1).replace("<\\/", "</"))
-    assert data["topic.order"] == list(range(1, serial_run["chosen_k"] + 1))
-    path = write_ldavis_html(serial_run["ldavis_inputs"], tmp_path / "lda.html", "t", "n")
+    assert data["topic.order"] == list(range(1, serial_run.chosen_k + 1))
+    path = write_ldavis_html(serial_run.ldavis_inputs, tmp_path / "lda.html", "t", "n")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
