@@ -35,7 +35,7 @@ def _global_options(parser: argparse.ArgumentParser, top: bool) -> None:
                         help="show the full traceback of an error")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, epilog=EXIT_CODES,
                                      formatter_class=formatter)
@@ -177,7 +177,7 @@ def _validate(root: Path, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _setup_logging(args.quiet)

@@ -79,7 +79,7 @@ from typing import Any
 
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
 from pipeline.bench.settings import REPORT, TOTAL, bench_settings, log, scale_params
-from pipeline.bench.summary import _finite, _summary, bench_table, fit_rows, ratio_table
+from pipeline.bench.summary import bench_summary, bench_table, finite_json, fit_rows, ratio_table
 from pipeline.bench.tasks import run_task
 from pipeline.common import io
 from pipeline.common.config import Paths
@@ -198,7 +198,7 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
     ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"],
                          clean_ratio, max(settings["segment_ratio_scales"]), workers_ratio)
     fits = fit_rows(table)
-    summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
+    summary = bench_summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
                        "quick" if quick else "full")
     summary["report"] = {str(s): r for s, r in reports.items()}
 
@@ -207,7 +207,7 @@ def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: 
         shutil.rmtree(staging)
     io.write_csv(table, staging / "bench.csv")
     io.write_csv(ratios, staging / "ratios.csv")
-    io.write_json(_finite(summary), staging / "summary.json")
+    io.write_json(finite_json(summary), staging / "summary.json")
     plot_bench(table, fits, staging / "bench.png")
     # Only out_dir is replaced; nothing else under results/ is touched.
     if out_dir.exists():

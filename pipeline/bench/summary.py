@@ -139,18 +139,18 @@ def _machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform(), "packages": versions}
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """NaN and infinities as null, so that summary.json is strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 
-def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
+def bench_summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
              measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
     targets = settings["targets"]
     largest = max(measured)

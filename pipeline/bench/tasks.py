@@ -167,15 +167,15 @@ def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
     from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_process
     from pipeline.run.params import load_params
     from pipeline.text import lexicon as lex_mod
-    from pipeline.text.stage import _segment_job, build_segmenter
+    from pipeline.text.stage import build_segmenter, segment_job
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
     jobs = _clean_jobs(root)
     build_args = (root, params, lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
-    found = {"bare_processes_ceiling": bare_processes_ceiling(_segment_job, jobs, build_segmenter, build_args,
+    found = {"bare_processes_ceiling": bare_processes_ceiling(segment_job, jobs, build_segmenter, build_args,
                                                               job["slices"]),
-             "workers_vs_process": workers_vs_process(_segment_job, jobs, build_segmenter, build_args, job["slices"],
+             "workers_vs_process": workers_vs_process(segment_job, jobs, build_segmenter, build_args, job["slices"],
                                                       root.build / "dask")}
     for name, one in found.items():
         log.info("bench: segmentation, %s: median ratio %.3f (quartiles %.3f-%.3f, %d pairs)", name, one["ratio"],

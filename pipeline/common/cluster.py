@@ -53,7 +53,7 @@ class Engine:
         _quiet_dask_logs()
         if self.local_directory is not None:
             self.local_directory.mkdir(parents=True, exist_ok=True)
-        with _interrupts_deferred(), dask.config.set(_LOCAL_CLUSTER_CONFIG):
+        with _interrupts_deferred(), dask.config.set(LOCAL_CLUSTER_CONFIG):
             self.cluster = LocalCluster(
                 n_workers=0, threads_per_worker=1, processes=True,
                 # No dashboard (bokeh is not installed); its HTTP server on a free port.
@@ -106,7 +106,7 @@ class Engine:
 # scheduler, the nannies (both in this process) and a worker's event loop
 # takes a core, or the worker's GIL, from the work; these wake up less often
 # than dask's defaults. Nothing in the study reads what they would measure.
-_LOCAL_CLUSTER_CONFIG = {
+LOCAL_CLUSTER_CONFIG = {
     # Each worker samples its own stacks every 10 ms for the dashboard's profile.
     "distributed.worker.profile.enabled": False,
     # How often each server checks its event loop for blocking (only for a warning).
@@ -213,7 +213,7 @@ def study_engine(params: dict, build: Path):
 
 
 @contextlib.contextmanager
-def _engine_for(processes: int) -> Iterator[Engine]:
+def engine_for(processes: int) -> Iterator[Engine]:
     """The run's engine, or, outside a run (benchmark, tests), one for this pool only."""
     if _CURRENT["engine"] is not None:
         yield _CURRENT["engine"]

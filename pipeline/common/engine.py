@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from pipeline.common.cluster import Engine, _engine_for, engine, study_engine
+from pipeline.common.cluster import Engine, engine, engine_for, study_engine
 from pipeline.common.parallel import progress
 
 __all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state"]
@@ -254,7 +254,7 @@ def pool(build: Callable[..., Any], build_args: tuple, processes: int) -> Iterat
     if processes <= 1:
         yield Pool(build, build_args)
         return
-    with _engine_for(processes) as current:
+    with engine_for(processes) as current:
         opened = Pool(build, build_args, current, processes)
         try:
             yield opened

@@ -59,7 +59,7 @@ CACHE_FILE_NAME = "jieba.cache"
 DEFAULT_EXCLUDED_TAGS = frozenset({"ns", "nr", "nrt", "nrfg"})
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 _NUMERALS = "0-9零〇一二两三四五六七八九十百千万亿几"
@@ -256,7 +256,7 @@ def is_number(word: str) -> bool:
     if _NUMBER.match(word):
         return True
     # Mixed digit-letter codes (3A, 5A, 1+10) carry no Chinese word.
-    return not _CJK.search(word) and any(ch.isdigit() for ch in word)
+    return not CJK.search(word) and any(ch.isdigit() for ch in word)
 
 
 def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.themes.matching import match_topics
-from pipeline.themes.params import ThemeParams, _round_frame, top_terms
+from pipeline.themes.params import ThemeParams, round_frame, top_terms
 from pipeline.themes.sweep import single_thread_blas
 
 
@@ -59,4 +59,4 @@ def nmf_match_table(
                 "nmf_terms": "/".join(nmf_terms[b]),
             }
         )
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.common.numeric import round_sig
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
 
 LDAVIS_DIV_ID = "ldavis-themes"
@@ -71,9 +71,9 @@ def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
             start_index=1,
         )
     return prepared._replace(
-        topic_coordinates=_round_frame(prepared.topic_coordinates),
-        topic_info=_round_frame(prepared.topic_info),
-        token_table=_round_frame(prepared.token_table),
+        topic_coordinates=round_frame(prepared.topic_coordinates),
+        topic_info=round_frame(prepared.topic_info),
+        token_table=round_frame(prepared.token_table),
     )
 
 

@@ -123,7 +123,7 @@ class ThemeParams:
             raise ValueError("themes parameters: " + "; ".join(problems))
 
 
-def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def round_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
@@ -149,7 +149,7 @@ def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tupl
     return [(vocab[i], float(round_sig(raw[i]))) for i in ranked]
 
 
-def _check_units(units: Sequence[dict[str, Any]], field: str) -> None:
+def check_units(units: Sequence[dict[str, Any]], field: str) -> None:
     if not units:
         raise ValueError("themes: no text units to model")
     needed = ("unit_id", "doc_id", "place", field)

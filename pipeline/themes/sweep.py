@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.common import engine
 from pipeline.themes.matching import agreement
-from pipeline.themes.params import LDA_DTYPE, ThemeParams, _round_frame, place_order, top_terms
+from pipeline.themes.params import LDA_DTYPE, ThemeParams, round_frame, place_order, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 
@@ -215,7 +215,7 @@ def sweep_coherence(
     return scores
 
 
-def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> dict[str, Any]:
+def segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> dict[str, Any]:
     """Corpora for one segmentation.
 
     The sweep's dictionary is built from the training units only, so that the
@@ -323,4 +323,4 @@ def sweep_table(
         row["stability"] = float(np.mean(others))
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["k", "seed"], kind="stable").reset_index(drop=True)
-    return _round_frame(table)
+    return round_frame(table)
