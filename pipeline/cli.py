@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "starting one on this machine; overrides dask.scheduler in the parameters")
     bench = command("bench", "time every stage on 10x, 100x and 1000x corpora")
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
+    # Each command's modules load pandas, jieba and more (seconds): they are imported when needed, not with the CLI.
     from pipeline.emphases.kwic import add_parser as add_kwic_parser
     add_kwic_parser(commands)
     validate = command("validate", "the validation kit: draw a coding sheet, or score the coders' sheets")
@@ -97,6 +98,7 @@ def _setup_logging(quiet: bool) -> None:
     jieba.setLogLevel(logging.WARNING)
     for noisy in ("gensim", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # tqdm (through pipeline.common.parallel) is loaded only when a command runs, not with the CLI
     from pipeline.common.parallel import set_progress
 
     set_progress(not quiet)
@@ -108,6 +110,7 @@ def with_scheduler(params: dict, address: str | None) -> dict:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # The commands' modules are imported once the command is known, not with the CLI (they load pandas).
     from pipeline.run import guard
     from pipeline.run.params import load_params
 
@@ -116,10 +119,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise InputError(paths.root, "project root not found; pass --root with the project folder")
     params_file = (args.params or paths.params).resolve()
     if args.command == "kwic":  # reads the results only: no parameters, no lock
+        # only the command that runs is imported
         from pipeline.emphases.kwic import run_kwic
 
         terms = None
         if args.concept:
+            # only the command that runs is imported
             from pipeline.emphases.kwic import concept_terms
 
             terms = concept_terms(paths.lexicon, args.term)
@@ -133,14 +138,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
         guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))
         if args.command == "bench":
+            # only the command that runs is imported
             from pipeline.bench.bench import run_bench
 
             run_bench(paths, params, quick=args.quick)
             return 0
         if args.command == "check":
+            # only the command that runs is imported
             from pipeline.run.check import check_results
 
             return check_results(paths, params, params_file, keep=args.keep)
+        # only the command that runs is imported
         from pipeline.run.runner import run_study
 
         run_study(paths, params, params_file, results, use_cache=not args.no_cache, force=args.force)
@@ -148,6 +156,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(root: Path, args: argparse.Namespace) -> int:
+    # only the command that runs is imported
     from pipeline.common import io
     from pipeline.text.lexicon import load_lexicon
     from pipeline.validate.kit import score_sheets, write_sheet

@@ -78,11 +78,13 @@ from typing import Any
 
 
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
+from pipeline.bench.figure import plot_bench
 from pipeline.bench.settings import REPORT, TOTAL, bench_settings, log, scale_params
 from pipeline.bench.summary import bench_summary, bench_table, finite_json, fit_rows, ratio_table
 from pipeline.bench.tasks import run_task
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.corpus.ingest import read_manifest
 
 
 def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir: Path | None = None,
@@ -94,8 +96,6 @@ def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir
     Returns the summary. Raises AssertionError after writing everything if a
     parallel run's output differs from its serial run.
     """
-    from pipeline.corpus.ingest import read_manifest
-
     settings = bench_settings(params, quick)
     out_dir = Path(out_dir) if out_dir else paths.results / "bench"
     work_dir = Path(work_dir) if work_dir else paths.build / "bench"
@@ -173,8 +173,6 @@ def _read_result(path: Path) -> dict[str, Any]:
 def write_outputs(work_dir: Path, out_dir: Path, params: dict[str, Any], quick: bool) -> None:
     """bench.csv, ratios.csv, summary.json and bench.png from the tasks' result
     files under `work_dir`/tasks (so that they can be redrawn without rerunning)."""
-    from pipeline.bench.figure import plot_bench
-
     settings = bench_settings(params, quick)
     tasks = Path(work_dir) / "tasks"
     measured: dict[int, dict[str, Any]] = {}

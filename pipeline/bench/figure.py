@@ -20,6 +20,7 @@ def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: s
     whole run (`total`) is drawn dashed.
     """
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     exponents = dict(zip(fits["stage"], fits["exponent"]))

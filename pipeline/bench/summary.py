@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import os
 import platform
+from importlib import metadata
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, OTHER, RATIO_COLUMNS, STAGES, TOTAL
 
@@ -125,10 +127,6 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
 
 
 def _machine() -> dict[str, Any]:
-    from importlib import metadata
-
-    import psutil
-
     versions = {}
     for name in ("gensim", "jieba", "numpy", "scikit-learn"):
         try:

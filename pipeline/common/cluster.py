@@ -7,8 +7,11 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
+
+import psutil
 
 log = logging.getLogger("pipeline")
 
@@ -35,6 +38,7 @@ class Engine:
         return self._client
 
     def _connect(self):
+        # dask and distributed (~1 s) are loaded only when a cluster is used
         from distributed import Client
 
         _quiet_dask_logs()
@@ -47,6 +51,7 @@ class Engine:
                 "dask.scheduler to run on this machine") from None
 
     def _start_local(self, workers: int):
+        # dask and distributed (~1 s) are loaded only when a cluster is used
         import dask
         from distributed import Client, LocalCluster
 
@@ -161,9 +166,6 @@ def _workers_ignore_interrupts(count: int, seconds: float = 60.0) -> Iterator[No
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    import time
-
-    import psutil
 
     def workers_started() -> set[int]:
         found = set()

@@ -40,8 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
+from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.corpus import clean
 from pipeline.corpus.edits import apply_edits
+from pipeline.corpus.stage import article_rules, build_cleaner
 
 
 def normal(text: str) -> str:
@@ -200,11 +204,6 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
 
 def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
     """Cleaning exactly as the study's run does it, before script conversion."""
-    import yaml
-
-    from pipeline.common.config import PROJECT_ROOT, Paths
-    from pipeline.corpus.stage import article_rules, build_cleaner
-
     paths = Paths.at(root or PROJECT_ROOT)
     cleaner = build_cleaner(paths, yaml.safe_load(paths.params.read_text(encoding="utf-8")))
 
@@ -232,8 +231,6 @@ def heldout_folders(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.common.config import PROJECT_ROOT
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", help="labelled folders (default: every held-out set under tests/)")
     parser.add_argument("--lines", action="store_true", help="list every line not handled as labelled")

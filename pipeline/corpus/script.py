@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 
+import opencc
+
 
 def make_converter(config: str = "t2s"):
     """A fresh OpenCC converter (the study uses t2s: traditional to simplified)."""
-    import opencc
-
     return opencc.OpenCC(config)
 
 

@@ -13,6 +13,8 @@ from pipeline.common.engine import ordered_map, same
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script
+from pipeline.corpus.charmodel import CharModel
+from pipeline.corpus.garble import GarbleDetector
 
 log = logging.getLogger("pipeline")
 
@@ -38,9 +40,6 @@ class Cleaner:
 
 
 def build_cleaner(paths: Paths, params: dict) -> Cleaner:
-    from pipeline.corpus.charmodel import CharModel
-    from pipeline.corpus.garble import GarbleDetector
-
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)
     return Cleaner(converter, model, clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml"),

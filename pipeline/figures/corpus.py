@@ -112,6 +112,7 @@ def plot_cleaning(documents: pd.DataFrame, audit: pd.DataFrame, path: Path,
     if documents.empty:
         raise ValueError("no documents to plot")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     rows, note = cleaning_rows(documents, audit, max_rows)
@@ -168,6 +169,7 @@ def plot_lexicon_profile(profile: pd.DataFrame, path: Path) -> Path:
     if profile.empty:
         raise ValueError("empty lexicon profile")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import colors, pyplot
 
     matrix = profile_matrix(profile)
@@ -204,6 +206,7 @@ def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
     if shares.empty:
         raise ValueError("empty profile shares")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     main = shares[shares["variant"] == "all"]

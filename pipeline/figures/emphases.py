@@ -38,6 +38,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     and a tied rank is marked with '='.
     """
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     rows = place_terms_df[(place_terms_df["method"] == "logodds") & (place_terms_df["rank"] <= top)]
@@ -89,6 +90,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
 def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path, glosses: dict[str, str] | None = None) -> Path:
     """Places x terms heatmap of log-odds z (diverging, centred on zero); rows in the matrix's place order."""
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     if matrix.empty:

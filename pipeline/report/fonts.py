@@ -44,6 +44,7 @@ def page_characters(page: str) -> set[str]:
 
 def subset_font(font_path: Path, characters: Iterable[str]) -> bytes:
     """An OpenType subset of the font holding the given characters."""
+    # fontTools is loaded only when a font is subset
     from fontTools import subset
     from fontTools.ttLib import TTFont
 

@@ -27,17 +27,35 @@ from pipeline.corpus.chrome import ChromeSettings
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.emphases import tables as emphases
+from pipeline.emphases.concepts import compute_concept_emphases, load_background
+from pipeline.emphases.expectations import read_expectations
+from pipeline.emphases.stage import emphases_tables
+from pipeline.figures import corpus as figures_corpus
+from pipeline.figures import emphases as figures
+from pipeline.figures import themes as figures_themes
 from pipeline.figures.plotting import cjk_font_path, term_glosses
+from pipeline.report.exports import build_exports
 from pipeline.report.headline import FindingsSettings, Names
+from pipeline.report.notebooks import build_report
 from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme, sync_validation
+from pipeline.report.results import read_table
+from pipeline.report.validation import dictionary_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.params import study_params
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
-from pipeline.text.lexicon import category_map
+from pipeline.text.coverage import coverage_table, lexicon_profile
+from pipeline.text.lexicon import canonical_map, category_map
+from pipeline.text.names import load_notation
+from pipeline.text.profile import profile_tables
 from pipeline.text.stage import Segmentation, segment_corpus
+from pipeline.themes.labels import load_topic_labels
+from pipeline.themes.ldavis import write_ldavis_html
+from pipeline.themes.model import run_themes
+from pipeline.themes.seeded_tables import run_seeded
 from pipeline.validate.kit import score_all
 
 log = logging.getLogger("pipeline")
@@ -71,18 +89,12 @@ def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
 
 
 def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
-    from pipeline.figures import corpus as figures_corpus
-    from pipeline.report.results import read_table
-
     figures_corpus.plot_cleaning(documents, audit, out.figures / "cleaning.png")
     figures_corpus.plot_lexicon_profile(read_table(out.tables / "lexicon_profile.csv"), out.figures / "lexicon_profile.png")
     figures_corpus.plot_profile_shares(read_table(out.tables / "profile_shares.csv"), out.figures / "profile_shares.png")
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
-    from pipeline.text.coverage import coverage_table, lexicon_profile
-    from pipeline.text.profile import profile_tables
-
     io.write_jsonl(seg.units, out.units_jsonl)
     coverage = coverage_table(seg.survival_by_place, seg.lexicon)
     coverage.insert(coverage.columns.get_loc("category") + 1, "gloss",
@@ -95,8 +107,6 @@ def write_segment_outputs(out: Paths, seg: Segmentation, params: dict) -> None:
 
 def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame) -> None:
     """The lexicon's precision and recall per dimension against the hand-coded sentences."""
-    from pipeline.report.validation import dictionary_validation
-
     coded = paths.validation / "coded_sentences.csv"
     if coded.exists():
         io.write_csv(dictionary_validation(coded, seg.lexicon, documents["doc_id"]),
@@ -112,8 +122,6 @@ def load_concept_level(paths: Paths, seg: Segmentation) -> Concepts:
 
 def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concepts: Concepts) -> None:
     """Document-term matrices, vocabulary, docvars and the dictionaries for R (quanteda, stm)."""
-    from pipeline.report.exports import build_exports
-
     for name, content in build_exports(seg.units, documents, seg.lexicon, concepts).items():
         if isinstance(content, pd.DataFrame):
             io.write_csv(content, out.exports / name)
@@ -124,13 +132,6 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concep
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: Concepts) -> None:
     """Emphases on terms (the discovery view) and on the lexicon's concepts (the primary list), with their
     evidence, the blind expectations and the generic language the lists hold."""
-    from pipeline.emphases import tables as emphases
-    from pipeline.emphases.concepts import compute_concept_emphases, load_background
-    from pipeline.emphases.expectations import read_expectations
-    from pipeline.emphases.stage import emphases_tables
-    from pipeline.figures import emphases as figures
-    from pipeline.text.lexicon import canonical_map
-
     params = state.params["emphases"]
     background = load_background(out.background_counts)
 
@@ -174,12 +175,6 @@ SEEDED_TABLES = ("seeded_topics", "seeded_topic_quality", "seeded_place_topics",
 
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
-    from pipeline.text.names import load_notation
-    from pipeline.themes.labels import load_topic_labels
-    from pipeline.themes.ldavis import write_ldavis_html
-    from pipeline.themes.model import run_themes
-    from pipeline.themes.seeded_tables import run_seeded
-
     params = state.params["themes"]
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}
@@ -220,15 +215,11 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
 
 
 def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict, glosses: dict[str, str]) -> None:
-    from pipeline.figures import themes as figures_themes
-
     figures_themes.write_theme_figures(found, out.figures, params["min_stability"], glosses)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
     """Execute the notebooks against the new results and export the HTML report, the findings first."""
-    from pipeline.report.notebooks import build_report
-
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
     if not state.params["report"]["execute_notebooks"] or not sources:
         return []

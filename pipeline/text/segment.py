@@ -43,6 +43,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import jieba
 import jieba.posseg
 import pandas as pd
+import stopwordsiso
 
 from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
@@ -204,8 +205,6 @@ def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
 
 def general_stopwords() -> frozenset[str]:
     """The maintained general Chinese stopword list (stopwords-iso), width-folded."""
-    import stopwordsiso
-
     return frozenset(fold_width(w) for w in stopwordsiso.stopwords("zh"))
 
 

@@ -13,6 +13,7 @@ from pipeline.themes.sweep import single_thread_blas
 
 
 def _count_matrix(corpus, n_terms: int):
+    # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs
     from scipy.sparse import csr_matrix
 
     indptr, indices, data = [0], [], []
@@ -26,6 +27,7 @@ def _count_matrix(corpus, n_terms: int):
 
 def nmf_topics(corpus, vocab: Sequence[str], k: int, p: ThemeParams) -> list[list[tuple[str, float]]]:
     """Top terms of NMF components fitted to TF-IDF of the same units and vocabulary."""
+    # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfTransformer
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipeline.common.io import write_text
 from pipeline.common.numeric import round_sig
 from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
@@ -15,6 +18,7 @@ LDAVIS_DIV_ID = "ldavis-themes"
 
 
 def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+    # scipy is loaded only when the LDAvis page is made
     from scipy.stats import entropy
 
     m = 0.5 * (p + q)
@@ -29,6 +33,7 @@ def deterministic_pcoa(topic_term_dists: np.ndarray) -> np.ndarray:
     between machines. Here the symmetric solver is used and each axis is
     oriented so that its largest-magnitude coordinate is positive.
     """
+    # scipy is loaded only when the LDAvis page is made
     from scipy.spatial.distance import pdist, squareform
 
     dists = squareform(pdist(np.asarray(topic_term_dists, dtype=np.float64), metric=_jensen_shannon))
@@ -55,6 +60,7 @@ def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
     which is also pyLDAvis's own order); the map uses `deterministic_pcoa`,
     and the floats are rounded like the tables'.
     """
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     import pyLDAvis
 
     with single_thread_blas():
@@ -78,6 +84,7 @@ def ldavis_prepare(inputs: dict[str, Any], terms: int | None = None):
 
 
 def _ldavis_asset(name: str) -> str:
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     import pyLDAvis
 
     return (Path(pyLDAvis.__file__).parent / "js" / name).read_text(encoding="utf-8")
@@ -87,9 +94,7 @@ def ldavis_html(inputs: dict[str, Any], title: str | None = None, note: str | No
     """A self-contained LDAvis page: d3, LDAvis and its stylesheet inlined from
     the pyLDAvis package (no network at view time), and a fixed element id so
     the same model gives the same bytes."""
-    import html
-    import json
-
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     from pyLDAvis.urls import CSS_VERSION, JS_VERSION
     from pyLDAvis.utils import NumPyEncoder
 
@@ -124,6 +129,4 @@ def ldavis_html(inputs: dict[str, Any], title: str | None = None, note: str | No
 def write_ldavis_html(
     inputs: dict[str, Any], path: Path, title: str | None = None, note: str | None = None, terms: int | None = None
 ) -> Path:
-    from pipeline.common.io import write_text
-
     return write_text(ldavis_html(inputs, title, note, terms), Path(path))

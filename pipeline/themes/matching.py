@@ -20,6 +20,7 @@ def match_topics(terms_a: Sequence[Sequence[str]], terms_b: Sequence[Sequence[st
     Returns (index in a, index in b, Jaccard) for every matched pair, ordered
     by the index in a (Hungarian method, `scipy.optimize.linear_sum_assignment`).
     """
+    # scipy.optimize (~1 s) is loaded only when topics are matched
     from scipy.optimize import linear_sum_assignment
 
     if not terms_a or not terms_b:

@@ -54,7 +54,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.engine import pool, same
 from pipeline.themes.params import LDA_DTYPE, dataclass_values
+from pipeline.themes.sweep import single_thread_blas
 
 FREE = "free"
 
@@ -146,6 +148,7 @@ def seeded_prior(
 def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no_below: int, no_above: float,
             sp: SeededParams) -> dict[str, Any]:
     """Vocabulary, seeds, topics and corpus of the seeded model."""
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.corpora import Dictionary
 
     texts = [list(u["tokens"]) for u in units]
@@ -186,9 +189,8 @@ def fit_seeded(data: dict[str, Any], weight: float, seed: int) -> dict[str, np.n
     Only the main fit's proportions enter a table; the other fits are compared
     by their topics, and inferring every unit's proportions costs as much as
     a pass over the corpus."""
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
-
-    from pipeline.themes.sweep import single_thread_blas
 
     sp: SeededParams = data["sp"]
     dictionary = data["dictionary"]
@@ -232,8 +234,6 @@ POOL_MIN_TOKENS = 20_000
 
 def fit_all(data: dict[str, Any], jobs: Sequence[tuple[float, int]], processes: int) -> list[dict[str, np.ndarray]]:
     """Every (weight, seed) fit, in job order; the same numbers serially or on the run's dask workers."""
-    from pipeline.common.engine import pool, same
-
     tokens = sum(c for bow in data["corpus"] for _, c in bow)
     if processes <= 1 or len(jobs) <= 1 or tokens < POOL_MIN_TOKENS:
         processes = 1

@@ -9,10 +9,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pipeline.common import engine
 from pipeline.themes.matching import agreement
-from pipeline.themes.params import LDA_DTYPE, ThemeParams, round_frame, place_order, top_terms
+from pipeline.themes.params import LDA_DTYPE, ThemeParams, place_order, round_frame, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
 
@@ -35,6 +36,7 @@ def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> 
 
 
 def build_dictionary(texts: Sequence[Sequence[str]], no_below: int, no_above: float):
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.corpora import Dictionary
 
     dictionary = Dictionary(texts)
@@ -55,6 +57,7 @@ def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
     evaluation would draw from the model's random state and cost a pass.
     Passes and the E-step cap follow the corpus size (`ThemeParams.schedule`)."""
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
 
     passes, iterations = p.schedule(len(corpus))
@@ -84,8 +87,6 @@ def single_thread_blas() -> Iterator[None]:
     nothing invalid in the result; that warning is silenced here and the
     callers check their results for non-finite values instead.
     """
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="invalid value encountered in dot", category=RuntimeWarning)
         yield
@@ -260,6 +261,7 @@ def coherence_scores(
     sums follows the batch's vocabulary), so the sweep forms its batches by a
     fixed rule that does not depend on the number of processes.
     """
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import CoherenceModel
 
     if not topics:
@@ -293,6 +295,7 @@ def _dense_co_occurrences(accumulator) -> None:
     (`tests/test_themes.py` compares both); accumulators of other kinds are
     left alone.
     """
+    # scipy.sparse is loaded only when a model is fitted
     import scipy.sparse
 
     counts = getattr(accumulator, "_co_occurrences", None)
