@@ -12,6 +12,8 @@ from pathlib import Path
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 
+__all__ = ["EXIT_CODES", "Terminated", "build_parser", "main", "with_scheduler"]
+
 EXIT_CODES = """exit codes:
   0    done (or results already up to date)
   1    `check` found differences, or the run failed on something other than its input

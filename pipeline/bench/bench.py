@@ -86,8 +86,10 @@ from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.corpus.ingest import read_manifest
 
+__all__ = ["run_bench", "write_outputs"]
 
-def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir: Path | None = None,
+
+def run_bench(paths: Paths, params: dict[str, Any], quick: bool = False, out_dir: Path | None = None,  # noqa: PLR0915 (the benchmark's steps in the order they run: each scale, then each ratio)
               work_dir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark; write bench.csv, bench.png, ratios.csv and summary.json.
 

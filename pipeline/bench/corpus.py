@@ -15,6 +15,8 @@ from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.corpus.ingest import MANIFEST_COLUMNS
 
+__all__ = ["real_articles", "synthetic_corpus", "write_project"]
+
 
 def synthetic_corpus(articles: Sequence[dict[str, Any]], factor: int, articles_per_place: int,
                      seed: int) -> list[dict[str, str]]:

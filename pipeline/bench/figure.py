@@ -9,6 +9,8 @@ import pandas as pd
 
 from pipeline.figures.plotting import save_figure, use_cjk_font
 
+__all__ = ["plot_bench"]
+
 _MARKERS = "osD^v<>ph*"
 
 

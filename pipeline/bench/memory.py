@@ -8,6 +8,8 @@ import threading
 
 import psutil
 
+__all__ = ["StageMemory", "tree_rss_mb"]
+
 _STAGE_EVENT = re.compile(r"^stage (\w+): (started|done)")
 
 

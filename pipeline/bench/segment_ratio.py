@@ -48,6 +48,8 @@ from pipeline.run.params import load_params
 from pipeline.text.lexicon import load_lexicon
 from pipeline.text.stage import build_segmenter, segment_article
 
+__all__ = ["interleaved_ratio", "main", "scaled_jobs", "segment_vs_raw_jieba"]
+
 
 def interleaved_ratio(items: Sequence[Any], ours: Callable[[Any], Any], theirs: Callable[[Any], Any],
                       slices: int = 20, repeats: int = 1,

@@ -6,6 +6,9 @@ import copy
 import logging
 from typing import Any
 
+__all__ = ["BENCH_CSV_COLUMNS", "OTHER", "RATIO_COLUMNS", "REPORT", "STAGES", "TOTAL", "bench_settings", "log", "merge",
+           "scale_params"]
+
 log = logging.getLogger("pipeline.bench")
 
 

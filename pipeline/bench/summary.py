@@ -14,6 +14,9 @@ import psutil
 
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, OTHER, RATIO_COLUMNS, STAGES, TOTAL
 
+__all__ = ["bench_summary", "bench_table", "finite_json", "fit_rows", "growth_exponent", "interleaved_row", "ratio_row",
+           "ratio_table"]
+
 
 def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
     """Least-squares slope of log(seconds) on log(size); NaN with fewer than two sizes."""

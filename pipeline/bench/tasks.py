@@ -29,12 +29,15 @@ from pipeline.corpus import chrome, ingest
 from pipeline.corpus.stage import build_cleaner, clean_article
 from pipeline.report.notebooks import build_report
 from pipeline.run.params import load_params
-from pipeline.run.runner import StudyState, run_study, stage_corpus, stage_segment
+from pipeline.run.runner import run_study, stage_corpus, stage_segment
+from pipeline.run.state import StudyState
 from pipeline.text import lexicon as lex_mod
 from pipeline.text import segment as seg_mod
 from pipeline.text.stage import build_segmenter, segment_article, segment_articles, segment_job
 from pipeline.themes.labels import load_topic_labels
 from pipeline.themes.model import run_themes
+
+__all__ = ["TASKS", "main", "run_task"]
 
 
 def _task_scale(job: dict[str, Any]) -> dict[str, Any]:

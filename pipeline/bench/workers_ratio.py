@@ -34,6 +34,8 @@ from typing import Any, Callable, Sequence
 from pipeline.bench.segment_ratio import interleaved_ratio
 from pipeline.common.engine import Pool, engine, pool
 
+__all__ = ["bare_processes_ceiling", "slices_of", "workers_vs_process"]
+
 # The state of a bare ceiling process, built by its initializer.
 _BARE_STATE: dict[str, Any] = {}
 

@@ -13,6 +13,8 @@ from typing import Any, Iterator
 
 import psutil
 
+__all__ = ["CONNECT_TIMEOUT", "Engine", "LOCAL_CLUSTER_CONFIG", "engine", "engine_for", "study_engine"]
+
 log = logging.getLogger("pipeline")
 
 # Seconds to wait for a scheduler given by address before giving up.

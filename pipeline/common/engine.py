@@ -44,7 +44,8 @@ from threadpoolctl import threadpool_limits
 from pipeline.common.cluster import Engine, engine, engine_for, study_engine
 from pipeline.common.parallel import progress
 
-__all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state"]
+__all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state",
+           "MAX_JOBS_PER_TASK", "Recipe", "content_token", "Batch", "gc_paused"]
 
 # The most jobs one task of `Pool.map` carries (about a second of cleaning or
 # segmentation for news-length articles).

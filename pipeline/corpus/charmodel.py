@@ -26,6 +26,8 @@ from typing import Mapping
 import numpy as np
 import opencc
 
+__all__ = ["CharModel", "is_foreign", "is_han", "pair_code", "read_jieba_dictionary"]
+
 # Han ideographs: the BMP blocks (extension A, unified, compatibility) and the
 # supplementary-plane extensions.
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))

@@ -37,6 +37,9 @@ import yaml
 from pipeline.common.errors import InputError
 from pipeline.corpus.edits import Edit
 
+__all__ = ["ChromeLexicon", "ChromeRule", "ChromeSettings", "KINDS", "SENTENCE_END", "SEPARATORS", "chrome_edits",
+           "chrome_rule", "line_verdict", "load_chrome", "metadata", "repeated_lines", "run_claims"]
+
 SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』\"')）\]】]*\s*$")
 SEPARATORS = re.compile(r"[\s|｜│/／\\>＞»›·•‧\-—_:：,，、;；()（）【】\[\]「」《》<\"“”'‘’.。*＊~～=+#]+")
 KINDS = ("byline", "date", "source", "author_name", "affiliation", "nav", "share", "app", "comment",
@@ -139,7 +142,7 @@ def _chars(text: str) -> int:
     return sum(not c.isspace() for c in text)
 
 
-def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head: bool,
+def line_verdict(line: str, rule: ChromeRule, settings: ChromeSettings, at_head: bool,  # noqa: PLR0911 (one return for each condition a rule sets)
                  at_tail: bool, rank: tuple[int, int] = (0, 0)) -> str | None:
     """Why `rule` claims this whole line, or None.
 
@@ -230,7 +233,7 @@ def _entity_text(match: str) -> str:
     return "" if out == text else out.replace("\u00a0", " ")
 
 
-def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,
+def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeSettings,  # noqa: C901 (the order of the claims, runs, repeats, lines, spans, is the rule)
                  repeated: frozenset[str] = frozenset()) -> list[Edit]:
     """Edits that remove the chrome lines and spans of one article.
 

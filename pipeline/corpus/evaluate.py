@@ -47,6 +47,9 @@ from pipeline.corpus import clean
 from pipeline.corpus.edits import apply_edits
 from pipeline.corpus.stage import article_rules, build_cleaner
 
+__all__ = ["Line", "align", "combine", "evaluate", "heldout_folders", "is_lost", "line_outcomes", "main", "names_cut",
+           "normal", "read_labels", "study_cleaner", "summarise"]
+
 
 def normal(text: str) -> str:
     """The comparison form of a text (see the module docstring)."""

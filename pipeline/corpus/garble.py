@@ -53,6 +53,9 @@ from pipeline.corpus.edits import Edit
 from pipeline.corpus.readings import (GarbleSettings, Reading, Scorer, byte_variants, encodable, fold_fullwidth,
                                       is_latin_letter, is_symbol, realignments)
 
+__all__ = ["EDGE_MARKS", "GarbleDetector", "SENTENCE_MARKS", "garble_edits", "misreading_shaped", "name_shaped",
+           "shared_ends"]
+
 
 def _seed_runs(text: str, scorer: Scorer, gap: int) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []

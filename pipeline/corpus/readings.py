@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 
+__all__ = ["CODEC", "GarbleSettings", "Reading", "Scorer", "byte_variants", "encodable", "fold_fullwidth",
+           "is_latin_letter", "is_symbol", "realignments"]
+
 CODEC = "gbk"
 
 

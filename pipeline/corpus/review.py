@@ -13,6 +13,8 @@ import pandas as pd
 
 from pipeline.corpus.chrome import SENTENCE_END, ChromeSettings
 
+__all__ = ["REVIEW_COLUMNS", "review_lines", "review_table"]
+
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
 
 

@@ -6,6 +6,8 @@ import unicodedata
 
 import opencc
 
+__all__ = ["detect_script", "make_converter", "to_simplified", "traditional_share"]
+
 
 def make_converter(config: str = "t2s"):
     """A fresh OpenCC converter (the study uses t2s: traditional to simplified)."""

@@ -16,6 +16,9 @@ from pipeline.corpus import duplicates, ingest, script
 from pipeline.corpus.charmodel import CharModel
 from pipeline.corpus.garble import GarbleDetector
 
+__all__ = ["CleanDocument", "Cleaner", "article_rules", "build_cleaner", "clean_article", "cleaning_audit_table",
+           "documents_table", "ingest_and_clean"]
+
 log = logging.getLogger("pipeline")
 
 

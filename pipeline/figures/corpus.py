@@ -15,6 +15,9 @@ import pandas as pd
 
 from pipeline.figures.plotting import save_figure, use_cjk_font
 
+__all__ = ["CLEANING_FIGURE_MAX_ROWS", "RULE_GROUPS", "cleaning_by_group", "cleaning_rows", "plot_cleaning",
+           "plot_lexicon_profile", "plot_profile_shares", "profile_matrix", "rule_group"]
+
 # Cleaning rules are named `<group>_<detail>` (chrome_breadcrumb,
 # footer_contact, garble_repair, ...); the figure sums them by group. Order and
 # colours are fixed so that a rule group keeps its colour from run to run.

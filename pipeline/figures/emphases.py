@@ -15,6 +15,8 @@ import pandas as pd
 from pipeline.emphases.ranking import cut_line, split_at_cut
 from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
 
+__all__ = ["SIGNIFICANT_Q", "plot_top_logodds", "plot_zscore_heatmap"]
+
 # A row is drawn as "significant" below this q; the threshold is only a visual
 # aid (the table carries the q-values themselves).
 SIGNIFICANT_Q = 0.05

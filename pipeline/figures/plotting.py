@@ -17,6 +17,9 @@ import pandas as pd
 from pipeline.common.errors import InputError
 from pipeline.text.lexicon import read_utf8
 
+__all__ = ["CJK_FONT_FILE", "cjk_font_path", "gloss_label", "gloss_topic_label", "save_figure", "term_glosses",
+           "use_cjk_font"]
+
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
 

@@ -16,6 +16,10 @@ import pandas as pd
 
 from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figure, use_cjk_font
 
+__all__ = ["FIGURE_FILES", "METRICS", "SEEDED_FIGURE", "SEEDED_UNSTABLE_FIGURE", "figure_k_selection",
+           "figure_place_topics", "figure_seeded_place_topics", "figure_topic_terms", "seeded_topic_label",
+           "write_seeded_figures", "write_theme_figures"]
+
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
     "topic_terms": "themes_topic_terms.png",

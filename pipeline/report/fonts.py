@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+__all__ = ["FAMILY", "MARKER", "UNICODE_RANGE", "embed_font", "font_style", "is_cjk", "page_characters", "subset_font"]
+
 FAMILY = "StudyCJK"
 MARKER = "study-cjk-font"
 # CJK punctuation, kana, ideographs, compatibility forms and full-width forms.

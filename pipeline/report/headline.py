@@ -40,8 +40,9 @@ import pandas as pd
 from pipeline.common.numeric import rank_key
 from pipeline.text.concepts import Concepts, Dimension
 
-__all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "coder_reliability", "leading_concepts", "dimension_leads",
-           "shared_dimensions", "topic_names", "article_footing", "FRAME", "HEADLINE_TABLES"]
+__all__ = ["FindingsSettings", "Names", "Headline", "build_headline", "coder_reliability", "leading_concepts",
+           "dimension_leads", "shared_dimensions", "topic_names", "article_footing", "FRAME", "HEADLINE_TABLES",
+           "Tables"]
 
 FRAME = "governance_frame"
 HEADLINE_TABLES = ("findings_concepts", "findings_leads", "findings_shared", "findings_topics", "findings_articles")

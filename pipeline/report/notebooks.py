@@ -25,6 +25,10 @@ from pipeline.report.results import RESULTS_ENV
 from pipeline.report.images import shrink_embedded_images
 from pipeline.report.tidy import tidy_tables
 
+__all__ = ["FIGURE_LINK", "KERNEL", "KERNEL_DISPLAY_NAME", "REPORT_TITLE", "TEMPLATES", "build_report",
+           "combined_notebook", "execute_notebook", "execute_notebooks", "export_html", "notebook_title",
+           "run_interruptibly", "strip_volatile"]
+
 # The kernel `make venv` registers inside .venv (and `make lab` uses), so that
 # the notebooks run in the study's own environment wherever they are opened.
 KERNEL = "governance-study"

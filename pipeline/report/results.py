@@ -16,6 +16,9 @@ import pandas as pd
 from pipeline.common.config import Paths
 from pipeline.common.io import read_jsonl
 
+__all__ = ["RESULTS_ENV", "clean_text", "figure_path", "load_manifest", "load_table", "load_units", "read_table",
+           "results_dir"]
+
 RESULTS_ENV = "STUDY_RESULTS_DIR"
 
 

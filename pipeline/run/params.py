@@ -10,6 +10,8 @@ import yaml
 from pipeline.common.errors import InputError
 from pipeline.run.schema import check_params
 
+__all__ = ["NON_STUDY_SECTIONS", "load_params", "study_params"]
+
 
 def load_params(path: Path) -> dict[str, Any]:
     """The parameters in `path`, after every key has been checked (pipeline/run/schema.py)."""

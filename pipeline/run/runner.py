@@ -58,6 +58,11 @@ from pipeline.themes.model import run_themes
 from pipeline.themes.seeded_tables import run_seeded
 from pipeline.validate.kit import score_all
 
+__all__ = ["CLEANING_LEXICON", "KEEP", "SEEDED_TABLES", "THEME_TABLES", "load_concept_level", "preflight",
+           "run_manifest", "run_study", "stage_corpus", "stage_emphases", "stage_report", "stage_segment",
+           "stage_themes", "up_to_date", "write_corpus_outputs", "write_dictionary_validation", "write_exports",
+           "write_segment_outputs"]
+
 log = logging.getLogger("pipeline")
 
 # Lexicon files read by cleaning (the corpus stage), not by segmentation.

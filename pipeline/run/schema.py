@@ -16,6 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+__all__ = ["COUNT", "INF", "Key", "OPTIONAL_SECTIONS", "OVERRIDE_KEYS", "PROB", "RELATIONS", "SCHEMA", "SEED",
+           "check_params", "value_problem"]
+
 INF = math.inf
 
 
@@ -245,7 +248,7 @@ def _is_number(v: Any) -> bool:
     return (isinstance(v, (int, float)) and not isinstance(v, bool)) and not (isinstance(v, float) and math.isnan(v))
 
 
-def value_problem(key: Key, value: Any) -> str | None:
+def value_problem(key: Key, value: Any) -> str | None:  # noqa: PLR0911 (one return for each kind of key)
     """Why `value` does not fit `key`, or None when it does."""
     kind = key.kind
     if value is None and key.nullable:

@@ -15,6 +15,9 @@ from pipeline.text.matching import TermMatcher
 from pipeline.text.segment import (CJK, LEXICON_TAG, FilterRules, StudyTokenizer, countable_tokens, filter_tokens,
                                    jieba_words, segment)
 
+__all__ = ["boundary_conflicts", "hmm_measurement", "out_of_dictionary", "segmenter_comparison", "term_split_table",
+           "top_tokens", "vocabulary_top"]
+
 
 def term_split_table(texts: Mapping[str, str], lexicon: pd.DataFrame,
                      words_of: Callable[[str], Sequence[str]]) -> pd.DataFrame:

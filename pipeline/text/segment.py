@@ -49,6 +49,11 @@ from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
 from pipeline.text.poscut import PlainCut, PosCut
 
+__all__ = ["CACHE_FILE_NAME", "CJK", "DEFAULT_EXCLUDED_TAGS", "FilterRules", "LEXICON_TAG", "StudyTokenizer",
+           "build_plain_tokenizer", "build_tokenizer", "classify_word", "countable_tokens", "filter_tokens",
+           "general_stopwords", "is_number", "is_punctuation", "jieba_words", "make_filter_rules", "plain_token",
+           "plain_tokens", "segment", "tagged_cut"]
+
 LEXICON_TAG = "lex"
 
 

@@ -21,6 +21,9 @@ from pipeline.text.matching import TermMatcher
 from pipeline.text.names import NameRules, load_name_rules, load_notation, place_name_positions
 from pipeline.text.units import make_units
 
+__all__ = ["Segmentation", "Segmenter", "build_segmenter", "segment_article", "segment_articles", "segment_corpus",
+           "segment_job"]
+
 log = logging.getLogger("pipeline")
 
 

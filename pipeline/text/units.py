@@ -25,6 +25,9 @@ import math
 import re
 from bisect import bisect_right
 
+__all__ = ["make_units", "sentence_count", "sentence_ends", "split_inline_headings", "split_sentences",
+           "token_sentences"]
+
 # A sentence ends after 。！？!?；; together with any closing quotes or
 # brackets that follow (…。” belongs to the sentence it closes), or at an
 # ellipsis.

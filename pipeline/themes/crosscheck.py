@@ -11,6 +11,8 @@ from pipeline.themes.matching import match_topics
 from pipeline.themes.params import ThemeParams, round_frame, top_terms
 from pipeline.themes.sweep import single_thread_blas
 
+__all__ = ["nmf_match_table", "nmf_topics"]
+
 
 def _count_matrix(corpus, n_terms: int):
     # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs

@@ -14,6 +14,8 @@ from pipeline.common.numeric import round_sig
 from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
 
+__all__ = ["LDAVIS_DIV_ID", "deterministic_pcoa", "ldavis_html", "ldavis_prepare", "write_ldavis_html"]
+
 LDAVIS_DIV_ID = "ldavis-themes"
 
 

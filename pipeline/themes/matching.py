@@ -6,6 +6,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+__all__ = ["agreement", "final_topic_stability", "jaccard", "match_topics"]
+
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     a, b = set(a), set(b)

@@ -99,6 +99,8 @@ from pipeline.themes.sweep import (segmentation_data, coherence_scores, fit_lda,
                                    submit_tasks, sweep_coherence, sweep_table)
 from pipeline.themes.vocabulary import frame_vocabulary, pruning_table, without_terms
 
+__all__ = ["final_model", "run_themes", "topic_quality", "topics_table"]
+
 
 def final_model(seg_full: dict[str, Any], k: int, p: ThemeParams) -> dict[str, Any]:
     """Fit the final model and renumber its topics 1..K by decreasing prevalence."""

@@ -11,6 +11,9 @@ import pandas as pd
 from pipeline.common.numeric import rank_key, round_sig
 from pipeline.themes.scaling import fit_schedule
 
+__all__ = ["LDA_DTYPE", "NO_CATEGORY", "SEGMENTATIONS", "SUBSECTIONS", "TOKEN_FIELD", "ThemeParams", "check_units",
+           "dataclass_values", "place_order", "round_frame", "top_terms"]
+
 # gensim's LdaModel runs in single precision unless told otherwise; there, the
 # last bits of a BLAS kernel's products grow through the iterations into the
 # 5th significant digit and swap near-equal top terms, so that the same seed

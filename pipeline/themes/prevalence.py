@@ -10,6 +10,8 @@ import pandas as pd
 
 from pipeline.themes.params import round_frame
 
+__all__ = ["place_shares", "topic_roles", "unit_topics_table"]
+
 
 def _place_seed(seed: int, place: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(place.encode("utf-8"))])

@@ -43,6 +43,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+__all__ = ["allocate", "fit_schedule", "stratified_sample"]
+
 
 def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, min_passes: int,
                  min_iterations: int) -> tuple[int, int]:

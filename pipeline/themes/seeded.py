@@ -58,6 +58,9 @@ from pipeline.common.engine import pool, same
 from pipeline.themes.params import LDA_DTYPE, dataclass_values
 from pipeline.themes.sweep import single_thread_blas
 
+__all__ = ["FREE", "POOL_MIN_TOKENS", "SeededParams", "choose_seeds", "dimensions", "fit_all", "fit_seeded",
+           "free_topic_count", "prepare", "seed_table", "seeded_prior"]
+
 FREE = "free"
 
 

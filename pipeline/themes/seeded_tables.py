@@ -27,6 +27,8 @@ from pipeline.themes.seeded import FREE, SeededParams, fit_all, prepare, seed_ta
 from pipeline.themes.stm_measures import frex_exclusivity
 from pipeline.themes.sweep import coherence_scores, single_thread_blas
 
+__all__ = ["quality_table", "run_seeded", "sensitivity_table", "topic_stability", "unit_agreement"]
+
 
 def topic_stability(runs: Sequence[Sequence[Sequence[str]]]) -> list[float]:
     """Per topic index: mean Jaccard of its top-term sets over all pairs of runs."""

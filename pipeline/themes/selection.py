@@ -8,6 +8,8 @@ import pandas as pd
 from pipeline.common.numeric import rank_key
 from pipeline.themes.params import round_frame
 
+__all__ = ["choose_k", "frontier", "summarise_sweep"]
+
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread across seeds for each K."""

@@ -16,6 +16,10 @@ from pipeline.themes.matching import agreement
 from pipeline.themes.params import LDA_DTYPE, ThemeParams, place_order, round_frame, top_terms
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
+__all__ = ["COHERENCE_MEASURES", "SWEEP_MIN_WORK", "build_dictionary", "coherence_scores", "fit_lda", "job_pool",
+           "segmentation_data", "single_thread_blas", "split_units", "submit_tasks", "sweep_coherence", "sweep_table",
+           "sweep_work"]
+
 
 def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Seeded train / held-out split of unit indices, stratified by place.

@@ -19,6 +19,8 @@ import pandas as pd
 
 from pipeline.themes.params import round_frame
 
+__all__ = ["frame_vocabulary", "pruning_table", "without_terms"]
+
 
 def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_below: int, no_above: float) -> pd.DataFrame:
     """One row per term pruned as too common, then one row for all terms pruned as too rare."""

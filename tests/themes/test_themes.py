@@ -13,16 +13,17 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
+from pipeline.common.numeric import round_sig
 from pipeline.themes.group_prevalence import group_shares
 from pipeline.themes.labels import apply_labels, load_topic_labels, suggest_label
 from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare, write_ldavis_html
 from pipeline.themes.matching import agreement, match_topics
 from pipeline.themes.model import run_themes
-from pipeline.themes.params import ThemeParams, round_sig, top_terms
+from pipeline.themes.params import ThemeParams, top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
-from pipeline.themes.sweep import (COHERENCE_MEASURES, segmentation_data, coherence_scores, job_pool, split_units,
+from pipeline.themes.sweep import (COHERENCE_MEASURES, coherence_scores, job_pool, segmentation_data, split_units,
                                    sweep_coherence, sweep_table)
 
 PLACES = {"anhui": "安徽省", "suzhou": "苏州市", "hefei": "合肥市", "huainan": "淮南市", "chengdu": "成都市"}
