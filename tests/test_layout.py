@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import subprocess
 import sys
 import tokenize
@@ -119,8 +120,22 @@ def where(path: Path, node: ast.AST) -> str:
     return f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
 
 
+def importers() -> list[tuple[str, ast.Module]]:
+    """(where, syntax tree) of the package's modules, the tests and the notebooks' code cells."""
+    found = [(str(path.relative_to(PROJECT_ROOT)), ast.parse(path.read_text(encoding="utf-8")))
+             for path in importing_files()]
+    for notebook in sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        for number, cell in enumerate(cells):
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and "pipeline" in source:
+                found.append((f"{notebook.relative_to(PROJECT_ROOT)} cell {number}", ast.parse(source)))
+    return found
+
+
 def from_imports(known: set[str]):
-    """(file, node, module, name) for every `from pipeline.x import name` of a name (not a submodule)."""
+    """(file, node, module, name) for every `from pipeline.x import name` of a name (not a submodule)
+    in the package's modules and the tests."""
     for path in importing_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in known:
@@ -159,22 +174,28 @@ def declared_all(path: Path) -> list[str] | None:
 
 
 def test_every_module_others_import_lists_what_they_import_in_all():
+    """Imported by another module, a test or a notebook: the module has `__all__`, and it lists every name
+    taken from it."""
     known = set(modules())
     imported: dict[str, list[str]] = {}  # module -> where it is imported
     names: list[tuple[str, str, str]] = []  # (where, module, name)
-    for path, node, module, name in from_imports(known):
-        imported.setdefault(module, []).append(where(path, node))
-        names.append((where(path, node), module, name))
-    for path in importing_files():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for source, tree in importers():
+        for node in ast.walk(tree):
+            place = f"{source}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                targets = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in known]
+                submodules = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in known]
+                if node.module in known:
+                    names += [(place, node.module, a.name) for a in node.names
+                              if f"{node.module}.{a.name}" not in known]
+                    if len(submodules) < len(node.names):
+                        imported.setdefault(node.module, []).append(place)
+                targets = submodules
             elif isinstance(node, ast.Import):
                 targets = [a.name for a in node.names if a.name in known]
             else:
                 continue
             for target in targets:
-                imported.setdefault(target, []).append(where(path, node))
+                imported.setdefault(target, []).append(place)
     listed = {name: declared_all(modules()[name]) for name in imported}
     lacking = [f"{modules()[name].relative_to(PROJECT_ROOT)}: no __all__ (imported at {places[0]})"
                for name, places in sorted(imported.items()) if listed[name] is None]
