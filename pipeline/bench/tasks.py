@@ -27,7 +27,6 @@ from pipeline.common.config import Paths
 from pipeline.common.engine import time_map
 from pipeline.corpus import chrome, ingest
 from pipeline.corpus.stage import build_cleaner, clean_article
-from pipeline.report.notebooks import build_report
 from pipeline.run.params import load_params
 from pipeline.run.runner import run_study, stage_corpus, stage_segment
 from pipeline.run.state import StudyState
@@ -215,6 +214,9 @@ def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
 
 def _task_report(job: dict[str, Any]) -> dict[str, Any]:
     """The report stage (every notebook executed, the HTML export) on a finished run's results."""
+    # nbformat (~2 s, through jsonschema) is loaded only by the task that executes the notebooks
+    from pipeline.report.notebooks import build_report
+
     root = Paths.at(job["root"])
     sources = sorted(Path(job["notebooks"]).glob("[0-9][0-9]_*.ipynb"))
     if not sources:

@@ -37,7 +37,6 @@ from pipeline.figures import themes as figures_themes
 from pipeline.figures.plotting import cjk_font_path, term_glosses
 from pipeline.report.exports import build_exports
 from pipeline.report.headline import FindingsSettings, Names
-from pipeline.report.notebooks import build_report
 from pipeline.report.publish import embed_fonts, publish_findings, sync_codebook, sync_readme, sync_validation
 from pipeline.report.results import read_table
 from pipeline.report.validation import dictionary_validation
@@ -225,6 +224,9 @@ def _theme_figures(out: Paths, found: dict, params: dict, seeded: dict, glosses:
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
     """Execute the notebooks against the new results and export the HTML report, the findings first."""
+    # nbformat (~2 s, through jsonschema) is loaded only when the notebooks are executed
+    from pipeline.report.notebooks import build_report
+
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
     if not state.params["report"]["execute_notebooks"] or not sources:
         return []
