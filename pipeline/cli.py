@@ -13,6 +13,8 @@ from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 from pipeline.common.params import StudyParams
 
+__all__ = ["EXIT_CODES", "Terminated", "build_parser", "main", "with_scheduler"]
+
 EXIT_CODES = """exit codes:
   0    done (or results already up to date)
   1    `check` found differences, or the run failed on something other than its input
@@ -36,7 +38,7 @@ def _global_options(parser: argparse.ArgumentParser, top: bool) -> None:
                         help="show the full traceback of an error")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, epilog=EXIT_CODES,
                                      formatter_class=formatter)
@@ -62,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                               "starting one on this machine; overrides dask.scheduler in the parameters")
     bench = command("bench", "time every stage on 10x, 100x and 1000x corpora")
     bench.add_argument("--quick", action="store_true", help="the real and 10x corpora only, with a small topic sweep")
+    # Each command's modules load pandas, jieba and more (seconds): they are imported when needed, not with the CLI.
     from pipeline.emphases.kwic import add_parser as add_kwic_parser
     add_kwic_parser(commands)
     validate = command("validate", "the validation kit: draw a coding sheet, or score the coders' sheets")
@@ -98,6 +101,7 @@ def _setup_logging(quiet: bool) -> None:
     jieba.setLogLevel(logging.WARNING)
     for noisy in ("gensim", "numexpr", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # tqdm (through pipeline.common.parallel) is loaded only when a command runs, not with the CLI
     from pipeline.common.parallel import set_progress
 
     set_progress(not quiet)
@@ -109,6 +113,7 @@ def with_scheduler(params: StudyParams, address: str | None) -> StudyParams:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # The commands' modules are imported once the command is known, not with the CLI (they load pandas).
     from pipeline.run import guard
     from pipeline.common.params import load_params
 
@@ -117,10 +122,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise InputError(paths.root, "project root not found; pass --root with the project folder")
     params_file = (args.params or paths.params).resolve()
     if args.command == "kwic":  # reads the results only: no parameters, no lock
+        # only the command that runs is imported
         from pipeline.emphases.kwic import run_kwic
 
         terms = None
         if args.concept:
+            # only the command that runs is imported
             from pipeline.emphases.kwic import concept_terms
 
             terms = concept_terms(paths.lexicon, args.term)
@@ -134,14 +141,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     with guard.project_lock(paths.build, wait=getattr(args, "wait", False)):
         guard.clear_leftovers([paths.results, results], guard.scratch_root(paths.build))
         if args.command == "bench":
+            # only the command that runs is imported
             from pipeline.bench.bench import run_bench
 
             run_bench(paths, params, quick=args.quick)
             return 0
         if args.command == "check":
+            # only the command that runs is imported
             from pipeline.run.check import check_results
 
             return check_results(paths, params, params_file, keep=args.keep)
+        # only the command that runs is imported
         from pipeline.run.runner import run_study
 
         run_study(paths, params, params_file, results, use_cache=not args.no_cache, force=args.force)
@@ -178,7 +188,7 @@ def _validate(root: Path, args: argparse.Namespace, frame: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _setup_logging(args.quiet)

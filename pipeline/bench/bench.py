@@ -78,15 +78,19 @@ from typing import Any
 
 
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
+from pipeline.bench.figure import plot_bench
 from pipeline.bench.settings import REPORT, TOTAL, bench_settings, log, scale_params
-from pipeline.bench.summary import _finite, _summary, bench_table, fit_rows, ratio_table
+from pipeline.bench.summary import bench_summary, bench_table, finite_json, fit_rows, ratio_table
 from pipeline.bench.tasks import run_task
 from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.common.params import StudyParams
+from pipeline.corpus.ingest import read_manifest
+
+__all__ = ["run_bench", "write_outputs"]
 
 
-def run_bench(paths: Paths, params: StudyParams, quick: bool = False, out_dir: Path | None = None,
+def run_bench(paths: Paths, params: StudyParams, quick: bool = False, out_dir: Path | None = None,  # noqa: PLR0915 (the benchmark's steps in the order they run: each scale, then each ratio)
               work_dir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark; write bench.csv, bench.png, ratios.csv and summary.json.
 
@@ -95,8 +99,6 @@ def run_bench(paths: Paths, params: StudyParams, quick: bool = False, out_dir: P
     Returns the summary. Raises AssertionError after writing everything if a
     parallel run's output differs from its serial run.
     """
-    from pipeline.corpus.ingest import read_manifest
-
     settings = bench_settings(params, quick)
     out_dir = Path(out_dir) if out_dir else paths.results / "bench"
     work_dir = Path(work_dir) if work_dir else paths.build / "bench"
@@ -174,8 +176,6 @@ def _read_result(path: Path) -> dict[str, Any]:
 def write_outputs(work_dir: Path, out_dir: Path, params: StudyParams, quick: bool) -> None:
     """bench.csv, ratios.csv, summary.json and bench.png from the tasks' result
     files under `work_dir`/tasks (so that they can be redrawn without rerunning)."""
-    from pipeline.bench.figure import plot_bench
-
     settings = bench_settings(params, quick)
     tasks = Path(work_dir) / "tasks"
     measured: dict[int, dict[str, Any]] = {}
@@ -199,7 +199,7 @@ def write_outputs(work_dir: Path, out_dir: Path, params: StudyParams, quick: boo
     ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"],
                          clean_ratio, max(settings["segment_ratio_scales"]), workers_ratio)
     fits = fit_rows(table)
-    summary = _summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
+    summary = bench_summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
                        "quick" if quick else "full")
     summary["report"] = {str(s): r for s, r in reports.items()}
 
@@ -208,7 +208,7 @@ def write_outputs(work_dir: Path, out_dir: Path, params: StudyParams, quick: boo
         shutil.rmtree(staging)
     io.write_csv(table, staging / "bench.csv")
     io.write_csv(ratios, staging / "ratios.csv")
-    io.write_json(_finite(summary), staging / "summary.json")
+    io.write_json(finite_json(summary), staging / "summary.json")
     plot_bench(table, fits, staging / "bench.png")
     # Only out_dir is replaced; nothing else under results/ is touched.
     if out_dir.exists():

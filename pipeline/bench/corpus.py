@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import yaml
 
 from pipeline.common import io
 from pipeline.common.config import Paths
+from pipeline.corpus.ingest import MANIFEST_COLUMNS
+
+__all__ = ["real_articles", "synthetic_corpus", "write_project"]
 
 
 def synthetic_corpus(articles: Sequence[dict[str, Any]], factor: int, articles_per_place: int,
@@ -69,10 +73,6 @@ def write_project(root: Path, source: Paths, run_params: dict[str, Any], rows: S
                   with_notebooks: bool) -> Paths:
     """A project root at `root` with the given corpus (None: the real one), the
     project's lexicon, `run_params` as params.yaml, and the jieba cache."""
-    import yaml
-
-    from pipeline.corpus.ingest import MANIFEST_COLUMNS
-
     if root.exists():
         shutil.rmtree(root)
     target = Paths.at(root)

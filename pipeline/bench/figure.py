@@ -9,6 +9,8 @@ import pandas as pd
 
 from pipeline.figures.plotting import save_figure, use_cjk_font
 
+__all__ = ["plot_bench"]
+
 _MARKERS = "osD^v<>ph*"
 
 
@@ -20,6 +22,7 @@ def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: s
     whole run (`total`) is drawn dashed.
     """
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     exponents = dict(zip(fits["stage"], fits["exponent"]))

@@ -6,13 +6,15 @@ import logging
 import re
 import threading
 
+import psutil
+
+__all__ = ["StageMemory", "tree_rss_mb"]
+
 _STAGE_EVENT = re.compile(r"^stage (\w+): (started|done)")
 
 
 def tree_rss_mb() -> float:
     """Resident memory of this process and all its descendants, in MB."""
-    import psutil
-
     me = psutil.Process()
     total = me.memory_info().rss
     for child in me.children(recursive=True):

@@ -32,11 +32,23 @@ running the benchmark.
 
 from __future__ import annotations
 
+import argparse
+import logging
 import statistics
 import time
 from typing import Any, Callable, Sequence
 
-from pipeline.common.params import StudyParams
+import jieba
+
+from pipeline.bench.corpus import real_articles, synthetic_corpus
+from pipeline.common import io
+from pipeline.common.config import Paths
+from pipeline.common.params import StudyParams, load_params
+from pipeline.corpus.ingest import read_manifest
+from pipeline.text.lexicon import load_lexicon
+from pipeline.text.stage import build_segmenter, segment_article
+
+__all__ = ["interleaved_ratio", "main", "scaled_jobs", "segment_vs_raw_jieba"]
 
 
 def interleaved_ratio(items: Sequence[Any], ours: Callable[[Any], Any], theirs: Callable[[Any], Any],
@@ -96,10 +108,6 @@ def segment_vs_raw_jieba(jobs: Sequence[tuple[str, str, str]], segmenter: Any, s
     table either side loads on first use is loaded before the clock runs.
     Adds `chars` (characters segmented per pass over the jobs).
     """
-    import jieba
-
-    from pipeline.text.stage import segment_article
-
     raw = raw_tokenizer
     if raw is None:
         raw = jieba.Tokenizer()
@@ -116,10 +124,6 @@ def scaled_jobs(paths: Any, params: StudyParams, scale: int) -> list[tuple[str, 
     """(doc_id, place, text) of the benchmark's corpus at `scale`, resampled (as
     `make bench` resamples it) from the units of the run in `paths.results`;
     the real articles' units, one text per article, at scale 1."""
-    from pipeline.bench.corpus import real_articles, synthetic_corpus
-    from pipeline.common import io
-    from pipeline.corpus.ingest import read_manifest
-
     if not paths.units_jsonl.exists():
         raise FileNotFoundError(f"{paths.units_jsonl} is missing: run the study first (python -m pipeline run)")
     manifest = read_manifest(paths.manifest_csv)
@@ -133,15 +137,8 @@ def scaled_jobs(paths: Any, params: StudyParams, scale: int) -> list[tuple[str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m pipeline.bench.segment_ratio [--scale N] [--slices N] [--repeats N] [--ablation]`."""
-    import argparse
-    import logging
 
-    import jieba
 
-    from pipeline.common.config import Paths
-    from pipeline.common.params import load_params
-    from pipeline.text.lexicon import load_lexicon
-    from pipeline.text.stage import build_segmenter
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=100, help="the benchmark's scale of the corpus (1: the real one)")

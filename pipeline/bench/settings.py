@@ -7,6 +7,8 @@ from typing import Any
 
 from pipeline.common.params import StudyParams, merged
 
+__all__ = ["BENCH_CSV_COLUMNS", "OTHER", "RATIO_COLUMNS", "REPORT", "STAGES", "TOTAL", "bench_settings", "log", "scale_params"]
+
 log = logging.getLogger("pipeline.bench")
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import math
 import os
 import platform
+from importlib import metadata
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, OTHER, RATIO_COLUMNS, STAGES, TOTAL
+
+__all__ = ["bench_summary", "bench_table", "finite_json", "fit_rows", "growth_exponent", "interleaved_row", "ratio_row",
+           "ratio_table"]
 
 
 def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
@@ -125,10 +130,6 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
 
 
 def _machine() -> dict[str, Any]:
-    from importlib import metadata
-
-    import psutil
-
     versions = {}
     for name in ("gensim", "jieba", "numpy", "scikit-learn"):
         try:
@@ -139,18 +140,18 @@ def _machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform(), "packages": versions}
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """NaN and infinities as null, so that summary.json is strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 
-def _summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
+def bench_summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
              measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
     targets = settings["targets"]
     largest = max(measured)

@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import jieba
 import pandas as pd
 
+import pipeline
 from pipeline.bench.memory import StageMemory
+from pipeline.bench.segment_ratio import segment_vs_raw_jieba
 from pipeline.bench.settings import OTHER, TOTAL, log
+from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_process
 from pipeline.common import io
 from pipeline.common.config import Paths
-from pipeline.common.params import ThemeParams
+from pipeline.common.engine import time_map
+from pipeline.common.params import ThemeParams, load_params
+from pipeline.corpus import chrome, ingest
+from pipeline.corpus.stage import build_cleaner, clean_article
+from pipeline.run.runner import run_study, stage_corpus, stage_segment
+from pipeline.run.state import StudyState
+from pipeline.text import lexicon as lex_mod
+from pipeline.text import segment as seg_mod
+from pipeline.text.stage import build_segmenter, segment_article, segment_articles, segment_job
+from pipeline.themes.labels import load_topic_labels
+from pipeline.themes.model import run_themes
+
+__all__ = ["TASKS", "main", "run_task"]
 
 
 def _task_scale(job: dict[str, Any]) -> dict[str, Any]:
     """The whole study on one project root; per-stage time and memory."""
-    from pipeline.common.params import load_params
-    from pipeline.run.runner import run_study
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
@@ -70,14 +86,8 @@ def _task_segment_ratios(job: dict[str, Any]) -> dict[str, Any]:
     holds the stage in 1 process against 2 workers, in `job["pairs"]`
     alternating pairs, and their median ratio.
     """
-    import dataclasses
 
-    import jieba
 
-    from pipeline.bench.segment_ratio import segment_vs_raw_jieba
-    from pipeline.common.params import load_params
-    from pipeline.text import lexicon as lex_mod
-    from pipeline.text.stage import build_segmenter, segment_article, segment_articles
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
@@ -140,10 +150,6 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
     Both sides build their cleaners inside the timing (the serial side one,
     each worker its own), as a run of the stage does.
     """
-    from pipeline.common.engine import time_map
-    from pipeline.corpus import chrome, ingest
-    from pipeline.corpus.stage import build_cleaner, clean_article
-    from pipeline.common.params import load_params
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
@@ -165,18 +171,14 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
 def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
     """Segmentation's throughput on 2 dask workers against 1 process, and on 2 bare processes against 1
     (the machine's ceiling), in interleaved pairs on one scale's cleaned texts (`pipeline.bench.workers_ratio`)."""
-    from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_process
-    from pipeline.common.params import load_params
-    from pipeline.text import lexicon as lex_mod
-    from pipeline.text.stage import _segment_job, build_segmenter
 
     root = Paths.at(job["root"])
     params = load_params(root.params)
     jobs = _clean_jobs(root)
     build_args = (root, params, lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
-    found = {"bare_processes_ceiling": bare_processes_ceiling(_segment_job, jobs, build_segmenter, build_args,
+    found = {"bare_processes_ceiling": bare_processes_ceiling(segment_job, jobs, build_segmenter, build_args,
                                                               job["slices"]),
-             "workers_vs_process": workers_vs_process(_segment_job, jobs, build_segmenter, build_args, job["slices"],
+             "workers_vs_process": workers_vs_process(segment_job, jobs, build_segmenter, build_args, job["slices"],
                                                       root.build / "dask")}
     for name, one in found.items():
         log.info("bench: segmentation, %s: median ratio %.3f (quartiles %.3f-%.3f, %d pairs)", name, one["ratio"],
@@ -185,9 +187,6 @@ def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any], float]:
-    from pipeline.text import lexicon as lex_mod
-    from pipeline.themes.labels import load_topic_labels
-    from pipeline.themes.model import run_themes
 
     units = io.read_jsonl(root.units_jsonl)
     categories = lex_mod.category_map(lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
@@ -196,8 +195,6 @@ def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any],
         # The bench condition runs without the ablation, so its units carry no
         # plain-jieba tokens; they are made here as the segmentation stage
         # makes them when the ablation is on, outside the timed themes stage.
-        from pipeline.text import segment as seg_mod
-
         plain, stopwords = seg_mod.build_plain_tokenizer(root.jieba_cache), seg_mod.general_stopwords()
         for unit in units:
             unit["plain_tokens"] = seg_mod.plain_tokens(unit["text"], plain, stopwords)
@@ -208,7 +205,6 @@ def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any],
 
 def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
     """The themes stage serially and in 2 processes on one scale's units; identical tables?"""
-    from pipeline.common.params import load_params
 
     root = Paths.at(job["root"])
     theme_params = load_params(root.params).themes
@@ -226,8 +222,7 @@ def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
 
 def _task_report(job: dict[str, Any]) -> dict[str, Any]:
     """The report stage (every notebook executed, the HTML export) on a finished run's results."""
-    import tempfile
-
+    # nbformat (~2 s, through jsonschema) is loaded only by the task that executes the notebooks
     from pipeline.report.notebooks import build_report
 
     root = Paths.at(job["root"])
@@ -248,9 +243,6 @@ def _task_report(job: dict[str, Any]) -> dict[str, Any]:
 
 def _task_real_units(job: dict[str, Any]) -> dict[str, Any]:
     """The real corpus's units (ingest, clean, segment only), when scale 1 is not run."""
-    from pipeline.common.params import load_params
-    from pipeline.run.runner import StudyState, stage_corpus, stage_segment
-
     root = Paths.at(job["root"])
     state = StudyState(params=load_params(root.params))
     stage_corpus(root, state)
@@ -280,8 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_task(task: str, job: dict[str, Any], work: Path) -> dict[str, Any]:
     """Run a task in a fresh Python process and return what it reports."""
-    import pipeline
-
     work.mkdir(parents=True, exist_ok=True)
     job_file, result_file = work / f"{task}.job.json", work / f"{task}.result.json"
     result_file.unlink(missing_ok=True)

@@ -27,10 +27,14 @@ processes does not show in one process's CPU clock.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from typing import Any, Callable, Sequence
 
 from pipeline.bench.segment_ratio import interleaved_ratio
+from pipeline.common.engine import Pool, engine, pool
+
+__all__ = ["bare_processes_ceiling", "slices_of", "workers_vs_process"]
 
 # The state of a bare ceiling process, built by its initializer.
 _BARE_STATE: dict[str, Any] = {}
@@ -48,8 +52,6 @@ def workers_vs_process(work: Callable[[Any, Any], Any], jobs: Sequence[Any], bui
     """`interleaved_ratio` of `Pool.map(work, slice)` in this process against 2 workers of a fresh
     LocalCluster; adds `identical` (every slice's results the same on both sides), `cluster_start_s`,
     `serial_build_s` and `workers_build_s` (the fixed costs the ratio leaves out)."""
-    from pipeline.common.engine import Pool, engine, pool
-
     groups = slices_of(jobs, slices)
     serial = Pool(build, build_args)
     start = time.perf_counter()
@@ -105,8 +107,6 @@ def _bare_run(group: list[Any]) -> float:
 def bare_processes_ceiling(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any],
                            build_args: tuple, slices: int = 20) -> dict[str, Any]:
     """`interleaved_ratio` of each slice in 2 bare processes (half each) against 1 of them alone."""
-    import multiprocessing
-
     groups = slices_of(jobs, slices)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, as a dask worker is
     ready = context.Barrier(3)

@@ -7,10 +7,15 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import psutil
+
 from pipeline.common.params import StudyParams
+
+__all__ = ["CONNECT_TIMEOUT", "Engine", "LOCAL_CLUSTER_CONFIG", "engine", "engine_for", "study_engine"]
 
 log = logging.getLogger("pipeline")
 
@@ -37,6 +42,7 @@ class Engine:
         return self._client
 
     def _connect(self):
+        # dask and distributed (~1 s) are loaded only when a cluster is used
         from distributed import Client
 
         _quiet_dask_logs()
@@ -49,13 +55,14 @@ class Engine:
                 "dask.scheduler to run on this machine") from None
 
     def _start_local(self, workers: int):
+        # dask and distributed (~1 s) are loaded only when a cluster is used
         import dask
         from distributed import Client, LocalCluster
 
         _quiet_dask_logs()
         if self.local_directory is not None:
             self.local_directory.mkdir(parents=True, exist_ok=True)
-        with _interrupts_deferred(), dask.config.set(_LOCAL_CLUSTER_CONFIG):
+        with _interrupts_deferred(), dask.config.set(LOCAL_CLUSTER_CONFIG):
             self.cluster = LocalCluster(
                 n_workers=0, threads_per_worker=1, processes=True,
                 # No dashboard (bokeh is not installed); its HTTP server on a free port.
@@ -108,7 +115,7 @@ class Engine:
 # scheduler, the nannies (both in this process) and a worker's event loop
 # takes a core, or the worker's GIL, from the work; these wake up less often
 # than dask's defaults. Nothing in the study reads what they would measure.
-_LOCAL_CLUSTER_CONFIG = {
+LOCAL_CLUSTER_CONFIG = {
     # Each worker samples its own stacks every 10 ms for the dashboard's profile.
     "distributed.worker.profile.enabled": False,
     # How often each server checks its event loop for blocking (only for a warning).
@@ -163,9 +170,6 @@ def _workers_ignore_interrupts(count: int, seconds: float = 60.0) -> Iterator[No
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    import time
-
-    import psutil
 
     def workers_started() -> set[int]:
         found = set()
@@ -214,7 +218,7 @@ def study_engine(params: StudyParams, build: Path):
 
 
 @contextlib.contextmanager
-def _engine_for(processes: int) -> Iterator[Engine]:
+def engine_for(processes: int) -> Iterator[Engine]:
     """The run's engine, or, outside a run (benchmark, tests), one for this pool only."""
     if _CURRENT["engine"] is not None:
         yield _CURRENT["engine"]

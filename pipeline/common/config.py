@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+__all__ = ["PROJECT_ROOT", "Paths"]
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -28,17 +28,24 @@ lose them silently; jieba issues #533, #537).
 from __future__ import annotations
 
 import contextlib
+import gc
+import hashlib
 import logging
+import pickle
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from pipeline.common.cluster import Engine, _engine_for, engine, study_engine
+from threadpoolctl import threadpool_limits
+
+from pipeline.common.cluster import Engine, engine, engine_for, study_engine
 from pipeline.common.parallel import progress
 
-__all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state"]
+__all__ = ["Engine", "Pool", "engine", "ordered_map", "pool", "same", "study_engine", "time_map", "worker_state",
+           "MAX_JOBS_PER_TASK", "Recipe", "content_token", "Batch", "gc_paused"]
 
 # The most jobs one task of `Pool.map` carries (about a second of cleaning or
 # segmentation for news-length articles).
@@ -59,12 +66,10 @@ class Recipe:
 
 def content_token(*values: Any) -> str:
     """A digest of the pickled values: the same recipe gets the same token, a changed one another."""
-    import hashlib
-    import pickle
-
     try:
         data = pickle.dumps(values, protocol=5)
     except (pickle.PicklingError, TypeError, AttributeError):
+        # cloudpickle only for the values that plain pickle refuses
         import cloudpickle
 
         data = cloudpickle.dumps(values, protocol=5)
@@ -109,8 +114,6 @@ class Batch:
 
 def _run_jobs(work: Callable[[Any, Any], Any], recipe: Recipe, batch: Batch, pause_gc: bool = False) -> Batch:
     """In a worker: [work(job, state) for job in the batch], on one BLAS thread whatever the worker's machine."""
-    from threadpoolctl import threadpool_limits
-
     state = worker_state(recipe)
     with threadpool_limits(limits=1), gc_paused(pause_gc):
         return Batch([work(job, state) for job in batch.items])
@@ -127,8 +130,6 @@ def gc_paused(active: bool = True) -> Iterator[None]:
     with it paused, in workers and in this process alike; any cycles made
     meanwhile are collected once it is on again.
     """
-    import gc
-
     if not active or not gc.isenabled():
         yield
         return
@@ -205,6 +206,7 @@ class Pool:
                    for rank, members in enumerate(chunks)]
 
         def wait() -> list[Any]:
+            # distributed (~1 s) is loaded only when a cluster is used
             from distributed import as_completed
 
             index = {future.key: rank for rank, future in enumerate(futures)}
@@ -254,7 +256,7 @@ def pool(build: Callable[..., Any], build_args: tuple, processes: int) -> Iterat
     if processes <= 1:
         yield Pool(build, build_args)
         return
-    with _engine_for(processes) as current:
+    with engine_for(processes) as current:
         opened = Pool(build, build_args, current, processes)
         try:
             yield opened
@@ -285,8 +287,6 @@ def time_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callab
     """The same `ordered_map` in this process and on a fresh LocalCluster of `processes` workers (for the
     benchmark): wall seconds of each (the cluster's with its start, which is also given apart) and
     whether the results are identical."""
-    import time
-
     start = time.perf_counter()
     serial = ordered_map(work, jobs, build, build_args, 1, "serial")
     serial_s = time.perf_counter() - start

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+__all__ = ["InputError", "RunBusy"]
+
 
 class InputError(Exception):
     """Bad input: the run stops before anything under results/ is replaced.

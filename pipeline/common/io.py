@@ -17,6 +17,9 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+__all__ = ["FLOAT_FORMAT", "read_jsonl", "sha256_file", "sha256_text", "staged_directory", "swap_in", "write_csv",
+           "write_json", "write_jsonl", "write_text"]
+
 # Floats in tables are rounded so that the last bits of BLAS arithmetic, which
 # can differ between machines, never reach the committed bytes.
 FLOAT_FORMAT = "%.6g"

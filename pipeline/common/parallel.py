@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tqdm import tqdm
 
+__all__ = ["progress", "set_progress"]
+
 _PROGRESS = {"enabled": True}
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+import opencc
+
+__all__ = ["CharModel", "is_foreign", "is_han", "pair_code", "read_jieba_dictionary"]
 
 # Han ideographs: the BMP blocks (extension A, unified, compatibility) and the
 # supplementary-plane extensions.
@@ -114,8 +117,6 @@ class CharModel:
         `converter` is an OpenCC t2s converter (made when None).
         """
         if converter is None:
-            import opencc
-
             converter = opencc.OpenCC("t2s")
         freqs = np.asarray(freqs, dtype=np.float64)
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))

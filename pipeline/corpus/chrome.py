@@ -38,6 +38,9 @@ from pipeline.common.errors import InputError
 from pipeline.common.params import ChromeParams
 from pipeline.corpus.edits import Edit
 
+__all__ = ["ChromeLexicon", "ChromeRule", "KINDS", "SENTENCE_END", "SEPARATORS", "chrome_edits",
+           "chrome_rule", "line_verdict", "load_chrome", "metadata", "repeated_lines", "run_claims"]
+
 SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』\"')）\]】]*\s*$")
 SEPARATORS = re.compile(r"[\s|｜│/／\\>＞»›·•‧\-—_:：,，、;；()（）【】\[\]「」《》<\"“”'‘’.。*＊~～=+#]+")
 KINDS = ("byline", "date", "source", "author_name", "affiliation", "nav", "share", "app", "comment",
@@ -129,7 +132,7 @@ def _chars(text: str) -> int:
     return sum(not c.isspace() for c in text)
 
 
-def line_verdict(line: str, rule: ChromeRule, settings: ChromeParams, at_head: bool,
+def line_verdict(line: str, rule: ChromeRule, settings: ChromeParams, at_head: bool,  # noqa: PLR0911 (one return for each condition a rule sets)
                  at_tail: bool, rank: tuple[int, int] = (0, 0)) -> str | None:
     """Why `rule` claims this whole line, or None.
 
@@ -220,7 +223,7 @@ def _entity_text(match: str) -> str:
     return "" if out == text else out.replace("\u00a0", " ")
 
 
-def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeParams,
+def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeParams,  # noqa: C901 (the order of the claims, runs, repeats, lines, spans, is the rule)
                  repeated: frozenset[str] = frozenset()) -> list[Edit]:
     """Edits that remove the chrome lines and spans of one article.
 

@@ -24,6 +24,10 @@ import yaml
 from pipeline.common.errors import InputError
 from pipeline.corpus.edits import Edit, apply_edits
 
+__all__ = ["BoilerplatePattern", "Rule", "blank_run_edits", "boilerplate_edits", "clean_text", "default_rules",
+           "fullwidth_alnum_edits", "is_pinyin_reading", "line_edge_edits", "load_boilerplate", "nfc_edits",
+           "odd_space_edits", "pinyin_edits", "space_run_edits", "text_edge_edits"]
+
 # ---------------------------------------------------------------- pinyin ---
 
 # Pinyin syllable shape once tone marks are stripped: optional initial, then a

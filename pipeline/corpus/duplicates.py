@@ -22,6 +22,8 @@ from pathlib import Path
 
 from pipeline.common.errors import InputError
 
+__all__ = ["check_near_duplicates", "jaccard", "near_duplicate_pairs", "shingles"]
+
 
 def shingles(text: str, k: int) -> frozenset[str]:
     """The character k-grams of a text's letters and digits (Hanzi included)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["Edit", "apply_edits", "replay"]
+
 
 @dataclass(frozen=True, order=True)
 class Edit:

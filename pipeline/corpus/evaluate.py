@@ -40,8 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.common.params import load_params
 from pipeline.corpus import clean
 from pipeline.corpus.edits import apply_edits
+from pipeline.corpus.stage import article_rules, build_cleaner
+
+__all__ = ["Line", "align", "combine", "evaluate", "heldout_folders", "is_lost", "line_outcomes", "main", "names_cut",
+           "normal", "read_labels", "study_cleaner", "summarise"]
 
 
 def normal(text: str) -> str:
@@ -200,10 +206,6 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
 
 def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
     """Cleaning exactly as the study's run does it, before script conversion."""
-    from pipeline.common.config import PROJECT_ROOT, Paths
-    from pipeline.common.params import load_params
-    from pipeline.corpus.stage import article_rules, build_cleaner
-
     paths = Paths.at(root or PROJECT_ROOT)
     cleaner = build_cleaner(paths, load_params(paths.params).clean)
 
@@ -231,8 +233,6 @@ def heldout_folders(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.common.config import PROJECT_ROOT
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", help="labelled folders (default: every held-out set under tests/)")
     parser.add_argument("--lines", action="store_true", help="list every line not handled as labelled")

@@ -51,11 +51,14 @@ from typing import Callable
 from pipeline.common.params import GarbleParams
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 from pipeline.corpus.edits import Edit
-from pipeline.corpus.readings import (Reading, _byte_variants, _encodable, _fold_fullwidth,
-                                      _is_latin_letter, _is_symbol, _realignments, _Scorer)
+from pipeline.corpus.readings import (Reading, byte_variants, encodable, fold_fullwidth,
+                                      is_latin_letter, is_symbol, realignments, Scorer)
+
+__all__ = ["EDGE_MARKS", "GarbleDetector", "SENTENCE_MARKS", "garble_edits", "misreading_shaped", "name_shaped",
+           "shared_ends"]
 
 
-def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
+def _seed_runs(text: str, scorer: Scorer, gap: int) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     for i in range(len(text)):
         if not scorer.suspicious(text, i):
@@ -67,17 +70,17 @@ def _seed_runs(text: str, scorer: _Scorer, gap: int) -> list[tuple[int, int]]:
     return runs
 
 
-def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
+def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: Scorer,
                   settings: GarbleParams, restorable: frozenset[int]) -> Reading | None:
     a, b = run
     # The stretch the span may cover: encodable, no whitespace.
     lo = a
-    while lo > lower and _encodable(text[lo - 1]):
+    while lo > lower and encodable(text[lo - 1]):
         lo -= 1
     hi = b
-    while hi < len(text) and _encodable(text[hi]):
+    while hi < len(text) and encodable(text[hi]):
         hi += 1
-    if not all(_encodable(ch) for ch in text[a:b]):
+    if not all(encodable(ch) for ch in text[a:b]):
         return None
     # Any stretch that overlaps the run and reaches at most `max_grow`
     # characters beyond it; and the end where an ASCII byte below 0x40 would
@@ -98,10 +101,10 @@ def _best_reading(text: str, run: tuple[int, int], lower: int, scorer: _Scorer,
             span = text[s:e]
             right = text[e] if e < len(text) else ""
             printed = scorer.score(left, span, right)
-            for data, width in _byte_variants(span):
-                only_noise = all(is_foreign(ch) or _is_symbol(ch) for ch in span)
-                for reading, how in _realignments(data, restorable):
-                    reading = _fold_fullwidth(reading)
+            for data, width in byte_variants(span):
+                only_noise = all(is_foreign(ch) or is_symbol(ch) for ch in span)
+                for reading, how in realignments(data, restorable):
+                    reading = fold_fullwidth(reading)
                     if not reading and not only_noise:
                         # Deleting text outright is no re-alignment: a lone rare
                         # Hanzi is as likely a real name as a garbled one.
@@ -158,18 +161,18 @@ def _absorb_fragments(text: str, start: int, end: int, lower: int) -> tuple[int,
         j = i
         while 0 <= j + (step if step < 0 else 0) < len(text):
             ch = text[j - 1] if step < 0 else text[j]
-            if ch.isspace() or ch.isdigit() or not (ch.isascii() or _is_latin_letter(ch)) or is_han(ch):
+            if ch.isspace() or ch.isdigit() or not (ch.isascii() or is_latin_letter(ch)) or is_han(ch):
                 break
             j += step
         return j
 
     new_start = fragment(start, -1)
     if new_start < start and new_start > lower and is_han(text[new_start - 1]) \
-            and any(_is_latin_letter(ch) for ch in text[new_start:start]):
+            and any(is_latin_letter(ch) for ch in text[new_start:start]):
         start = new_start
     new_end = fragment(end, 1)
     if new_end > end and new_end < len(text) and is_han(text[new_end]) \
-            and any(_is_latin_letter(ch) for ch in text[end:new_end]):
+            and any(is_latin_letter(ch) for ch in text[end:new_end]):
         end = new_end
     return start, end
 
@@ -219,7 +222,7 @@ class GarbleDetector:
     def __init__(self, model: CharModel, params: GarbleParams):
         self.model = model
         self.settings = params
-        self.scorer = _Scorer(model, self.settings)
+        self.scorer = Scorer(model, self.settings)
 
     def article_rule(self) -> Callable[[str], list[Edit]]:
         memo: dict[tuple, Reading | None] = {}

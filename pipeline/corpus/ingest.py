@@ -18,6 +18,10 @@ from typing import Callable
 from pipeline.common.errors import InputError
 from pipeline.common.io import sha256_text
 
+__all__ = ["DESCRIPTIVE_COLUMNS", "Document", "LEVELS", "MANIFEST_COLUMNS", "OPTIONAL_COLUMNS", "check_articles",
+           "check_raw_folder", "chinese_chars", "cjk_share", "decode_bytes", "file_name_problem", "load_documents",
+           "looks_like_html", "raw_entry_problem", "read_manifest"]
+
 MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "date", "notes")
 # Optional: the doc_id of an article this one deliberately repeats (a repost
 # kept on purpose); the near-duplicate check then lets the pair through.
@@ -50,7 +54,7 @@ class Document:
     author: str = ""
 
 
-def read_manifest(path: Path) -> list[dict[str, str]]:
+def read_manifest(path: Path) -> list[dict[str, str]]:  # noqa: C901, PLR0912 (one check per column, each with its own message)
     """Read and check data/corpus.csv; return its rows in file order."""
     try:
         # utf-8-sig: a manifest saved by a spreadsheet program starts with a byte-order mark.

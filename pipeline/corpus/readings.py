@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pipeline.common.params import GarbleParams
 from pipeline.corpus.charmodel import CharModel, is_foreign, is_han
 
+__all__ = ["CODEC", "Reading", "Scorer", "byte_variants", "encodable", "fold_fullwidth",
+           "is_latin_letter", "is_symbol", "realignments"]
+
 CODEC = "gbk"
 
 
@@ -36,16 +39,16 @@ class Reading:
     covered: int = 0  # non-ASCII printed characters the reading replaces
 
 
-def _is_symbol(ch: str) -> bool:
+def is_symbol(ch: str) -> bool:
     """A non-ASCII symbol or number sign (∝ ⒒ ⅲ ■), not Chinese punctuation."""
     return not ch.isascii() and not is_han(ch) and unicodedata.category(ch)[0] in "SN"
 
 
-def _is_latin_letter(ch: str) -> bool:
+def is_latin_letter(ch: str) -> bool:
     return (ch.isascii() and ch.isalpha()) or ord(ch) in _LATIN_EXTRA
 
 
-def _encodable(ch: str) -> bool:
+def encodable(ch: str) -> bool:
     # The ideographic space is GBK a1a1, so it turns up inside misread runs.
     if ch.isspace() and ch != "\u3000":
         return False
@@ -60,7 +63,7 @@ def _encodable(ch: str) -> bool:
 _PAIR_CACHE_SIZE = 1 << 18
 
 
-class _Scorer:
+class Scorer:
     """Character and pair scores under the model; everything here depends on the
     model and settings only, so one scorer serves every article of a run."""
 
@@ -121,16 +124,16 @@ class _Scorer:
             return logp < self.isolated_tau and not (
                 (i > 0 and self.model.pair_known(text[i - 1], ch))
                 or (i + 1 < len(text) and self.model.pair_known(ch, text[i + 1])))
-        if is_foreign(ch) or _is_symbol(ch):
+        if is_foreign(ch) or is_symbol(ch):
             return True  # GBK's symbol rows (∝ ⒒ ⅲ) come up when bytes are read out of step
-        if _is_latin_letter(ch):
+        if is_latin_letter(ch):
             # A letter glued to a Hanzi: a trail byte in 0x40-0x7E read on its own.
             return (i > 0 and is_han(text[i - 1])) or (i + 1 < len(text) and is_han(text[i + 1]))
         return False
 
     def clean(self, text: str) -> bool:
         """Every character probable; no foreign script, symbol or Latin letter."""
-        return all(self.char(ch) >= 0.0 and not _is_latin_letter(ch) and not _is_symbol(ch) for ch in text)
+        return all(self.char(ch) >= 0.0 and not is_latin_letter(ch) and not is_symbol(ch) for ch in text)
 
     def score(self, left: str, body: str, right: str) -> float:
         """Characters of `body`, plus a bonus per word pair in left+body+right.
@@ -153,7 +156,7 @@ class _Scorer:
         return value + self.bonus * sum(known)
 
 
-def _byte_variants(span: str) -> list[tuple[bytes, str]]:
+def byte_variants(span: str) -> list[tuple[bytes, str]]:
     """GBK bytes of the span, each printable ASCII character as itself or full-width.
 
     The site folded full-width forms (！ ，Ｒ １) to ASCII, so the bytes that
@@ -183,7 +186,7 @@ def _decode(data: bytes) -> str | None:
         return None
 
 
-def _realignments(data: bytes, restorable: frozenset[int]) -> list[tuple[str, str]]:
+def realignments(data: bytes, restorable: frozenset[int]) -> list[tuple[str, str]]:
     """Readings of the span's bytes one byte back in step.
 
     `restorable`: trail bytes for which the lost lead byte is put back.
@@ -209,6 +212,6 @@ def _realignments(data: bytes, restorable: frozenset[int]) -> list[tuple[str, st
     return out
 
 
-def _fold_fullwidth(text: str) -> str:
+def fold_fullwidth(text: str) -> str:
     """Full-width ASCII forms to ASCII, as the site did to the rest of the article."""
     return "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)

@@ -14,6 +14,8 @@ import pandas as pd
 from pipeline.common.params import ChromeParams
 from pipeline.corpus.chrome import SENTENCE_END
 
+__all__ = ["REVIEW_COLUMNS", "review_lines", "review_table"]
+
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
 
 

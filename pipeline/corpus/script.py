@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
+import opencc
+
+__all__ = ["detect_script", "make_converter", "to_simplified", "traditional_share"]
+
 
 def make_converter(config: str = "t2s"):
     """A fresh OpenCC converter (the study uses t2s: traditional to simplified)."""
-    import opencc
-
     return opencc.OpenCC(config)
 
 

@@ -14,6 +14,11 @@ from pipeline.common.params import ChromeParams, CleanParams, StudyParams
 from pipeline.corpus import chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script
+from pipeline.corpus.charmodel import CharModel
+from pipeline.corpus.garble import GarbleDetector
+
+__all__ = ["CleanDocument", "Cleaner", "article_rules", "build_cleaner", "clean_article", "cleaning_audit_table",
+           "documents_table", "ingest_and_clean"]
 
 log = logging.getLogger("pipeline")
 
@@ -39,8 +44,6 @@ class Cleaner:
 
 
 def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
-    from pipeline.corpus.charmodel import CharModel
-    from pipeline.corpus.garble import GarbleDetector
 
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)

@@ -43,8 +43,8 @@ from pipeline.common.params import EmphasesParams
 from pipeline.emphases.tables import Emphases, compute_emphases, cut_table, emphases_table
 from pipeline.text.concepts import Concepts
 
-__all__ = ["CONCEPT_TABLE_COLUMNS", "concept_units", "load_background", "background_shares",
-           "Background", "compute_concept_emphases", "concept_terms_used", "place_concepts_tables"]
+__all__ = ["CONCEPT_TABLE_COLUMNS", "concept_units", "load_background", "background_shares", "Background",
+           "compute_concept_emphases", "concept_terms_used", "place_concepts_tables", "BACKGROUND_COLUMNS"]
 
 CONCEPT_TABLE_COLUMNS = ["place", "method", "rank", "tied", "concept", "label", "dimension", "terms", "count",
                          "sentences", "peak_sentence", "units", "score", "z", "q", "stability", "guardrail"]

@@ -28,6 +28,8 @@ import pandas as pd
 
 from pipeline.text.units import token_sentences
 
+__all__ = ["KWIC_COLUMNS", "dispersion", "kwic"]
+
 KWIC_COLUMNS = ["place", "doc_id", "unit_id", "term", "left", "match", "right"]
 
 

@@ -21,6 +21,8 @@ from pipeline.emphases.evidence import kwic
 from pipeline.text.concepts import load_concepts
 from pipeline.text.lexicon import category_map, load_lexicon
 
+__all__ = ["DEFAULT_WINDOW", "add_parser", "concept_terms", "read_units", "run_kwic"]
+
 DEFAULT_WINDOW = 20
 
 

@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["SCORE_DECIMALS", "comparable", "competition_ranks", "cut_line", "floor_mask", "split_at_cut", "tied_mask",
+           "top_with_ties"]
+
 SCORE_DECIMALS = 10
 
 

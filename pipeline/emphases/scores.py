@@ -12,6 +12,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.emphases.ranking import top_with_ties
 
+__all__ = ["METHODS", "UnitCounts", "benjamini_hochberg", "bootstrap_stability", "cluster_plan", "count_units",
+           "log_odds_vs_rest", "resample_unit_weights", "resample_weights", "tfidf_from_counts", "tokens_as_given",
+           "two_sided_p"]
+
 METHODS = ("logodds", "tfidf")
 
 
@@ -229,7 +233,7 @@ def resample_weights(unit_place: np.ndarray, unit_doc: np.ndarray, rng: np.rando
     return weights
 
 
-def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_strength: float,
+def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_strength: float,  # noqa: PLR0913 (keyword-only settings of one bootstrap)
                         sublinear_tf: bool, random_state: int,
                         eligible: np.ndarray | None = None,
                         prior_shares: np.ndarray | None = None, rank_by: str = "z") -> dict[str, np.ndarray]:

@@ -64,7 +64,7 @@ def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params:
     }
 
 
-def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Sequence[Mapping[str, Any]],
+def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Sequence[Mapping[str, Any]],  # noqa: PLR0913 (the stage's inputs, one table each)
                     params: EmphasesParams, concepts: Concepts, canonical: Mapping[str, str],
                     background: Background, expected_terms: pd.DataFrame,
                     expected_concepts: pd.DataFrame) -> dict[str, pd.DataFrame]:

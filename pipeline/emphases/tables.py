@@ -85,6 +85,10 @@ from pipeline.emphases.ranking import competition_ranks, cut_line, floor_mask, s
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        two_sided_p)
 
+__all__ = ["BELOW_FLOOR_COLUMNS", "CUT_COLUMNS", "Emphases", "TABLE_COLUMNS", "below_floor",
+           "compute_emphases", "cut_table", "emphases_table", "heatmap_matrix", "method_key", "methods_agreement",
+           "multiple_testing", "place_summary", "place_terms", "ranks", "term_statistics"]
+
 TABLE_COLUMNS = ["place", "method", "rank", "tied", "term", "score", "z", "q", "category",
                  "stability", "count", "sentences", "peak_sentence", "units", "guardrail"]
 

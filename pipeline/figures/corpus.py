@@ -15,6 +15,9 @@ import pandas as pd
 
 from pipeline.figures.plotting import save_figure, use_cjk_font
 
+__all__ = ["CLEANING_FIGURE_MAX_ROWS", "RULE_GROUPS", "cleaning_by_group", "cleaning_rows", "plot_cleaning",
+           "plot_lexicon_profile", "plot_profile_shares", "profile_matrix", "rule_group"]
+
 # Cleaning rules are named `<group>_<detail>` (chrome_breadcrumb,
 # footer_contact, garble_repair, ...); the figure sums them by group. Order and
 # colours are fixed so that a rule group keeps its colour from run to run.
@@ -112,6 +115,7 @@ def plot_cleaning(documents: pd.DataFrame, audit: pd.DataFrame, path: Path,
     if documents.empty:
         raise ValueError("no documents to plot")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     rows, note = cleaning_rows(documents, audit, max_rows)
@@ -168,6 +172,7 @@ def plot_lexicon_profile(profile: pd.DataFrame, path: Path) -> Path:
     if profile.empty:
         raise ValueError("empty lexicon profile")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import colors, pyplot
 
     matrix = profile_matrix(profile)
@@ -204,6 +209,7 @@ def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
     if shares.empty:
         raise ValueError("empty profile shares")
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     main = shares[shares["variant"] == "all"]

@@ -15,6 +15,8 @@ import pandas as pd
 from pipeline.emphases.ranking import cut_line, split_at_cut
 from pipeline.figures.plotting import gloss_label, save_figure, use_cjk_font
 
+__all__ = ["SIGNIFICANT_Q", "plot_top_logodds", "plot_zscore_heatmap"]
+
 # A row is drawn as "significant" below this q; the threshold is only a visual
 # aid (the table carries the q-values themselves).
 SIGNIFICANT_Q = 0.05
@@ -38,6 +40,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     and a tied rank is marked with '='.
     """
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     rows = place_terms_df[(place_terms_df["method"] == "logodds") & (place_terms_df["rank"] <= top)]
@@ -89,6 +92,7 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
 def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path, glosses: dict[str, str] | None = None) -> Path:
     """Places x terms heatmap of log-odds z (diverging, centred on zero); rows in the matrix's place order."""
     use_cjk_font()
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     if matrix.empty:

@@ -7,15 +7,24 @@ changes global state on import.
 
 from __future__ import annotations
 
+import csv
+import io as _io
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.common.errors import InputError
+from pipeline.text.lexicon import read_utf8
+
+__all__ = ["CJK_FONT_FILE", "cjk_font_path", "gloss_label", "gloss_topic_label", "save_figure", "term_glosses",
+           "use_cjk_font"]
+
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
 
 def cjk_font_path() -> Path:
+    # mplfonts (with matplotlib) is loaded only when a figure is drawn
     import mplfonts
 
     path = Path(mplfonts.__file__).parent / "fonts" / CJK_FONT_FILE
@@ -26,9 +35,11 @@ def cjk_font_path() -> Path:
 
 def use_cjk_font() -> str:
     """Register the packaged CJK font and make it matplotlib's default; return its name."""
+    # matplotlib is loaded only when a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # pyplot only after the backend is chosen
     from matplotlib import font_manager, pyplot
 
     path = cjk_font_path()
@@ -43,6 +54,7 @@ def use_cjk_font() -> str:
 
 def save_figure(fig, path: Path) -> Path:
     """Save a figure as PNG with no volatile metadata, failing on any missing glyph."""
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,14 +74,8 @@ def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> di
     """
     glosses: dict[str, str] = {}
     if glossary_path is not None and Path(glossary_path).exists():
-        import csv
-        import io as _io
-
-        from pipeline.text.lexicon import read_utf8
-
         rows = list(csv.DictReader(_io.StringIO(read_utf8(Path(glossary_path), "glossary"))))
         if rows and not {"term", "gloss"} <= set(rows[0]):
-            from pipeline.common.errors import InputError
             raise InputError(Path(glossary_path), "needs the columns term,gloss")
         glosses.update({r["term"].strip(): r["gloss"].strip() for r in rows if r["term"].strip() and r["gloss"]})
     glosses.update({t: g for t, g in zip(lexicon["term"], lexicon["gloss"]) if isinstance(g, str) and g.strip()})

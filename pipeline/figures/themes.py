@@ -20,6 +20,10 @@ from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figur
 if TYPE_CHECKING:
     from pipeline.themes.results import ThemesResult
 
+__all__ = ["FIGURE_FILES", "METRICS", "SEEDED_FIGURE", "SEEDED_UNSTABLE_FIGURE", "figure_k_selection",
+           "figure_place_topics", "figure_seeded_place_topics", "figure_topic_terms", "seeded_topic_label",
+           "write_seeded_figures", "write_theme_figures"]
+
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
     "topic_terms": "themes_topic_terms.png",
@@ -48,6 +52,7 @@ def figure_k_selection(
     With the plain-segmentation sweep given, its means are drawn dashed in
     grey beside the lexicon-aware segmentation.
     """
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot as plt
 
     use_cjk_font()
@@ -83,6 +88,7 @@ def figure_k_selection(
 
 def figure_topic_terms(topics: pd.DataFrame, top: int = 10, glosses: dict[str, str] | None = None):
     """One small bar chart of the top terms per topic (each with its English gloss), titled with its label."""
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot as plt
 
     use_cjk_font()
@@ -108,6 +114,7 @@ def figure_topic_terms(topics: pd.DataFrame, top: int = 10, glosses: dict[str, s
 
 def _place_share_points(ax, shares: pd.DataFrame, places: list, numbers: list) -> None:
     """One point with its interval per place and topic; the first place on top within each topic's row."""
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot as plt
 
     colours = plt.get_cmap("tab10")
@@ -135,6 +142,7 @@ def figure_place_topics(place_topics: pd.DataFrame, topic_roles: pd.DataFrame, g
 
     One row per topic (shared topics marked), one colour per place.
     """
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot as plt
 
     use_cjk_font()
@@ -201,6 +209,7 @@ def figure_seeded_place_topics(seeded_place_topics: pd.DataFrame, named: pd.Data
     """Share of each seeded topic in each place, with 95% intervals: the stable topics (the findings' figure)
     or the others (the appendix's), labelled by `named` (findings_topics.csv); a dotted line at the
     presence `floor` when given."""
+    # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot as plt
 
     use_cjk_font()

@@ -26,6 +26,9 @@ import sys
 from pipeline.common.config import Paths
 from pipeline.common.errors import InputError
 
+__all__ = ["CONCEPT_END", "CONCEPT_NOTE", "CONCEPT_START", "END", "NOTE", "REQUIRED", "START", "concepts_markdown",
+           "current_section", "main", "read_terms", "replace_section", "terms_markdown"]
+
 START = "<!-- terms-by-dimension:start -->"
 END = "<!-- terms-by-dimension:end -->"
 NOTE = ("<!-- Generated from lexicon/governance_terms.csv by pipeline.report.codebook; "

@@ -14,6 +14,8 @@ import pandas as pd
 from pipeline.text.profile import wilson_interval
 from pipeline.text.units import sentence_count, token_sentences
 
+__all__ = ["BY_PLACE_COLUMNS", "dimension_terms", "term_by_place", "term_dimension", "term_in_topics"]
+
 BY_PLACE_COLUMNS = ["place", "tokens", "sentences_with_term", "sentences", "share", "ci_low", "ci_high"]
 
 

@@ -30,6 +30,9 @@ import pandas as pd
 
 from pipeline.text.concepts import Concepts
 
+__all__ = ["DOCVAR_COLUMNS", "EXPORT_FILES", "article_tokens", "build_exports", "count_rows", "docvars_articles",
+           "docvars_units", "matrix_market", "quanteda_concept_dictionary", "quanteda_dictionary", "vocabulary"]
+
 EXPORT_FILES = ("dtm_units.mtx", "dtm_articles.mtx", "vocabulary.txt", "docvars_units.csv",
                 "docvars_articles.csv", "dictionary.yml", "dictionary_concepts.yml")
 DOCVAR_COLUMNS = ("doc_id", "place", "level", "province", "source", "date")

@@ -23,7 +23,7 @@ from pipeline.common.numeric import rank_key
 from pipeline.report.headline import FindingsSettings, Headline, coder_reliability
 
 __all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
-           "MAX_ABSTRACT_SENTENCES"]
+           "MAX_ABSTRACT_SENTENCES", "PLURAL", "Tables"]
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 MAX_ABSTRACT_SENTENCES = 6

@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+__all__ = ["FAMILY", "MARKER", "UNICODE_RANGE", "embed_font", "font_style", "is_cjk", "page_characters", "subset_font"]
+
 FAMILY = "StudyCJK"
 MARKER = "study-cjk-font"
 # CJK punctuation, kana, ideographs, compatibility forms and full-width forms.
@@ -44,6 +46,7 @@ def page_characters(page: str) -> set[str]:
 
 def subset_font(font_path: Path, characters: Iterable[str]) -> bytes:
     """An OpenType subset of the font holding the given characters."""
+    # fontTools is loaded only when a font is subset
     from fontTools import subset
     from fontTools.ttLib import TTFont
 

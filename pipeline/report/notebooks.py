@@ -14,14 +14,20 @@ import contextlib
 import copy
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import nbformat
 
+from pipeline.common.parallel import progress
 from pipeline.report.results import RESULTS_ENV
 from pipeline.report.images import shrink_embedded_images
 from pipeline.report.tidy import tidy_tables
+
+__all__ = ["FIGURE_LINK", "KERNEL", "KERNEL_DISPLAY_NAME", "REPORT_TITLE", "TEMPLATES", "build_report",
+           "combined_notebook", "execute_notebook", "execute_notebooks", "export_html", "notebook_title",
+           "run_interruptibly", "strip_volatile"]
 
 # The kernel `make venv` registers inside .venv (and `make lab` uses), so that
 # the notebooks run in the study's own environment wherever they are opened.
@@ -61,6 +67,7 @@ def _results_env(results_dir: Path) -> Iterator[None]:
 
 
 def _client_class():
+    # nbclient and jupyter_client (~3 s) are loaded only when notebooks run
     from nbclient import NotebookClient
 
     class Client(NotebookClient):
@@ -81,6 +88,7 @@ async def _stop_kernel(client) -> None:
 
 async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio.Semaphore,
                    bar=None) -> nbformat.NotebookNode:
+    # nbclient and jupyter_client (~3 s) are loaded only when notebooks run
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellExecutionError
 
@@ -120,8 +128,6 @@ def execute_notebooks(sources: Sequence[Path], destinations: Sequence[Path], res
     The notebooks only read results, so they do not depend on one another
     and may run side by side, each in its own kernel process.
     """
-    from pipeline.common.parallel import progress
-
     async def run_all() -> list[nbformat.NotebookNode]:
         slots = asyncio.Semaphore(max(1, kernels))
         with progress(total=len(sources), description="report: notebooks", unit="notebook") as bar:
@@ -144,8 +150,6 @@ def run_interruptibly(coroutine):
     (nbclient would otherwise replace them with its own, which stop a kernel
     and report a dead kernel instead of an interrupt).
     """
-    import threading
-
     loop = asyncio.new_event_loop()
     task = loop.create_task(coroutine)
     outcome: dict = {}
@@ -257,6 +261,7 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
 
 
 def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
+    # nbconvert (~4 s) is loaded only when the HTML is exported
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="study", extra_template_basedirs=[str(TEMPLATES)])

@@ -14,6 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.common.config import Paths
+from pipeline.common.io import read_jsonl
+
+__all__ = ["RESULTS_ENV", "clean_text", "figure_path", "load_manifest", "load_table", "load_units", "read_table",
+           "results_dir"]
 
 RESULTS_ENV = "STUDY_RESULTS_DIR"
 
@@ -49,8 +53,6 @@ def clean_text(doc_id: str) -> str:
 
 def load_units() -> list[dict]:
     """The segmented text units (results/corpus/units.jsonl): text, tokens and their spans, place, doc_id."""
-    from pipeline.common.io import read_jsonl
-
     path = results_dir() / "corpus" / "units.jsonl"
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found; run `make results` first")

@@ -30,6 +30,9 @@ from pipeline.common.errors import InputError
 from pipeline.text.lexicon import canonical_map, category_map
 from pipeline.text.matching import TermMatcher
 
+__all__ = ["META_COLUMNS", "TABLE_COLUMNS", "VALIDATION_END", "VALIDATION_START", "coded_dimensions",
+           "combine_lexicons", "dictionary_codes", "dictionary_validation", "load_coded", "replace_validation_section",
+           "split_units", "validation_markdown", "validation_report", "validation_table"]
 META_COLUMNS = ("sentence_id", "doc_id", "sentence", "frame_only", "coder_note")
 TABLE_COLUMNS = ("subset", "dictionary", "dimension", "coded_positive", "dictionary_positive",
                  "true_positive", "precision", "recall", "n_sentences")

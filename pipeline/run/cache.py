@@ -22,6 +22,9 @@ from typing import Any, Callable, Iterable
 from pipeline.common.config import Paths
 from pipeline.common.params import StudyParams
 
+__all__ = ["CODE_DIR", "StageCache", "code_digest", "files_digest", "input_files", "notebook_sources_digest",
+           "run_fingerprint", "value_digest"]
+
 log = logging.getLogger("pipeline")
 
 CODE_DIR = Path(__file__).resolve().parents[1]  # the pipeline package

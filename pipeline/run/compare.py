@@ -50,7 +50,9 @@ from typing import Iterable, Literal
 
 from pipeline.run.numbers import TOLERANCE, Tolerance, is_integer, is_number, numbers_close, relative_difference
 
-__all__ = ["Comparison", "Difference", "Drift", "compare_files", "compare_notebooks", "compare_trees"]
+__all__ = ["Comparison", "Difference", "Drift", "compare_files", "compare_notebooks", "compare_trees",
+           "NOT_REGENERATED", "EXACT_NAMES", "MANIFEST_SKIPPED", "MANIFEST_KEYS_ONLY", "FINGERPRINT", "REPORT_LIMIT",
+           "Verdict"]
 
 # Folders under results/ that a study run does not produce (the benchmark writes them).
 NOT_REGENERATED = ("bench",)

@@ -17,6 +17,9 @@ from typing import Iterator
 from pipeline.common.errors import InputError, RunBusy
 from pipeline.common.io import sha256_file, sha256_text
 
+__all__ = ["LOCK_FILE", "MANIFEST", "SELF_DIGEST", "check_results_folder", "clear_leftovers", "foreign_files",
+           "manifest_digest", "outputs_intact", "project_lock", "read_manifest", "scratch_root", "seal"]
+
 log = logging.getLogger("pipeline")
 
 LOCK_FILE = "run.lock"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pipeline.common.io import sha256_file
 
+__all__ = ["REPORTED_PACKAGES", "SOURCE_PATHS", "collect_seeds", "file_digests", "git_state", "package_versions"]
+
 # Distributions whose versions a reader needs to reproduce the numbers.
 REPORTED_PACKAGES = ("gensim", "jieba", "opencc", "scikit-learn", "scipy", "numpy", "pandas",
                      "matplotlib", "mplfonts", "stopwordsiso", "pyLDAvis", "nbclient", "nbconvert", "PyYAML")

@@ -30,18 +30,38 @@ from pipeline.common.params import StudyParams
 from pipeline.corpus.ingest import check_articles
 from pipeline.corpus.review import review_table
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
+from pipeline.emphases import tables as emphases
+from pipeline.emphases.concepts import compute_concept_emphases, load_background
+from pipeline.emphases.expectations import read_expectations
+from pipeline.emphases.stage import emphases_tables
+from pipeline.figures import corpus as figures_corpus
+from pipeline.figures import emphases as figures
 from pipeline.figures.plotting import cjk_font_path, term_glosses
+from pipeline.report.exports import build_exports
 from pipeline.report.headline import FindingsSettings, Names
 from pipeline.report.publish import embed_fonts, findings_outputs, sync_codebook, sync_readme, sync_validation
+from pipeline.report.results import read_table
+from pipeline.report.validation import dictionary_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
 from pipeline.run.outputs import write_outputs
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
-from pipeline.text.lexicon import category_map
+from pipeline.text.coverage import coverage_table, lexicon_profile
+from pipeline.text.lexicon import canonical_map, category_map
+from pipeline.text.names import load_notation
+from pipeline.text.profile import profile_tables
 from pipeline.text.stage import Segmentation, segment_corpus
+from pipeline.themes.labels import load_topic_labels
+from pipeline.themes.model import run_themes
+from pipeline.themes.seeded_tables import run_seeded
 from pipeline.validate.kit import score_all
+
+__all__ = ["CLEANING_LEXICON", "KEEP", "load_concept_level", "preflight",
+           "run_manifest", "run_study", "stage_corpus", "stage_emphases", "stage_report", "stage_segment",
+           "stage_themes", "up_to_date", "write_corpus_outputs", "write_dictionary_validation", "write_exports",
+           "write_segment_outputs"]
 
 log = logging.getLogger("pipeline")
 
@@ -74,8 +94,6 @@ def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
 
 
 def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
-    from pipeline.figures import corpus as figures_corpus
-    from pipeline.report.results import read_table
 
     write_outputs(out, "corpus_figures", StageOutputs(figures={
         "cleaning.png": functools.partial(figures_corpus.plot_cleaning, documents, audit),
@@ -86,8 +104,6 @@ def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) ->
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) -> None:
-    from pipeline.text.coverage import coverage_table, lexicon_profile
-    from pipeline.text.profile import profile_tables
 
     io.write_jsonl(seg.units, out.units_jsonl)
     coverage = coverage_table(seg.survival_by_place, seg.lexicon)
@@ -101,8 +117,6 @@ def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) ->
 def write_dictionary_validation(paths: Paths, out: Paths, seg: Segmentation, documents: pd.DataFrame,
                                 frame: str) -> None:
     """The lexicon's precision and recall per dimension against the hand-coded sentences."""
-    from pipeline.report.validation import dictionary_validation
-
     coded = paths.validation / "coded_sentences.csv"
     write_outputs(out, "dictionary_validation", StageOutputs(tables={
         "dictionary_validation": dictionary_validation(coded, seg.lexicon, documents["doc_id"], frame)} if coded.exists() else {}))
@@ -117,8 +131,6 @@ def load_concept_level(paths: Paths, seg: Segmentation) -> Concepts:
 
 def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concepts: Concepts) -> None:
     """Document-term matrices, vocabulary, docvars and the dictionaries for R (quanteda, stm)."""
-    from pipeline.report.exports import build_exports
-
     for name, content in build_exports(seg.units, documents, seg.lexicon, concepts).items():
         if isinstance(content, pd.DataFrame):
             io.write_csv(content, out.exports / name)
@@ -129,12 +141,6 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concep
 def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: Concepts) -> None:
     """Emphases on terms (the discovery view) and on the lexicon's concepts (the primary list), with their
     evidence, the blind expectations and the generic language the lists hold."""
-    from pipeline.emphases import tables as emphases
-    from pipeline.emphases.concepts import compute_concept_emphases, load_background
-    from pipeline.emphases.expectations import read_expectations
-    from pipeline.emphases.stage import emphases_tables
-    from pipeline.figures import emphases as figures
-    from pipeline.text.lexicon import canonical_map
 
     params = state.params.emphases
     background = load_background(out.background_counts)
@@ -176,11 +182,7 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
     """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages."""
     from pipeline.figures.themes import theme_figures
-    from pipeline.text.names import load_notation
-    from pipeline.themes.labels import load_topic_labels
     from pipeline.themes.ldavis import ldavis_html
-    from pipeline.themes.model import run_themes
-    from pipeline.themes.seeded_tables import run_seeded
 
     params = state.params.themes
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
@@ -219,6 +221,7 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
     """Execute the notebooks against the new results and export the HTML report, the findings first."""
+    # nbformat (~2 s, through jsonschema) is loaded only when the notebooks are executed
     from pipeline.report.notebooks import build_report
 
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []

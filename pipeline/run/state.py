@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,6 @@ class StudyState:
 
 def peak_rss_mb() -> float:
     """Peak resident memory so far of this process and of its finished workers, in MB."""
-    import resource
-
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024  # ru_maxrss is in KiB on Linux

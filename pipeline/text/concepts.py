@@ -101,7 +101,7 @@ def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def load_concepts(concepts_csv: Path, term_concepts_csv: Path, term_categories: Mapping[str, str]) -> Concepts:
+def load_concepts(concepts_csv: Path, term_concepts_csv: Path, term_categories: Mapping[str, str]) -> Concepts:  # noqa: C901, PLR0912 (one check per rule of the concept files, each with its message)
     """Read and check the concept level against the lexicon's terms and their categories.
 
     Parameters

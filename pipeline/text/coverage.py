@@ -10,6 +10,9 @@ import pandas as pd
 from pipeline.text.lexicon import canonical_map, category_map, fold_width
 from pipeline.text.matching import TermMatcher, word_spans
 
+__all__ = ["add_survival_counts", "coverage_table", "lexicon_coverage", "lexicon_profile", "occurrence_survival",
+           "survival_counts"]
+
 
 def occurrence_survival(text: str, words: Sequence[str], matcher: TermMatcher, canonical: Mapping[str, str],
                         matches: Sequence[tuple[int, int, str]] | None = None) -> list[tuple[str, int, int, bool]]:

@@ -12,8 +12,11 @@ import pandas as pd
 from pipeline.text.coverage import occurrence_survival
 from pipeline.text.lexicon import canonical_map
 from pipeline.text.matching import TermMatcher
-from pipeline.text.segment import (_CJK, LEXICON_TAG, FilterRules, StudyTokenizer, countable_tokens, filter_tokens,
+from pipeline.text.segment import (CJK, LEXICON_TAG, FilterRules, StudyTokenizer, countable_tokens, filter_tokens,
                                    jieba_words, segment)
+
+__all__ = ["boundary_conflicts", "hmm_measurement", "out_of_dictionary", "segmenter_comparison", "term_split_table",
+           "top_tokens", "vocabulary_top"]
 
 
 def term_split_table(texts: Mapping[str, str], lexicon: pd.DataFrame,
@@ -47,7 +50,7 @@ def out_of_dictionary(pairs: Sequence[tuple[str, str]], tokenizer: jieba.Tokeniz
     """
     found: Counter = Counter()
     for word, tag in pairs:
-        if tag == LEXICON_TAG or len(word) < 2 or not _CJK.search(word):
+        if tag == LEXICON_TAG or len(word) < 2 or not CJK.search(word):
             continue
         if not tokenizer.FREQ.get(word):
             found[word] += 1

@@ -27,6 +27,10 @@ import pandas as pd
 
 from pipeline.common.errors import InputError
 
+__all__ = ["CATEGORY_PATTERN", "KINDS", "KIND_COLUMN", "LEXICON_COLUMNS", "SECTION_PATTERN", "VARIANT_SEPARATOR",
+           "canonical_map", "category_map", "fold_width", "lexicon_strings", "load_lexicon", "load_sectioned_wordlist",
+           "load_wordlist", "read_utf8"]
+
 LEXICON_COLUMNS = ("term", "category", "variants", "gloss", "note")
 
 
@@ -65,7 +69,7 @@ def fold_width(text: str) -> str:
     return text.translate(_WIDTH_FOLD)
 
 
-def load_lexicon(path: Path) -> pd.DataFrame:
+def load_lexicon(path: Path) -> pd.DataFrame:  # noqa: C901, PLR0912, PLR0915 (one check per rule of the lexicon file, each with its message)
     """Read and validate the lexicon CSV.
 
     Returns one row per term, in file order, with columns term, category,

@@ -9,6 +9,8 @@ import ahocorasick
 
 from pipeline.text.lexicon import fold_width
 
+__all__ = ["TermMatcher", "reference_find", "word_spans"]
+
 
 class TermMatcher:
     """Find lexicon strings in a text, as the segmentation will keep them.

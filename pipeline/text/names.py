@@ -38,6 +38,9 @@ from typing import Iterable, Sequence
 from pipeline.common.errors import InputError
 from pipeline.text.lexicon import fold_width, load_wordlist, read_utf8
 
+__all__ = ["GAZETTEER_COLUMNS", "NAME_FRAGMENT_TAGS", "NOTATION_COLUMNS", "NameRules", "load_gazetteer",
+           "load_name_rules", "load_notation", "place_name_positions"]
+
 NOTATION_COLUMNS = ("notation", "token", "gloss", "note")
 
 

@@ -30,6 +30,8 @@ import jieba
 import jieba.finalseg
 import jieba.posseg
 
+__all__ = ["PlainCut", "PosCut", "Route"]
+
 # jieba's POS tagger cuts text into blocks with these expressions (jieba.posseg).
 _POS_BLOCK = jieba.posseg.re_han_internal
 

@@ -39,6 +39,8 @@ from pipeline.common.params import ProfileParams
 from pipeline.text.lexicon import category_map
 from pipeline.text.units import sentence_count, token_sentences
 
+__all__ = ["FLAGGED_KINDS", "PROFILE_COLUMNS", "profile_shares", "profile_tables", "wilson_interval"]
+
 PROFILE_COLUMNS = ["place", "variant", "category", "articles", "sentences", "mentioning", "share",
                    "ci_low", "ci_high", "interval"]
 

@@ -43,10 +43,16 @@ from typing import Callable, Iterable, Mapping, Sequence
 import jieba
 import jieba.posseg
 import pandas as pd
+import stopwordsiso
 
 from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
 from pipeline.text.poscut import PlainCut, PosCut
+
+__all__ = ["CACHE_FILE_NAME", "CJK", "DEFAULT_EXCLUDED_TAGS", "FilterRules", "LEXICON_TAG", "StudyTokenizer",
+           "build_plain_tokenizer", "build_tokenizer", "classify_word", "countable_tokens", "filter_tokens",
+           "general_stopwords", "is_number", "is_punctuation", "jieba_words", "make_filter_rules", "plain_token",
+           "plain_tokens", "segment", "tagged_cut"]
 
 LEXICON_TAG = "lex"
 
@@ -59,7 +65,7 @@ CACHE_FILE_NAME = "jieba.cache"
 DEFAULT_EXCLUDED_TAGS = frozenset({"ns", "nr", "nrt", "nrfg"})
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 _NUMERALS = "0-9零〇一二两三四五六七八九十百千万亿几"
@@ -204,8 +210,6 @@ def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
 
 def general_stopwords() -> frozenset[str]:
     """The maintained general Chinese stopword list (stopwords-iso), width-folded."""
-    import stopwordsiso
-
     return frozenset(fold_width(w) for w in stopwordsiso.stopwords("zh"))
 
 
@@ -256,7 +260,7 @@ def is_number(word: str) -> bool:
     if _NUMBER.match(word):
         return True
     # Mixed digit-letter codes (3A, 5A, 1+10) carry no Chinese word.
-    return not _CJK.search(word) and any(ch.isdigit() for ch in word)
+    return not CJK.search(word) and any(ch.isdigit() for ch in word)
 
 
 def _countable(word: str, tag: str, keep_words: frozenset[str]) -> bool:

@@ -22,6 +22,9 @@ from pipeline.text.matching import TermMatcher
 from pipeline.text.names import NameRules, load_name_rules, load_notation, place_name_positions
 from pipeline.text.units import make_units
 
+__all__ = ["Segmentation", "Segmenter", "build_segmenter", "segment_article", "segment_articles", "segment_corpus",
+           "segment_job"]
+
 log = logging.getLogger("pipeline")
 
 
@@ -131,14 +134,14 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
     return {"units": units, "countable": countable, "survival": survival}
 
 
-def _segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
+def segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
     return segment_article(*job, segmenter)
 
 
 def segment_articles(paths: Paths, params: StudyParams, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
                      processes: int) -> list[dict]:
     """Segment (doc_id, place, text) jobs, on the run's dask workers when asked; output in job order."""
-    return ordered_map(_segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment",
+    return ordered_map(segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment",
                        cost=lambda job: len(job[2]))  # longest texts first
 
 

@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
+
+__all__ = ["make_units", "sentence_count", "sentence_ends", "split_inline_headings", "split_sentences",
+           "token_sentences"]
 
 # A sentence ends after 。！？!?；; together with any closing quotes or
 # brackets that follow (…。” belongs to the sentence it closes), or at an
@@ -48,8 +52,6 @@ def token_sentences(unit: dict) -> list[int]:
     Uses the unit's `spans` (the character range of each token); a unit
     without spans is one sentence.
     """
-    from bisect import bisect_right
-
     spans = unit.get("spans")
     if spans is None:
         return [0] * len(unit["tokens"])

@@ -9,11 +9,14 @@ import pandas as pd
 
 from pipeline.themes.matching import match_topics
 from pipeline.common.params import ThemeParams
-from pipeline.themes.params import _round_frame, top_terms
+from pipeline.themes.params import round_frame, top_terms
 from pipeline.themes.sweep import single_thread_blas
+
+__all__ = ["nmf_match_table", "nmf_topics"]
 
 
 def _count_matrix(corpus, n_terms: int):
+    # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs
     from scipy.sparse import csr_matrix
 
     indptr, indices, data = [0], [], []
@@ -27,6 +30,7 @@ def _count_matrix(corpus, n_terms: int):
 
 def nmf_topics(corpus, vocab: Sequence[str], k: int, p: ThemeParams) -> list[list[tuple[str, float]]]:
     """Top terms of NMF components fitted to TF-IDF of the same units and vocabulary."""
+    # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -60,4 +64,4 @@ def nmf_match_table(
                 "nmf_terms": "/".join(nmf_terms[b]),
             }
         )
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))

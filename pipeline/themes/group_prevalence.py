@@ -20,6 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+__all__ = ["CLUSTER", "DENSE_MEMBER_CELLS", "OPTIMISTIC", "covariate_shares", "group_shares"]
+
 CLUSTER = "cluster"
 OPTIMISTIC = "units_optimistic"
 

@@ -10,6 +10,8 @@ from pipeline.common.errors import InputError
 from pipeline.common.numeric import rank_key
 from pipeline.themes.params import NO_CATEGORY
 
+__all__ = ["LEAD_TERMS", "apply_labels", "load_topic_labels", "suggest_label"]
+
 
 LEAD_TERMS = 5
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from pipeline.common.io import write_text
 from pipeline.common.numeric import round_sig
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
 
 __all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html", "write_ldavis_html"]
@@ -32,6 +35,7 @@ class LdavisInputs:
 
 
 def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+    # scipy is loaded only when the LDAvis page is made
     from scipy.stats import entropy
 
     m = 0.5 * (p + q)
@@ -46,6 +50,7 @@ def deterministic_pcoa(topic_term_dists: np.ndarray) -> np.ndarray:
     between machines. Here the symmetric solver is used and each axis is
     oriented so that its largest-magnitude coordinate is positive.
     """
+    # scipy is loaded only when the LDAvis page is made
     from scipy.spatial.distance import pdist, squareform
 
     dists = squareform(pdist(np.asarray(topic_term_dists, dtype=np.float64), metric=_jensen_shannon))
@@ -72,6 +77,7 @@ def ldavis_prepare(inputs: LdavisInputs, terms: int | None = None):
     which is also pyLDAvis's own order); the map uses `deterministic_pcoa`,
     and the floats are rounded like the tables'.
     """
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     import pyLDAvis
 
     with single_thread_blas():
@@ -88,13 +94,14 @@ def ldavis_prepare(inputs: LdavisInputs, terms: int | None = None):
             start_index=1,
         )
     return prepared._replace(
-        topic_coordinates=_round_frame(prepared.topic_coordinates),
-        topic_info=_round_frame(prepared.topic_info),
-        token_table=_round_frame(prepared.token_table),
+        topic_coordinates=round_frame(prepared.topic_coordinates),
+        topic_info=round_frame(prepared.topic_info),
+        token_table=round_frame(prepared.token_table),
     )
 
 
 def _ldavis_asset(name: str) -> str:
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     import pyLDAvis
 
     return (Path(pyLDAvis.__file__).parent / "js" / name).read_text(encoding="utf-8")
@@ -104,9 +111,7 @@ def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None
     """A self-contained LDAvis page: d3, LDAvis and its stylesheet inlined from
     the pyLDAvis package (no network at view time), and a fixed element id so
     the same model gives the same bytes."""
-    import html
-    import json
-
+    # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     from pyLDAvis.urls import CSS_VERSION, JS_VERSION
     from pyLDAvis.utils import NumPyEncoder
 
@@ -141,6 +146,4 @@ def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None
 def write_ldavis_html(
     inputs: LdavisInputs, path: Path, title: str | None = None, note: str | None = None, terms: int | None = None
 ) -> Path:
-    from pipeline.common.io import write_text
-
     return write_text(ldavis_html(inputs, title, note, terms), Path(path))

@@ -6,6 +6,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+__all__ = ["agreement", "final_topic_stability", "jaccard", "match_topics"]
+
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     a, b = set(a), set(b)
@@ -20,6 +22,7 @@ def match_topics(terms_a: Sequence[Sequence[str]], terms_b: Sequence[Sequence[st
     Returns (index in a, index in b, Jaccard) for every matched pair, ordered
     by the index in a (Hungarian method, `scipy.optimize.linear_sum_assignment`).
     """
+    # scipy.optimize (~1 s) is loaded only when topics are matched
     from scipy.optimize import linear_sum_assignment
 
     if not terms_a or not terms_b:

@@ -92,16 +92,18 @@ from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
 from pipeline.themes.ldavis import LdavisInputs
 from pipeline.themes.matching import final_topic_stability
-from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, _check_units, _round_frame,
+from pipeline.themes.params import (SEGMENTATIONS, TOKEN_FIELD, check_units, round_frame,
                                     top_terms)
 from pipeline.themes.prevalence import place_shares, topic_roles, unit_topics_table
 from pipeline.themes.results import ThemesResult, ThemesSummary
 from pipeline.themes.scaling import schedule, stratified_sample
 from pipeline.themes.selection import settle_k, summarise_sweep
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
-from pipeline.themes.sweep import (FINAL, FullCorpora, SweepData, _segmentation_data, coherence_scores, fit_lda, job_pool,
+from pipeline.themes.sweep import (FINAL, FullCorpora, SweepData, segmentation_data, coherence_scores, fit_lda, job_pool,
                                    single_thread_blas, split_units, submit_tasks, sweep_coherence, sweep_table)
 from pipeline.themes.vocabulary import frame_vocabulary, pruning_table, without_terms
+
+__all__ = ["final_model", "run_themes", "topic_quality", "topics_table"]
 
 
 __all__ = ["FinalModel", "final_model", "topic_quality", "topics_table", "run_themes"]
@@ -165,7 +167,7 @@ def topic_quality(final: FinalModel, full: FullCorpora, texts, sample, labels, s
     excl = frex_exclusivity(final.phi, p.topn_terms, p.frex_weight)
     ids = full.dictionary.token2id
     semcoh = semantic_coherence([[ids[t] for t in top] for top in terms], [{i for i, _ in bow} for bow in full.all])
-    return _round_frame(pd.DataFrame({
+    return round_frame(pd.DataFrame({
         "topic": range(1, len(terms) + 1), "label": [labels[t + 1] for t in range(len(terms))],
         "c_npmi": npmi, "c_v": cv, "exclusivity": excl, "semantic_coherence": semcoh,
         "stability": [float(s) for s in stability], "top_terms": ["/".join(t[:5]) for t in terms],
@@ -185,7 +187,7 @@ def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) 
         for t, topic in enumerate(tops)
         for r, (term, w) in enumerate(topic)
     ]
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def run_themes(
@@ -238,7 +240,7 @@ def run_themes(
         groups.insert(3, "label", groups["topic"].map(dict(zip(out.topics["topic"], out.topics["label"]))))
         pruning = pruning_table([list(u["tokens"]) for u in units], [u["place"] for u in units],
                                 p.no_below, p.no_above)
-        return replace(out, group_topics=_round_frame(groups), vocabulary_pruning=pruning)
+        return replace(out, group_topics=round_frame(groups), vocabulary_pruning=pruning)
 
 
 def _run_themes(
@@ -250,7 +252,7 @@ def _run_themes(
     """Every table but the shares by group and the vocabulary's pruning (filled in by `run_themes`)."""
     segmentations = SEGMENTATIONS if p.ablation else SEGMENTATIONS[:1]
     for s in segmentations:
-        _check_units(units, TOKEN_FIELD[s])
+        check_units(units, TOKEN_FIELD[s])
     units = list(units)
     # On a large corpus the sweep runs on a stratified sample, and its held-out
     # split is drawn within it (pipeline/themes/scaling.py); otherwise the
@@ -259,7 +261,7 @@ def _run_themes(
     train_s, held_s = split_units([units[i] for i in sample], p.holdout_fraction, p.split_seed)
     train_idx, held_idx = [sample[i] for i in train_s], [sample[i] for i in held_s]
     # Only the lexicon segmentation has a final model, so only it needs corpora of every unit.
-    per_seg = {s: _segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p, full=s == "lexicon")
+    per_seg = {s: segmentation_data(units, TOKEN_FIELD[s], train_idx, held_idx, p, full=s == "lexicon")
                for s in segmentations}
 
     # What the tasks need, sent once to each worker: sweep corpora on the

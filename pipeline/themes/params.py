@@ -9,6 +9,9 @@ import pandas as pd
 
 from pipeline.common.numeric import rank_key, round_sig
 
+__all__ = ["LDA_DTYPE", "NO_CATEGORY", "SEGMENTATIONS", "TOKEN_FIELD", "check_units",
+           "place_order", "round_frame", "top_terms"]
+
 # gensim's LdaModel runs in single precision unless told otherwise; there, the
 # last bits of a BLAS kernel's products grow through the iterations into the
 # 5th significant digit and swap near-equal top terms, so that the same seed
@@ -27,7 +30,7 @@ SEGMENTATIONS = ("lexicon", "plain")
 TOKEN_FIELD = {"lexicon": "tokens", "plain": "plain_tokens"}
 
 
-def _round_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def round_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
@@ -53,7 +56,7 @@ def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tupl
     return [(vocab[i], float(round_sig(raw[i]))) for i in ranked]
 
 
-def _check_units(units: Sequence[dict[str, Any]], field: str) -> None:
+def check_units(units: Sequence[dict[str, Any]], field: str) -> None:
     if not units:
         raise ValueError("themes: no text units to model")
     needed = ("unit_id", "doc_id", "place", field)

@@ -8,7 +8,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import round_frame
+
+__all__ = ["place_shares", "topic_roles", "unit_topics_table"]
 
 
 def _place_seed(seed: int, place: str) -> np.random.Generator:
@@ -69,7 +71,7 @@ def place_shares(
                     "interval": "units_optimistic",
                 }
             )
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def topic_roles(
@@ -115,7 +117,7 @@ def topic_roles(
                 "suggested_label": suggested[topic],
             }
         )
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def unit_topics_table(units, theta: np.ndarray) -> pd.DataFrame:
@@ -130,4 +132,4 @@ def unit_topics_table(units, theta: np.ndarray) -> pd.DataFrame:
             "proportion": np.asarray(theta, dtype=np.float64).reshape(-1),
         }
     )
-    return _round_frame(frame)
+    return round_frame(frame)

@@ -45,6 +45,8 @@ import numpy as np
 
 from pipeline.common.params import ThemeParams
 
+__all__ = ["allocate", "fit_schedule", "stratified_sample"]
+
 
 def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, min_passes: int,
                  min_iterations: int) -> tuple[int, int]:

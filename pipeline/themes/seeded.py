@@ -57,6 +57,9 @@ import pandas as pd
 from pipeline.common.params import SeededParams
 from pipeline.themes.params import LDA_DTYPE
 
+__all__ = ["FREE", "POOL_MIN_TOKENS", "SeededParams", "choose_seeds", "dimensions", "fit_all", "fit_seeded",
+           "free_topic_count", "prepare", "seed_table", "seeded_prior"]
+
 FREE = "free"
 
 
@@ -199,6 +202,7 @@ def fit_seeded(data: SeededFitData, weight: float, seed: int) -> SeededFit:
     Only the main fit's proportions enter a table; the other fits are compared
     by their topics, and inferring every unit's proportions costs as much as
     a pass over the corpus."""
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
 
     from pipeline.themes.sweep import single_thread_blas

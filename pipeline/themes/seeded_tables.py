@@ -23,12 +23,14 @@ from pipeline.common.params import SeededParams, ThemeParams
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.ldavis import LdavisInputs
 from pipeline.themes.matching import jaccard
-from pipeline.themes.params import _round_frame, top_terms
+from pipeline.themes.params import round_frame, top_terms
 from pipeline.themes.results import SeededResult, SeededSummary
 from pipeline.themes.scaling import schedule, stratified_sample
 from pipeline.themes.seeded import FREE, SeededFit, SeededFitData, SeededPrep, fit_all, prepare, seed_table
 from pipeline.themes.stm_measures import frex_exclusivity
 from pipeline.themes.sweep import coherence_scores, single_thread_blas
+
+__all__ = ["quality_table", "run_seeded", "sensitivity_table", "topic_stability", "unit_agreement"]
 
 
 def topic_stability(runs: Sequence[Sequence[Sequence[str]]]) -> list[float]:
@@ -63,7 +65,7 @@ def unit_agreement(units, theta: np.ndarray, topic_dims: Sequence[str], term_cat
             "dictionary_dimension": ";".join(top_dims), "dictionary_terms": int(sum(counts.values())),
             "agree": (topic_dims[lead] in top_dims) if top_dims and topic_dims[lead] != FREE else None,
         })
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def _tops(phi: np.ndarray, vocab, topn: int) -> list[list[tuple[str, float]]]:
@@ -99,7 +101,7 @@ def quality_table(prep: SeededPrep, fits_main: Sequence[SeededFit], tops_main, s
                 "exclusivity": float("nan"), "seeds_in_top10": 0, "added_terms": "", "found": False, "seeds": 0,
                 "reason": f"no lexicon term above min_keyword_share={sp.min_keyword_share:g} of tokens: no topic",
             })
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def _reason(dim: str, stability: float, floor: float) -> str:
@@ -125,7 +127,7 @@ def sensitivity_table(prep: SeededPrep, fits_by_weight: dict[float, list[SeededF
                 "jaccard_with_main": jaccard(runs[0][k], main_terms[k]),
                 "found": bool(dim != FREE and stab[k] >= sp.min_stability),
             })
-    return _round_frame(pd.DataFrame(rows).sort_values(["factor", "topic"], kind="stable").reset_index(drop=True))
+    return round_frame(pd.DataFrame(rows).sort_values(["factor", "topic"], kind="stable").reset_index(drop=True))
 
 
 def run_seeded(
@@ -183,7 +185,7 @@ def run_seeded(
         groups = covariate_shares(units, final.theta, lengths, doc_covariates, p.bootstrap_samples,
                                   p.bootstrap_seed)
     groups.insert(3, "dimension", groups["topic"].map(lambda t: dims[t - 1]))
-    groups = _round_frame(groups)
+    groups = round_frame(groups)
     places = groups[groups["covariate"] == "place"].drop(columns="covariate").rename(columns={"group": "place"})
     agreement = unit_agreement(units, final.theta, dims, term_categories)
     judged = agreement["agree"].dropna()
@@ -199,13 +201,13 @@ def run_seeded(
         units_judged=int(len(judged)), fits=len(jobs), passes=passes, iterations=iterations,
         coherence_units=len(sample))
     return SeededResult(
-        seeded_topics=_round_frame(topics),
+        seeded_topics=round_frame(topics),
         seeded_topic_quality=quality,
         seeded_place_topics=places.reset_index(drop=True),
         seeded_group_topics=groups[groups["covariate"] != "place"].reset_index(drop=True),
         seeded_sensitivity=sensitivity_table(prep, by_weight, sp.weight, sp, topn),
         seeded_unit_agreement=agreement,
-        seeded_seeds=_round_frame(seed_table(prep, sp)),
+        seeded_seeds=round_frame(seed_table(prep, sp)),
         ldavis_inputs=LdavisInputs(final.phi, final.theta, lengths, prep.vocab, term_frequency, p.ldavis_terms),
         summary=summary,
     )

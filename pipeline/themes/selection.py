@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import round_frame
+
+__all__ = ["choose_k", "frontier", "summarise_sweep"]
 
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +29,7 @@ def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
             "stability_sd": g["stability"].std(ddof=1).to_numpy(),
         }
     )
-    return _round_frame(out)
+    return round_frame(out)
 
 
 def frontier(points: dict[int, tuple[float, float]]) -> list[int]:

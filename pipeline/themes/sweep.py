@@ -10,11 +10,12 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pipeline.common import engine
 from pipeline.common.params import ThemeParams
 from pipeline.themes.matching import agreement
-from pipeline.themes.params import LDA_DTYPE, _round_frame, place_order, top_terms
+from pipeline.themes.params import LDA_DTYPE, round_frame, place_order, top_terms
 from pipeline.themes.scaling import schedule
 from pipeline.themes.stm_measures import frex_exclusivity, semantic_coherence
 
@@ -72,6 +73,10 @@ class FitResult:
     exclusivity: list[float]
     semantic_coherence: list[float]
 
+__all__ = ["COHERENCE_MEASURES", "SWEEP_MIN_WORK", "build_dictionary", "coherence_scores", "fit_lda", "job_pool",
+           "segmentation_data", "single_thread_blas", "split_units", "submit_tasks", "sweep_coherence", "sweep_table",
+           "sweep_work"]
+
 
 def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Seeded train / held-out split of unit indices, stratified by place.
@@ -92,6 +97,7 @@ def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> 
 
 
 def build_dictionary(texts: Sequence[Sequence[str]], no_below: int, no_above: float):
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.corpora import Dictionary
 
     dictionary = Dictionary(texts)
@@ -141,8 +147,6 @@ def single_thread_blas() -> Iterator[None]:
     nothing invalid in the result; that warning is silenced here and the
     callers check their results for non-finite values instead.
     """
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="invalid value encountered in dot", category=RuntimeWarning)
         yield
@@ -274,7 +278,7 @@ def sweep_coherence(
     return scores
 
 
-def _segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> SegmentationData:
+def segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, full: bool = True) -> SegmentationData:
     """Corpora for one segmentation.
 
     The sweep's dictionary is built from the training units only, so that the
@@ -310,6 +314,7 @@ def coherence_scores(
     sums follows the batch's vocabulary), so the sweep forms its batches by a
     fixed rule that does not depend on the number of processes.
     """
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import CoherenceModel
 
     if not topics:
@@ -343,6 +348,7 @@ def _dense_co_occurrences(accumulator) -> None:
     (`tests/test_themes.py` compares both); accumulators of other kinds are
     left alone.
     """
+    # scipy.sparse is loaded only when a model is fitted
     import scipy.sparse
 
     counts = getattr(accumulator, "_co_occurrences", None)
@@ -373,4 +379,4 @@ def sweep_table(
         row["stability"] = float(np.mean(others))
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["k", "seed"], kind="stable").reset_index(drop=True)
-    return _round_frame(table)
+    return round_frame(table)

@@ -17,7 +17,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from pipeline.themes.params import _round_frame
+from pipeline.themes.params import round_frame
+
+__all__ = ["frame_vocabulary", "pruning_table", "without_terms"]
 
 
 def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_below: int, no_above: float) -> pd.DataFrame:
@@ -40,7 +42,7 @@ def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_belo
     rows.append({"term": f"({len(rare)} terms)", "reason": f"in fewer than no_below={no_below} units",
                  "units": None, "unit_share": None, "tokens": sum(tokens[t] for t in rare),
                  "token_share": sum(tokens[t] for t in rare) / total, "places": None})
-    return _round_frame(pd.DataFrame(rows))
+    return round_frame(pd.DataFrame(rows))
 
 
 def frame_vocabulary(term_categories: Mapping[str, str], categories: Iterable[str],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.bench import segment_ratio
 from pipeline.bench.segment_ratio import interleaved_ratio, segment_vs_raw_jieba
 from pipeline.common.config import Paths
 from pipeline.text import lexicon as lex_mod
@@ -98,7 +99,7 @@ def test_study_segmentation_and_raw_jieba_segment_the_same_texts(segmenter, monk
             theirs_texts.append(text)
             return super().lcut(text, *args, **kwargs)
 
-    monkeypatch.setattr(stage, "segment_article", recording_segment_article)
+    monkeypatch.setattr(segment_ratio, "segment_article", recording_segment_article)
     found = segment_vs_raw_jieba(jobs, segmenter, slices=2, repeats=2, raw_tokenizer=RecordingTokenizer())
     assert found["pairs"] == 4 and found["ratio"] > 0 and found["min"] > 0
     assert found["ours_seconds"] > 0 and found["theirs_seconds"] > 0

@@ -155,12 +155,12 @@ def _config(key: str) -> str:
 
 def test_the_local_cluster_workers_run_with_the_quieter_settings(cluster):
     """The worker processes themselves (not only this one) tick and sample less often than dask's defaults."""
-    from pipeline.common.cluster import _LOCAL_CLUSTER_CONFIG
+    from pipeline.common.cluster import LOCAL_CLUSTER_CONFIG
 
     client = cluster.client(2)
-    for key, value in _LOCAL_CLUSTER_CONFIG.items():
+    for key, value in LOCAL_CLUSTER_CONFIG.items():
         assert set(client.run(_config, key).values()) == {value}, key
-    assert _LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"] != _config("distributed.admin.tick.interval")
+    assert LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"] != _config("distributed.admin.tick.interval")
 
 
 def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path, project_params):
@@ -179,11 +179,11 @@ def test_a_given_scheduler_runs_the_work_and_is_left_running(tmp_path, project_p
 
 
 def test_the_command_line_scheduler_replaces_the_parameters_one(project_params):
-    from pipeline.cli import _parser, with_scheduler
+    from pipeline.cli import build_parser, with_scheduler
 
     params = project_params.updated({"dask": {"scheduler": None}, "themes": {"processes": 2}})
     for command in ("run", "check"):
-        args = _parser().parse_args([command, "--scheduler", "tcp://h:8786"])
+        args = build_parser().parse_args([command, "--scheduler", "tcp://h:8786"])
         chosen = with_scheduler(params, args.scheduler)
         with engine.study_engine(chosen, "build") as current:
             assert current.scheduler == "tcp://h:8786"

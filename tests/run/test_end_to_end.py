@@ -14,8 +14,9 @@ from pipeline.common.errors import InputError
 from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import documents_table
 from pipeline.run.compare import compare_trees
-from pipeline.run.runner import (StudyState, load_concept_level, run_study, stage_corpus, stage_emphases, stage_segment,
+from pipeline.run.runner import (load_concept_level, run_study, stage_corpus, stage_emphases, stage_segment,
                                  write_corpus_outputs, write_segment_outputs)
+from pipeline.run.state import StudyState
 
 pytestmark = pytest.mark.slow
 

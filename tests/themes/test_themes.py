@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
+from pipeline.common.numeric import round_sig
 from pipeline.themes.group_prevalence import group_shares
 from pipeline.themes.labels import apply_labels, load_topic_labels, suggest_label
 from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare, write_ldavis_html
@@ -25,7 +26,7 @@ from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.results import ThemesResult
 from pipeline.themes.selection import choose_k
 from pipeline.themes import sweep
-from pipeline.themes.sweep import (COHERENCE_MEASURES, FitResult, SweepData, _segmentation_data, coherence_scores, job_pool, split_units,
+from pipeline.themes.sweep import (COHERENCE_MEASURES, FitResult, SweepData, segmentation_data, coherence_scores, job_pool, split_units,
                                    sweep_coherence, sweep_table)
 
 PLACES = {"anhui": "安徽省", "suzhou": "苏州市", "hefei": "合肥市", "huainan": "淮南市", "chengdu": "成都市"}
@@ -190,7 +191,7 @@ def test_parallel_run_equals_serial_run(units, base_params, serial_run, monkeypa
 def test_a_small_sweep_stays_in_this_process(units, base_params, monkeypatch):
     p = small(base_params, processes=2)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    data = SweepData(p, {"lexicon": _segmentation_data(units, "tokens", train, held, p).sweep})
+    data = SweepData(p, {"lexicon": segmentation_data(units, "tokens", train, held, p).sweep})
     tokens = sum(c for bow in data.segmentations["lexicon"].train for _, c in bow)
     assert sweep.sweep_work(data) == (p.k_max - p.k_min + 1) * len(p.seeds) * p.passes * tokens
     monkeypatch.setattr(sweep, "SWEEP_MIN_WORK", sweep.sweep_work(data) + 1)
@@ -205,7 +206,7 @@ def test_coherence_of_a_topic_depends_on_its_batch_only_in_the_last_bits(units, 
     """Why the sweep's coherence batches follow a fixed rule (one per K), not the number of workers."""
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p).sweep
+    seg = segmentation_data(units, "tokens", train, held, p).sweep
     topics = [tuple(v[:6]) for v in THEMES.values()] + [("协商", "党建", "智慧", "养老")]
     assert all(t in seg.dictionary.token2id for topic in topics for t in topic)
     for measure in COHERENCE_MEASURES:
@@ -224,7 +225,7 @@ def test_dense_co_occurrence_counts_leave_every_coherence_score_unchanged(units,
 
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    seg = _segmentation_data(units, "tokens", train, held, p).sweep
+    seg = segmentation_data(units, "tokens", train, held, p).sweep
     topics = [list(v[:6]) for v in THEMES.values()] + [["协商", "党建", "智慧", "养老"]]
     for measure in COHERENCE_MEASURES:
         source = {"corpus": seg.train} if measure == "u_mass" else {"texts": seg.train_texts}
@@ -238,7 +239,7 @@ def test_sweep_coherence_scores_a_topic_once_for_the_whole_sweep(units, base_par
     """The same topic found at two K has one score: one accumulator per measure for the sweep."""
     p = small(base_params)
     train, held = split_units(units, p.holdout_fraction, p.split_seed)
-    sweep = _segmentation_data(units, "tokens", train, held, p).sweep
+    sweep = segmentation_data(units, "tokens", train, held, p).sweep
     data = SweepData(p, {"lexicon": sweep})
     tops = [[(t, 0.1) for t in v[:5]] for v in THEMES.values()]
     results = [
