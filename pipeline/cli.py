@@ -159,6 +159,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(root: Path, args: argparse.Namespace, frame: str) -> int:
+    # only the command that runs is imported
     from pipeline.common import io
     from pipeline.text.lexicon import load_lexicon
     from pipeline.validate.kit import score_sheets, write_sheet

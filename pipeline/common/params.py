@@ -166,8 +166,8 @@ class ProfileParams(Section):
 
 class ConceptParams(Section):
     top_n: Count
-    background_prior_strength: NonNegative
-    background_pseudo_count: NonNegative
+    background_prior_strength: Positive
+    background_pseudo_count: Positive
     generic_share: Prob
 
 
@@ -177,7 +177,7 @@ class EmphasesParams(Section):
     min_term_sentences: Count
     kwic_window: Annotated[int, Field(ge=0)]
     sublinear_tf: bool
-    prior_strength: NonNegative
+    prior_strength: Positive
     min_count: Annotated[int, Field(ge=0)]
     min_expected: NonNegative
     min_units: Annotated[int, Field(ge=0)]
@@ -292,7 +292,7 @@ class BenchTargets(Section):
 
 class BenchParams(Section):
     seed: Seed
-    scales: Annotated[Ints, Field(min_length=1)]
+    scales: Annotated[tuple[Count, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
     articles_per_place: Count
     segment_ratio_scales: Ints
     themes_ratio_scale: Count
@@ -467,7 +467,7 @@ def _value(raw: Any, path: list[str]) -> Any:
     return raw
 
 
-def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel]) -> list[str]:
+def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel]) -> list[str]:  # noqa: PLR0911 (one return for each kind of pydantic error)
     loc = [str(p) for p in error["loc"]]
     section, annotation, metadata, depth = _field(model, loc)
     path = loc[:depth]

@@ -20,9 +20,9 @@ from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figur
 if TYPE_CHECKING:
     from pipeline.themes.results import ThemesResult
 
-__all__ = ["FIGURE_FILES", "METRICS", "SEEDED_FIGURE", "SEEDED_UNSTABLE_FIGURE", "figure_k_selection",
-           "figure_place_topics", "figure_seeded_place_topics", "figure_topic_terms", "seeded_topic_label",
-           "write_seeded_figures", "write_theme_figures"]
+__all__ = ["FIGURE_FILES", "figure_k_selection", "figure_place_topics", "figure_seeded_place_topics",
+           "figure_topic_terms", "METRICS", "SEEDED_FIGURE", "seeded_figures", "seeded_topic_label",
+           "SEEDED_UNSTABLE_FIGURE", "theme_figures", "write_seeded_figures", "write_theme_figures"]
 
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 __all__ = ["ProseNumber", "Support", "check_documents", "params_numbers", "prose_numbers", "support_values",
            "unsupported"]
@@ -232,13 +231,13 @@ def check_documents(documents: Mapping[str, str], support: Support,
     return messages
 
 
-def params_numbers(params_yaml: Path) -> list[float]:
-    """Every number in the parameters file, in the file's order.
+def params_numbers(params: Mapping) -> list[float]:
+    """Every number in the parameters, in the file's order.
 
     Parameters
     ----------
-    params_yaml : Path
-        The study's parameters (``params.yaml``).
+    params : Mapping
+        The study's parameters as plain values (``StudyParams.record()``).
 
     Returns
     -------
@@ -249,4 +248,4 @@ def params_numbers(params_yaml: Path) -> list[float]:
         if isinstance(node, (Mapping, list)):
             return [x for child in (node.values() if isinstance(node, Mapping) else node) for x in walk(child)]
         return [float(node)] if isinstance(node, (int, float)) and not isinstance(node, bool) else []
-    return walk(yaml.safe_load(Path(params_yaml).read_text(encoding="utf-8")))
+    return walk(params)

@@ -37,6 +37,7 @@ from pipeline.emphases.stage import emphases_tables
 from pipeline.figures import corpus as figures_corpus
 from pipeline.figures import emphases as figures
 from pipeline.figures.plotting import cjk_font_path, term_glosses
+from pipeline.figures.themes import theme_figures
 from pipeline.report.exports import build_exports
 from pipeline.report.headline import FindingsSettings, Names
 from pipeline.report.publish import embed_fonts, findings_outputs, sync_codebook, sync_readme, sync_validation
@@ -54,6 +55,7 @@ from pipeline.text.names import load_notation
 from pipeline.text.profile import profile_tables
 from pipeline.text.stage import Segmentation, segment_corpus
 from pipeline.themes.labels import load_topic_labels
+from pipeline.themes.ldavis import ldavis_html
 from pipeline.themes.model import run_themes
 from pipeline.themes.seeded_tables import run_seeded
 from pipeline.validate.kit import score_all
@@ -181,9 +183,6 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
 
 def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
     """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages."""
-    from pipeline.figures.themes import theme_figures
-    from pipeline.themes.ldavis import ldavis_html
-
     params = state.params.themes
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}

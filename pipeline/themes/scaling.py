@@ -45,7 +45,7 @@ import numpy as np
 
 from pipeline.common.params import ThemeParams
 
-__all__ = ["allocate", "fit_schedule", "stratified_sample"]
+__all__ = ["allocate", "fit_schedule", "schedule", "stratified_sample"]
 
 
 def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, min_passes: int,

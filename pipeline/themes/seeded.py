@@ -54,11 +54,13 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.common.engine import pool, same
 from pipeline.common.params import SeededParams
 from pipeline.themes.params import LDA_DTYPE
+from pipeline.themes.sweep import single_thread_blas
 
-__all__ = ["FREE", "POOL_MIN_TOKENS", "SeededParams", "choose_seeds", "dimensions", "fit_all", "fit_seeded",
-           "free_topic_count", "prepare", "seed_table", "seeded_prior"]
+__all__ = ["choose_seeds", "dimensions", "fit_all", "fit_seeded", "FREE", "free_topic_count", "POOL_MIN_TOKENS",
+           "prepare", "seed_table", "seeded_prior", "SeededFit", "SeededFitData", "SeededParams", "SeededPrep"]
 
 FREE = "free"
 
@@ -171,6 +173,7 @@ def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no
     -------
     SeededPrep
     """
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.corpora import Dictionary
 
     texts = [list(u["tokens"]) for u in units]
@@ -204,8 +207,6 @@ def fit_seeded(data: SeededFitData, weight: float, seed: int) -> SeededFit:
     a pass over the corpus."""
     # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
-
-    from pipeline.themes.sweep import single_thread_blas
 
     sp = data.sp
     dictionary = data.dictionary
@@ -264,8 +265,6 @@ def fit_all(data: SeededFitData, jobs: Sequence[tuple[float, int]], processes: i
     list of SeededFit
         In the order of `jobs`.
     """
-    from pipeline.common.engine import pool, same
-
     tokens = sum(c for bow in data.corpus for _, c in bow)
     if processes <= 1 or len(jobs) <= 1 or tokens < POOL_MIN_TOKENS:
         processes = 1

@@ -8,7 +8,7 @@ import pandas as pd
 from pipeline.common.numeric import rank_key
 from pipeline.themes.params import round_frame
 
-__all__ = ["choose_k", "frontier", "summarise_sweep"]
+__all__ = ["choose_k", "frontier", "settle_k", "summarise_sweep"]
 
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:

@@ -73,9 +73,10 @@ class FitResult:
     exclusivity: list[float]
     semantic_coherence: list[float]
 
-__all__ = ["COHERENCE_MEASURES", "SWEEP_MIN_WORK", "build_dictionary", "coherence_scores", "fit_lda", "job_pool",
-           "segmentation_data", "single_thread_blas", "split_units", "submit_tasks", "sweep_coherence", "sweep_table",
-           "sweep_work"]
+__all__ = ["build_dictionary", "COHERENCE_MEASURES", "coherence_scores", "FINAL", "fit_lda", "FitResult",
+           "FullCorpora", "job_pool", "segmentation_data", "SegmentationData", "single_thread_blas", "split_units",
+           "submit_tasks", "sweep_coherence", "SWEEP_MIN_WORK", "sweep_table", "sweep_work", "SweepCorpora",
+           "SweepData"]
 
 
 def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -118,6 +119,7 @@ def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
     evaluation would draw from the model's random state and cost a pass.
     Passes and the E-step cap follow the corpus size (`pipeline.themes.scaling.schedule`)."""
+    # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
 
     passes, iterations = schedule(p, len(corpus))

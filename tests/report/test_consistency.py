@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -194,10 +195,9 @@ def test_support_values_reads_numbers_text_cells_and_row_counts(tmp_path):
     assert 1.0 in values  # the topic column and the 1 of "街道体制改革 1"
 
 
-def test_params_numbers_walks_the_nested_parameters(tmp_path):
-    params = tmp_path / "params.yaml"
-    params.write_text("profile:\n  confidence: 0.95\n  bootstrap_samples: 2000\nthemes:\n  seeds: [1, 2, 3]\n"
-                      "  ablation: true\n  alpha: auto\n  presence_floor: 0.05\n", encoding="utf-8")
+def test_params_numbers_walks_the_nested_parameters():
+    params = yaml.safe_load("profile:\n  confidence: 0.95\n  bootstrap_samples: 2000\nthemes:\n  seeds: [1, 2, 3]\n"
+                            "  ablation: true\n  alpha: auto\n  presence_floor: 0.05\n")
     assert params_numbers(params) == [0.95, 2000.0, 1.0, 2.0, 3.0, 0.05]
 
 

@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.common.params import load_params
 from pipeline.report.consistency import check_documents, params_numbers, prose_numbers, support_values
 from pipeline.report.findings import section_of
 from pipeline.report.results import read_table
 
 TABLES = Paths.at().tables
-PARAMS = params_numbers(PROJECT_ROOT / "params.yaml")
+PARAMS = params_numbers(load_params(PROJECT_ROOT / "params.yaml").record())
 FINDINGS_SUPPORT = [*sorted(TABLES.glob("findings_*.csv")), TABLES / "documents.csv", TABLES / "expectation_summary.csv",
                     TABLES / "validation_agreement.csv"]
 # Numbers cited from outside the study: allowed inside these phrases only.

@@ -21,7 +21,7 @@ from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_htm
 from pipeline.themes.matching import agreement, match_topics
 from pipeline.themes.model import run_themes
 from pipeline.common.params import ThemeParams, problems
-from pipeline.themes.params import round_sig, top_terms
+from pipeline.themes.params import top_terms
 from pipeline.themes.prevalence import place_shares, topic_roles
 from pipeline.themes.results import ThemesResult
 from pipeline.themes.selection import choose_k
