@@ -23,12 +23,19 @@ scattered to every worker once, and each worker keeps what it built under the
 recipe's content token until the pool ends. jieba's user words therefore
 enter the worker's own tokenizer (a pool that forked after building would
 lose them silently; jieba issues #533, #537).
+
+The token is a SHA-256 of the pickled recipe, not `dask.base.tokenize`: on the
+study's recipes dask's token took 6.5 ms against 0.14 ms (cleaning), 7.9 against
+1.9 ms (segmentation) and 1.6 s against 0.48 s (a sweep corpus 20 times the
+study's), as it pickles and unpickles each object up to three times.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import pickle
 import threading
 import uuid
 from dataclasses import dataclass
@@ -59,13 +66,10 @@ class Recipe:
 
 def content_token(*values: Any) -> str:
     """A digest of the pickled values: the same recipe gets the same token, a changed one another."""
-    import hashlib
-    import pickle
-
     try:
         data = pickle.dumps(values, protocol=5)
     except (pickle.PicklingError, TypeError, AttributeError):
-        import cloudpickle
+        import cloudpickle  # only for recipes plain pickle cannot take (lambdas, local functions)
 
         data = cloudpickle.dumps(values, protocol=5)
     return hashlib.sha256(data).hexdigest()
