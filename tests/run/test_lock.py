@@ -25,8 +25,11 @@ HOLD = textwrap.dedent("""
     with project_lock(Path(sys.argv[1])):
         child = os.fork() if sys.argv[3] == "fork" else None
         if child == 0:
+            Path(sys.argv[1], "child-started").touch()  # past os.fork's hooks in the child
             time.sleep(60)
             os._exit(0)
+        while child and not Path(sys.argv[1], "child-started").exists():
+            time.sleep(0.01)
         print("held", child or "", flush=True)
         time.sleep(float(sys.argv[2]))
 """)
