@@ -23,6 +23,11 @@ scattered to every worker once, and each worker keeps what it built under the
 recipe's content token until the pool ends. jieba's user words therefore
 enter the worker's own tokenizer (a pool that forked after building would
 lose them silently; jieba issues #533, #537).
+
+The token is a SHA-256 of the pickled recipe, not `dask.base.tokenize`: on the
+study's recipes dask's token took 6.5 ms against 0.14 ms (cleaning), 7.9 against
+1.9 ms (segmentation) and 1.6 s against 0.48 s (a sweep corpus 20 times the
+study's), as it pickles and unpickles each object up to three times.
 """
 
 from __future__ import annotations

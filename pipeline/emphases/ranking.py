@@ -27,6 +27,7 @@ in). This is the stated tie rule for stability.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 __all__ = ["SCORE_DECIMALS", "comparable", "competition_ranks", "cut_line", "floor_mask", "split_at_cut", "tied_mask",
            "top_with_ties"]
@@ -54,10 +55,8 @@ def competition_ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         values = scores[row, eligible[row]]
         if values.size == 0:
             continue
-        ordered = np.sort(values)
-        # Entries strictly above v: all those after the last position where v could be inserted.
-        above = ordered.size - np.searchsorted(ordered, values, side="right")
-        ranks[row, eligible[row]] = above + 1
+        # "min" ranks of the negated scores: 1 + the number of entries strictly above.
+        ranks[row, eligible[row]] = rankdata(-values, method="min")
     return ranks[0] if one_row else ranks
 
 

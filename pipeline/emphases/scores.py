@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.stats import norm
+from scipy.stats import false_discovery_control, norm
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.emphases.ranking import top_with_ties
@@ -173,17 +173,9 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     q = np.full(p.shape, np.nan)
     finite = np.isfinite(p)
-    values = p[finite]
-    m = values.size
-    if m == 0:
-        return q
-    order = np.argsort(values, kind="stable")
-    scaled = values[order] * m / np.arange(1, m + 1)
-    # q_(k) = min over j >= k of p_(j) m / j: a running minimum from the largest p down.
-    q_sorted = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(q_sorted, 1.0)
-    q[finite] = out
+    if finite.any():
+        # One family: every finite p of the array, flattened.
+        q[finite] = false_discovery_control(p[finite], method="bh")
     return q
 
 

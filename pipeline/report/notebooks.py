@@ -4,6 +4,14 @@ The same function runs in `make results` and in the tests, with the notebooks
 folder as working directory, so a notebook behaves identically in both.
 Volatile metadata (timings, kernel ids) is stripped so that re-execution
 yields no diff.
+
+Execution is nbclient's `NotebookClient` and export nbconvert's `HTMLExporter`;
+the code here adds only what they lack: several notebooks at once (nbclient runs
+one notebook per client), Ctrl-C kept an interrupt (on the main thread's event
+loop nbclient installs SIGINT/SIGTERM handlers that stop the kernel and report
+a dead kernel instead, hence the loop's own thread in `run_interruptibly`), and
+a `strip_volatile` that keeps the metadata an author sets, such as cell tags,
+which nbconvert's `ClearMetadataPreprocessor` clears unless each key is listed.
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ study's code, the package versions, the parameters it reads, and the digests
 of its inputs. Rerunning after a change reuses every stage the change does
 not reach; rerunning with nothing changed is answered from the fingerprint
 recorded in results/manifest.json without running any stage.
+
+This stays hand-written: joblib.Memory would replace only the 79 code lines
+of `StageCache` by about 30, keeping the fingerprints (it hashes the memoised
+function's own source, not the package a stage calls, nor input files or
+package versions) and losing each entry's checksum; DVC or Snakemake would
+need a command and files per stage instead of one process sharing its state
+and dask cluster, and on a two-stage toy their no-op check took 1.0 s and
+1.3 s against 0.07-0.12 s for this module's fingerprint and the manifest check.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ its user (nothing deleted that a run did not write, read-only respected)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -13,6 +12,8 @@ import shutil
 import stat
 from pathlib import Path
 from typing import Iterator
+
+from filelock import FileLock, Timeout
 
 from pipeline.common.errors import InputError, RunBusy
 from pipeline.common.io import sha256_file, sha256_text
@@ -28,31 +29,44 @@ MANIFEST = "manifest.json"
 SELF_DIGEST = "manifest_sha256"
 
 
+def _write_pid(fd: int) -> None:
+    """Record the holder's pid in the lock file, for the message of a second run."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_bytes()[:32].decode("ascii", "replace").strip() or "?"
+    except OSError:
+        return "?"
+
+
 @contextlib.contextmanager
 def project_lock(build: Path, wait: bool = False) -> Iterator[Path]:
     """Hold build/run.lock for the whole run; a second run waits (`wait`) or stops with a message.
 
-    The lock is an flock on an open file, so it is released by the kernel
-    when the holder exits, however it exits (even on SIGKILL).
+    The lock is filelock's flock on an open file, so it is released by the
+    kernel when the holder exits, however it exits (even on SIGKILL), and a
+    process forked from the holder does not keep it. The file stays in place
+    and holds the holder's pid.
     """
     build.mkdir(parents=True, exist_ok=True)
     path = build / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = FileLock(path, mode=0o644, poll_interval=0.2, preserve_lock_file=True, on_acquired=_write_pid)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            if not wait:
-                raise RunBusy(path, f"another run of the study is going in this project (pid {holder}); "
-                                    "wait for it to finish, or pass --wait to start when it has") from None
-            log.warning("another run (pid %s) holds %s; waiting for it to finish", holder, path)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        lock.acquire(blocking=False)
+    except Timeout:
+        holder = _holder(path)
+        if not wait:
+            raise RunBusy(path, f"another run of the study is going in this project (pid {holder}); "
+                                "wait for it to finish, or pass --wait to start when it has") from None
+        log.warning("another run (pid %s) holds %s; waiting for it to finish", holder, path)
+        lock.acquire()
+    try:
         yield path
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def scratch_root(build: Path) -> Path:

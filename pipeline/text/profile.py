@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import binomtest
 
 from pipeline.common.params import ProfileParams
 from pipeline.text.lexicon import category_map
@@ -49,20 +49,16 @@ FLAGGED_KINDS = ("brand", "self_reference")
 
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
-    """Wilson score interval of successes / n; (nan, nan) when n is 0."""
+    """Wilson score interval of successes / n (scipy's, without continuity correction); (nan, nan) when n is 0.
+
+    At 0 and n successes the bounds are 0 and 1 exactly.
+    """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if n <= 0:
         return float("nan"), float("nan")
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # At 0 and n successes the bounds are 0 and 1 exactly (the formula gives them up to rounding).
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return float(low), float(high)
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def _article_counts(units: Sequence[Mapping[str, Any]], term_category: Mapping[str, str],
