@@ -44,6 +44,15 @@ class Section(BaseModel):
         """The section as plain values in params.yaml's shape (for the run manifest and cache keys)."""
         return self.model_dump(mode="json", exclude_none=True)
 
+    # The set of fields given would pickle in the order of string hashes, which differs between processes;
+    # sorted, the same settings pickle to the same bytes everywhere (the engine's recipe tokens hash them).
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        return {**state, "__pydantic_fields_set__": sorted(state["__pydantic_fields_set__"])}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__({**state, "__pydantic_fields_set__": set(state["__pydantic_fields_set__"])})
+
 
 def _problem(kind: str, text: str) -> PydanticCustomError:
     # The text is passed as context, so that braces in a quoted value are not read as a template.

@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.common.engine import content_token, same
 from pipeline.corpus.stage import build_cleaner
-from pipeline.run.params import load_params
+from pipeline.common.params import load_params
 from pipeline.text.lexicon import load_lexicon
 from pipeline.text.stage import build_segmenter
 
@@ -29,7 +29,7 @@ TOKENS = textwrap.dedent("""
     from pipeline.common.config import Paths
     from pipeline.common.engine import content_token, same
     from pipeline.corpus.stage import build_cleaner
-    from pipeline.run.params import load_params
+    from pipeline.common.params import load_params
     from pipeline.text.lexicon import load_lexicon
     from pipeline.text.stage import build_segmenter
 
@@ -37,7 +37,7 @@ TOKENS = textwrap.dedent("""
     params = load_params(paths.root / "params.yaml")
     lexicon = load_lexicon(paths.lexicon / "governance_terms.csv")
     arrays = {"counts": np.arange(12, dtype=np.int64).reshape(3, 4), "shares": np.linspace(0, 1, 7)}
-    print(json.dumps([content_token(build_cleaner, (paths, params)),
+    print(json.dumps([content_token(build_cleaner, (paths, params.clean)),
                       content_token(build_segmenter, (paths, params, lexicon)),
                       content_token(same, (arrays,))]))
 """)
@@ -59,7 +59,7 @@ def tokens_in_a_fresh_process(hash_seed: str) -> list[str]:
 
 def test_tokens_are_the_same_in_other_processes():
     paths, params, lexicon, arrays = recipes()
-    here = [content_token(build_cleaner, (paths, params)), content_token(build_segmenter, (paths, params, lexicon)),
+    here = [content_token(build_cleaner, (paths, params.clean)), content_token(build_segmenter, (paths, params, lexicon)),
             content_token(same, (arrays,))]
     assert tokens_in_a_fresh_process("1") == here
     assert tokens_in_a_fresh_process("2") == here
@@ -68,8 +68,7 @@ def test_tokens_are_the_same_in_other_processes():
 def test_a_changed_recipe_gets_another_token():
     paths, params, lexicon, arrays = recipes()
     base = content_token(build_segmenter, (paths, params, lexicon))
-    changed = copy.deepcopy(params)
-    changed["units"]["max_chars"] += 1
+    changed = params.updated({"units": {"max_chars": params.units.max_chars + 1}})
     assert content_token(build_segmenter, (paths, changed, lexicon)) != base
     edited = lexicon.copy()
     edited.iloc[0, 0] = edited.iloc[0, 0] + "x"
