@@ -34,7 +34,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -42,6 +42,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.params import EmphasesParams
 from pipeline.emphases.tables import Emphases, compute_emphases, cut_table, emphases_table
 from pipeline.text.concepts import Concepts
+from pipeline.text.units import Unit
 
 __all__ = ["CONCEPT_TABLE_COLUMNS", "concept_units", "load_background", "background_shares", "Background",
            "compute_concept_emphases", "concept_terms_used", "place_concepts_tables", "BACKGROUND_COLUMNS"]
@@ -51,7 +52,7 @@ CONCEPT_TABLE_COLUMNS = ["place", "method", "rank", "tied", "concept", "label", 
 BACKGROUND_COLUMNS = ["term", "count", "documents"]
 
 
-def concept_units(units: Sequence[Mapping[str, Any]], term_concept: Mapping[str, str]) -> list[dict[str, Any]]:
+def concept_units(units: Sequence[Unit], term_concept: Mapping[str, str]) -> list[Unit]:
     """The units with every lexicon token replaced by its concept (its span kept) and every other token dropped."""
     out = []
     for unit in units:
@@ -111,7 +112,7 @@ def background_shares(concepts: Concepts, background: Mapping[str, int], pseudo_
     return {c: v / total for c, v in raw.items()}
 
 
-def compute_concept_emphases(units: Sequence[Mapping[str, Any]], concepts: Concepts, background: Mapping[str, int],
+def compute_concept_emphases(units: Sequence[Unit], concepts: Concepts, background: Mapping[str, int],
                              params: EmphasesParams) -> Emphases:
     """Emphases of every place x concept: the `emphases` parameters, with `params.concepts` giving the
     background prior's strength and pseudo-count."""
@@ -123,7 +124,7 @@ def compute_concept_emphases(units: Sequence[Mapping[str, Any]], concepts: Conce
                             rank_by="delta")
 
 
-def concept_terms_used(units: Sequence[Mapping[str, Any]], term_concept: Mapping[str, str]) -> dict[tuple[str, str], Counter]:
+def concept_terms_used(units: Sequence[Unit], term_concept: Mapping[str, str]) -> dict[tuple[str, str], Counter]:
     """(place, concept) -> how often each of the concept's terms occurs there."""
     used: dict[tuple[str, str], Counter] = {}
     for unit in units:

@@ -21,19 +21,19 @@ spaces.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.text.units import token_sentences
+from pipeline.text.units import token_sentences, Unit
 
 __all__ = ["KWIC_COLUMNS", "dispersion", "kwic"]
 
 KWIC_COLUMNS = ["place", "doc_id", "unit_id", "term", "left", "match", "right"]
 
 
-def dispersion(units: Sequence[Mapping[str, Any]], places: Sequence[str],
+def dispersion(units: Sequence[Unit], places: Sequence[str],
                vocab: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sentences, units, peak_sentence): places x terms counts of sentences and units holding
     each term, and its most tokens in one sentence."""
@@ -63,7 +63,7 @@ def _context(text: str, start: int, end: int, window: int) -> tuple[str, str, st
     return flat(text[max(0, start - window):start]), flat(text[start:end]), flat(text[end:end + window])
 
 
-def kwic(units: Iterable[Mapping[str, Any]], wanted: Mapping[str, Iterable[str]] | None, window: int,
+def kwic(units: Iterable[Unit], wanted: Mapping[str, Iterable[str]] | None, window: int,
          term: str | None = None) -> pd.DataFrame:
     """Keyword-in-context lines from token positions.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import sparse
@@ -11,6 +11,7 @@ from scipy.stats import false_discovery_control, norm
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.emphases.ranking import top_with_ties
+from pipeline.text.units import Unit
 
 __all__ = ["METHODS", "UnitCounts", "benjamini_hochberg", "bootstrap_stability", "cluster_plan", "count_units",
            "log_odds_vs_rest", "resample_unit_weights", "resample_weights", "tfidf_from_counts", "tokens_as_given",
@@ -59,7 +60,7 @@ class UnitCounts:
         return (summer @ self.matrix).tocsr()
 
 
-def _check_units(units: Sequence[Mapping[str, Any]]) -> None:
+def _check_units(units: Sequence[Unit]) -> None:
     if not units:
         raise ValueError("no text units: emphases need the units of at least two places")
     seen: set[str] = set()
@@ -74,7 +75,7 @@ def _check_units(units: Sequence[Mapping[str, Any]]) -> None:
         seen.add(unit["unit_id"])
 
 
-def count_units(units: Sequence[Mapping[str, Any]], sublinear_tf: bool) -> UnitCounts:
+def count_units(units: Sequence[Unit], sublinear_tf: bool) -> UnitCounts:
     """Count matrix of the units and TF-IDF of the places (one document per place)."""
     _check_units(units)
     ordered = sorted(units, key=lambda u: (u["place"], u["unit_id"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -12,11 +12,12 @@ from pipeline.emphases.concepts import Background, concept_terms_used, place_con
 from pipeline.emphases.evidence import kwic
 from pipeline.emphases.expectations import concept_hits, generic_entries, hit_summary, term_hits
 from pipeline.text.concepts import Concepts
+from pipeline.text.units import Unit
 
 __all__ = ["kwic_for_tables", "term_tables", "emphases_tables"]
 
 
-def kwic_for_tables(units: Sequence[Mapping[str, Any]], terms: pd.DataFrame, concepts_table: pd.DataFrame | None,
+def kwic_for_tables(units: Sequence[Unit], terms: pd.DataFrame, concepts_table: pd.DataFrame | None,
                     concepts: Concepts | None, window: int) -> pd.DataFrame:
     """Keyword-in-context lines for every place x term listed in `terms` and every term of every place x
     concept listed in `concepts_table`, each line with the concept its term belongs to ("" outside the lexicon)."""
@@ -44,7 +45,7 @@ def _expected_tokens(hits: pd.DataFrame) -> dict[str, set[str]]:
     return out
 
 
-def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params: EmphasesParams,
+def term_tables(em: tables.Emphases, units: Sequence[Unit], params: EmphasesParams,
                 concepts: Concepts | None = None, concepts_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The term-level tables (the discovery view), each listed term with its concept where it has one; the
     evidence lines cover the listed terms and the terms of the concepts in `concepts_table`, when given."""
@@ -64,7 +65,7 @@ def term_tables(em: tables.Emphases, units: Sequence[Mapping[str, Any]], params:
     }
 
 
-def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Sequence[Mapping[str, Any]],  # noqa: PLR0913 (the stage's inputs, one table each)
+def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Sequence[Unit],  # noqa: PLR0913 (the stage's inputs, one table each)
                     params: EmphasesParams, concepts: Concepts, canonical: Mapping[str, str],
                     background: Background, expected_terms: pd.DataFrame,
                     expected_concepts: pd.DataFrame) -> dict[str, pd.DataFrame]:

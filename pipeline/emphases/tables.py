@@ -74,7 +74,7 @@ parameters; the runner writes the files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,7 @@ from pipeline.emphases.evidence import dispersion
 from pipeline.emphases.ranking import competition_ranks, cut_line, floor_mask, split_at_cut, tied_mask
 from pipeline.emphases.scores import (METHODS, benjamini_hochberg, bootstrap_stability, count_units, log_odds_vs_rest,
                                        two_sided_p)
+from pipeline.text.units import Unit
 
 __all__ = ["BELOW_FLOOR_COLUMNS", "CUT_COLUMNS", "Emphases", "TABLE_COLUMNS", "below_floor",
            "compute_emphases", "cut_table", "emphases_table", "heatmap_matrix", "method_key", "methods_agreement",
@@ -136,7 +137,7 @@ class Emphases:
         return [index[p] for p in self.place_order]
 
 
-def compute_emphases(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
+def compute_emphases(units: Sequence[Unit], term_categories: Mapping[str, str],
                      params: EmphasesParams, background: Mapping[str, float] | None = None,
                      rank_by: str = "z") -> Emphases:
     """TF-IDF, weighted log-odds with q-values, evidence counts and bootstrap stability for every place x term.
@@ -298,7 +299,7 @@ def multiple_testing(em: Emphases) -> pd.DataFrame:
                           "method": "Benjamini-Hochberg"}])
 
 
-def place_terms(units: Sequence[Mapping[str, Any]], term_categories: Mapping[str, str],
+def place_terms(units: Sequence[Unit], term_categories: Mapping[str, str],
                 params: EmphasesParams) -> pd.DataFrame:
     """results/tables/place_terms.csv: ranked terms per place by TF-IDF and by weighted log-odds."""
     return emphases_table(compute_emphases(units, term_categories, params), int(params.top_n))

@@ -12,14 +12,14 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from pipeline.text.profile import wilson_interval
-from pipeline.text.units import sentence_count, token_sentences
+from pipeline.text.units import sentence_count, token_sentences, Unit
 
 __all__ = ["BY_PLACE_COLUMNS", "dimension_terms", "term_by_place", "term_dimension", "term_in_topics"]
 
 BY_PLACE_COLUMNS = ["place", "tokens", "sentences_with_term", "sentences", "share", "ci_low", "ci_high"]
 
 
-def term_by_place(units: Sequence[Mapping[str, Any]], term: str, places: Sequence[str],
+def term_by_place(units: Sequence[Unit], term: str, places: Sequence[str],
                   confidence: float = 0.95) -> pd.DataFrame:
     """Per place (in the given order): the term's tokens, and the share of sentences holding it with a Wilson interval."""
     stats = {place: {"tokens": 0, "with": 0, "sentences": 0} for place in places}

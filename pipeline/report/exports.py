@@ -24,11 +24,12 @@ handled), so an R user starts from exactly the counts the study counts.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
 from pipeline.text.concepts import Concepts
+from pipeline.text.units import Unit
 
 __all__ = ["DOCVAR_COLUMNS", "EXPORT_FILES", "article_tokens", "build_exports", "count_rows", "docvars_articles",
            "docvars_units", "matrix_market", "quanteda_concept_dictionary", "quanteda_dictionary", "vocabulary"]
@@ -38,7 +39,7 @@ EXPORT_FILES = ("dtm_units.mtx", "dtm_articles.mtx", "vocabulary.txt", "docvars_
 DOCVAR_COLUMNS = ("doc_id", "place", "level", "province", "source", "date")
 
 
-def vocabulary(units: Sequence[Mapping[str, Any]]) -> list[str]:
+def vocabulary(units: Sequence[Unit]) -> list[str]:
     """Every token of the units, sorted by code point."""
     return sorted({token for unit in units for token in unit["tokens"]})
 
@@ -58,7 +59,7 @@ def matrix_market(rows: Sequence[Mapping[int, int]], n_columns: int, comment: st
     return "\n".join(lines) + "\n"
 
 
-def article_tokens(units: Sequence[Mapping[str, Any]], doc_ids: Sequence[str]) -> list[list[str]]:
+def article_tokens(units: Sequence[Unit], doc_ids: Sequence[str]) -> list[list[str]]:
     """All tokens of each article, in the given article order."""
     by_doc: dict[str, list[str]] = {doc_id: [] for doc_id in doc_ids}
     for unit in units:
@@ -70,7 +71,7 @@ def docvars_articles(documents: pd.DataFrame) -> pd.DataFrame:
     return documents[[c for c in DOCVAR_COLUMNS if c in documents.columns]].reset_index(drop=True)
 
 
-def docvars_units(units: Sequence[Mapping[str, Any]], articles: pd.DataFrame) -> pd.DataFrame:
+def docvars_units(units: Sequence[Unit], articles: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"unit_id": [u["unit_id"] for u in units], "doc_id": [u["doc_id"] for u in units]})
     return frame.merge(articles.drop(columns=[c for c in ("source", "date") if c in articles]), on="doc_id",
                        how="left", validate="many_to_one")
@@ -110,7 +111,7 @@ def quanteda_concept_dictionary(lexicon: pd.DataFrame, concepts: Concepts, separ
     return "\n".join(lines) + "\n"
 
 
-def build_exports(units: Sequence[Mapping[str, Any]], documents: pd.DataFrame,
+def build_exports(units: Sequence[Unit], documents: pd.DataFrame,
                   lexicon: pd.DataFrame, concepts: Concepts | None = None) -> dict[str, str | pd.DataFrame]:
     """Every export by file name: text for .mtx/.txt/.yml, a table for .csv (the three-level dictionary
     only when `concepts` is given)."""

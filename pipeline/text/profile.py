@@ -29,7 +29,7 @@ such.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from scipy.stats import binomtest
 
 from pipeline.common.params import ProfileParams
 from pipeline.text.lexicon import category_map
-from pipeline.text.units import sentence_count, token_sentences
+from pipeline.text.units import sentence_count, token_sentences, Unit
 
 __all__ = ["FLAGGED_KINDS", "PROFILE_COLUMNS", "profile_shares", "profile_tables", "wilson_interval"]
 
@@ -61,7 +61,7 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     return float(ci.low), float(ci.high)
 
 
-def _article_counts(units: Sequence[Mapping[str, Any]], term_category: Mapping[str, str],
+def _article_counts(units: Sequence[Unit], term_category: Mapping[str, str],
                     categories: Sequence[str]) -> dict[tuple[str, str], tuple[int, np.ndarray]]:
     """(place, doc_id) -> (sentences, mentioning sentences per category)."""
     column = {c: k for k, c in enumerate(categories)}
@@ -80,7 +80,7 @@ def _article_counts(units: Sequence[Mapping[str, Any]], term_category: Mapping[s
     return found
 
 
-def profile_shares(units: Sequence[Mapping[str, Any]], lexicon: pd.DataFrame, *, confidence: float,
+def profile_shares(units: Sequence[Unit], lexicon: pd.DataFrame, *, confidence: float,
                    bootstrap_samples: int, seed: int, exclude_kinds: Iterable[str] = (),
                    variant: str = "all") -> pd.DataFrame:
     """One row per place x dimension (zeros included); places in the order they first occur in `units`."""
@@ -115,7 +115,7 @@ def profile_shares(units: Sequence[Mapping[str, Any]], lexicon: pd.DataFrame, *,
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
 
 
-def profile_tables(units: Sequence[Mapping[str, Any]], lexicon: pd.DataFrame,
+def profile_tables(units: Sequence[Unit], lexicon: pd.DataFrame,
                    params: ProfileParams) -> dict[str, pd.DataFrame]:
     """profile_shares.csv (both variants, long) and profile_sensitivity.csv (side by side)."""
     common = dict(confidence=float(params.confidence), bootstrap_samples=params.bootstrap_samples, seed=params.seed)

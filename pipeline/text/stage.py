@@ -20,7 +20,7 @@ from pipeline.text import segment as seg_mod
 from pipeline.text.coverage import add_survival_counts, survival_counts
 from pipeline.text.matching import TermMatcher
 from pipeline.text.names import NameRules, load_name_rules, load_notation, place_name_positions
-from pipeline.text.units import make_units
+from pipeline.text.units import make_units, Unit
 
 __all__ = ["Segmentation", "Segmenter", "build_segmenter", "segment_article", "segment_articles", "segment_corpus",
            "segment_job"]
@@ -37,7 +37,7 @@ class Segmentation:
     than with the corpus.
     """
     lexicon: pd.DataFrame
-    units: list[dict]
+    units: list[Unit]
     countable_by_place: dict[str, Counter]
     survival_by_place: dict[str, dict[str, tuple[int, int]]]
     doc_counts: dict[str, dict[str, int]]
@@ -153,7 +153,7 @@ def segment_corpus(paths: Paths, params: StudyParams, documents: Sequence[CleanD
         lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
         jobs = [(d.doc.doc_id, d.doc.place, d.text) for d in documents]
         done = segment_articles(paths, params, lexicon, jobs, params.segment.processes)
-        units: list[dict] = []
+        units: list[Unit] = []
         countable_by_place: dict[str, Counter] = {}
         survival_by_place: dict[str, dict[str, tuple[int, int]]] = {}
         doc_counts: dict[str, dict[str, int]] = {}

@@ -24,9 +24,24 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from typing import NotRequired, Sequence, TypedDict
 
-__all__ = ["make_units", "sentence_count", "sentence_ends", "split_inline_headings", "split_sentences",
+__all__ = ["Unit", "make_units", "sentence_count", "sentence_ends", "split_inline_headings", "split_sentences",
            "token_sentences"]
+
+
+class Unit(TypedDict):
+    """One text unit of an article, as the segmentation hands it on and results/corpus/units.jsonl holds it."""
+
+    unit_id: str
+    doc_id: str
+    place: str
+    text: str
+    tokens: list[str]
+    # (start, end) in `text` of each token, in order.
+    spans: Sequence[Sequence[int]]
+    # The plain-jieba tokens of the segmentation ablation, when it runs.
+    plain_tokens: NotRequired[list[str]]
 
 # A sentence ends after 。！？!?；; together with any closing quotes or
 # brackets that follow (…。” belongs to the sentence it closes), or at an

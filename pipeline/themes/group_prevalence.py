@@ -20,6 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.text.units import Unit
+
 __all__ = ["CLUSTER", "DENSE_MEMBER_CELLS", "OPTIMISTIC", "covariate_shares", "group_shares"]
 
 CLUSTER = "cluster"
@@ -109,7 +111,7 @@ def group_shares(
 
 
 def covariate_shares(
-    units: Sequence[dict[str, Any]],
+    units: Sequence[Unit],
     theta: np.ndarray,
     lengths: np.ndarray,
     doc_covariates: dict[str, dict[str, str]],

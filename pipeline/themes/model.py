@@ -87,6 +87,7 @@ import pandas as pd
 
 from pipeline.common.numeric import rank_key
 from pipeline.common.params import ThemeParams
+from pipeline.text.units import Unit
 from pipeline.themes.crosscheck import nmf_match_table, nmf_topics
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.labels import apply_labels, suggest_label
@@ -191,7 +192,7 @@ def topics_table(tops, labels: dict[int, str], term_categories: dict[str, str]) 
 
 
 def run_themes(
-    units: Sequence[dict[str, Any]],
+    units: Sequence[Unit],
     term_categories: dict[str, str],
     params: ThemeParams,
     labels_override: dict[int, str],
@@ -244,7 +245,7 @@ def run_themes(
 
 
 def _run_themes(
-    units: Sequence[dict[str, Any]],
+    units: Sequence[Unit],
     term_categories: dict[str, str],
     p: ThemeParams,
     labels_override: dict[int, str],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from pipeline.common.numeric import rank_key, round_sig
+from pipeline.text.units import Unit
 
 __all__ = ["LDA_DTYPE", "NO_CATEGORY", "SEGMENTATIONS", "TOKEN_FIELD", "check_units",
            "place_order", "round_frame", "top_terms"]
@@ -56,7 +57,7 @@ def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tupl
     return [(vocab[i], float(round_sig(raw[i]))) for i in ranked]
 
 
-def check_units(units: Sequence[dict[str, Any]], field: str) -> None:
+def check_units(units: Sequence[Unit], field: str) -> None:
     if not units:
         raise ValueError("themes: no text units to model")
     needed = ("unit_id", "doc_id", "place", field)
@@ -69,6 +70,6 @@ def check_units(units: Sequence[dict[str, Any]], field: str) -> None:
         raise ValueError("themes: unit_id values are not unique")
 
 
-def place_order(units: Sequence[dict[str, Any]]) -> list[str]:
+def place_order(units: Sequence[Unit]) -> list[str]:
     """Places in order of first appearance (the manifest's order when units follow it)."""
     return list(dict.fromkeys(u["place"] for u in units))

@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from pipeline.common.params import ThemeParams
+from pipeline.text.units import Unit
 
 __all__ = ["allocate", "fit_schedule", "schedule", "stratified_sample"]
 
@@ -92,7 +93,7 @@ def allocate(sizes: Sequence[int], total: int) -> list[int]:
     return [c + 1 for c in counts]
 
 
-def stratified_sample(units: Sequence[dict[str, Any]], max_units: int, seed: int) -> list[int]:
+def stratified_sample(units: Sequence[Unit], max_units: int, seed: int) -> list[int]:
     """Indices (ascending) of at most `max_units` units, every place kept, places in proportion.
 
     All units when there are no more than `max_units`. Each place's draw is

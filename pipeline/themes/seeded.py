@@ -56,6 +56,7 @@ import pandas as pd
 
 from pipeline.common.engine import pool, same
 from pipeline.common.params import SeededParams
+from pipeline.text.units import Unit
 from pipeline.themes.params import LDA_DTYPE
 from pipeline.themes.sweep import single_thread_blas
 
@@ -154,7 +155,7 @@ class SeededFit:
     theta: np.ndarray | None = None
 
 
-def prepare(units: Sequence[dict[str, Any]], term_categories: dict[str, str], no_below: int, no_above: float,
+def prepare(units: Sequence[Unit], term_categories: dict[str, str], no_below: int, no_above: float,
             sp: SeededParams) -> SeededPrep:
     """Vocabulary, seeds, topics and corpus of the seeded model.
 

@@ -13,13 +13,14 @@ answer); units without any seeded dimension's term are left out of the rate.
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from pipeline.common.numeric import rank_key
 from pipeline.common.params import SeededParams, ThemeParams
+from pipeline.text.units import Unit
 from pipeline.themes.group_prevalence import covariate_shares
 from pipeline.themes.ldavis import LdavisInputs
 from pipeline.themes.matching import jaccard
@@ -131,7 +132,7 @@ def sensitivity_table(prep: SeededPrep, fits_by_weight: dict[float, list[SeededF
 
 
 def run_seeded(
-    units: Sequence[dict[str, Any]],
+    units: Sequence[Unit],
     term_categories: dict[str, str],
     themes_params: ThemeParams,
     doc_covariates: dict[str, dict[str, str]],

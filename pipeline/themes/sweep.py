@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.common import engine
 from pipeline.common.params import ThemeParams
+from pipeline.text.units import Unit
 from pipeline.themes.matching import agreement
 from pipeline.themes.params import LDA_DTYPE, round_frame, place_order, top_terms
 from pipeline.themes.scaling import schedule
@@ -79,7 +80,7 @@ __all__ = ["build_dictionary", "COHERENCE_MEASURES", "coherence_scores", "FINAL"
            "SweepData"]
 
 
-def split_units(units: Sequence[dict[str, Any]], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+def split_units(units: Sequence[Unit], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Seeded train / held-out split of unit indices, stratified by place.
 
     Each place keeps at least one training unit; a place holds out

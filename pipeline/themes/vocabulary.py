@@ -13,10 +13,11 @@ reader sees what the rule costs in tokens.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from pipeline.text.units import Unit
 from pipeline.themes.params import round_frame
 
 __all__ = ["frame_vocabulary", "pruning_table", "without_terms"]
@@ -52,7 +53,7 @@ def frame_vocabulary(term_categories: Mapping[str, str], categories: Iterable[st
     return frozenset({t for t, c in term_categories.items() if c in wanted} | set(extra))
 
 
-def without_terms(units: Sequence[dict[str, Any]], terms: frozenset[str], field: str = "tokens") -> list[dict[str, Any]]:
+def without_terms(units: Sequence[Unit], terms: frozenset[str], field: str = "tokens") -> list[Unit]:
     """Copies of the units with the given terms dropped from `field` (other fields shared, not copied)."""
     if not terms:
         return list(units)

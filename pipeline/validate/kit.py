@@ -22,6 +22,7 @@ from pipeline.common.errors import InputError
 from pipeline.report.codebook import CONCEPT_END, CONCEPT_START, END, START
 from pipeline.report.validation import dictionary_codes
 from pipeline.text.lexicon import load_lexicon
+from pipeline.text.units import Unit
 from pipeline.validate.score import (adjudicate, agreement_table, dictionary_table, pool_sheets, read_coder_sheets,
                                      stale_dimensions, topic_agreement)
 from pipeline.validate.sheet import (coder_codebook, draw_sample, heldout_pool, lexicon_digests, study_pool,
@@ -97,7 +98,7 @@ def coder_sheets_in(sheet_dir: Path) -> list[Path]:
 
 
 def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, tables_dir: Path | None = None,
-                 units: Sequence[dict] | None = None) -> dict[str, pd.DataFrame]:
+                 units: Sequence[Unit] | None = None) -> dict[str, pd.DataFrame]:
     """Score the `coder_*.csv` of the sheet folders, pooled, against each other, the dictionary (`lexicon`)
     and, for the study's sentences, the leading seeded topic of their text unit (the run's
     `seeded_unit_agreement.csv` in `tables_dir` and its `units`, when both are there):
@@ -143,7 +144,7 @@ def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, tables_dir: 
 
 
 def score_all(validation_dir: Path, lexicon: pd.DataFrame, tables_dir: Path,
-              units: Sequence[dict] | None) -> dict[str, pd.DataFrame]:
+              units: Sequence[Unit] | None) -> dict[str, pd.DataFrame]:
     """Every sheet folder under `validation_dir` (a `sheet.json` and at least two coders' sheets), pooled,
     scored against the run whose tables are in `tables_dir` (its `seeded_unit_agreement.csv`, when there)
     and whose text units are `units`; empty when there is no such folder."""

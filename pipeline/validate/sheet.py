@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline.common.errors import InputError
 from pipeline.report.validation import dictionary_codes, split_units
+from pipeline.text.units import Unit
 
 __all__ = ["PoolSentence", "study_pool", "heldout_pool", "draw_sample", "lexicon_digests", "coder_codebook",
            "study_units_of", "SHEET_COLUMNS"]
@@ -166,7 +167,7 @@ def coder_codebook(codebook: str, sections: Sequence[tuple[str, str]]) -> str:
     return codebook
 
 
-def study_units_of(sentences: pd.DataFrame, units: Sequence[Mapping]) -> dict[str, str]:
+def study_units_of(sentences: pd.DataFrame, units: Sequence[Unit]) -> dict[str, str]:
     """The text unit (of `results/corpus/units.jsonl`) each study sentence lies in, by its article and text;
     a sentence found in no unit of its article is left out."""
     by_doc: dict[str, list[Mapping]] = {}

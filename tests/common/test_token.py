@@ -7,7 +7,6 @@ arrays, each tokenized here and in two fresh interpreters.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
