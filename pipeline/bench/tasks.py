@@ -25,6 +25,7 @@ from pipeline.bench.workers_ratio import bare_processes_ceiling, workers_vs_proc
 from pipeline.common import io
 from pipeline.common.config import Paths
 from pipeline.common.engine import time_map
+from pipeline.common.outputs import tables_of
 from pipeline.common.params import ThemeParams, load_params
 from pipeline.corpus import chrome, ingest
 from pipeline.corpus.stage import build_cleaner, clean_article
@@ -35,6 +36,7 @@ from pipeline.text import segment as seg_mod
 from pipeline.text.stage import build_segmenter, segment_article, segment_articles, segment_job
 from pipeline.themes.labels import load_topic_labels
 from pipeline.themes.model import run_themes
+from pipeline.themes.results import ThemesResult
 
 __all__ = ["TASKS", "main", "run_task"]
 
@@ -186,7 +188,7 @@ def _task_workers_ratio(job: dict[str, Any]) -> dict[str, Any]:
     return {**found, "identical": found["workers_vs_process"]["identical"], "articles": len(jobs)}
 
 
-def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[dict[str, Any], float]:
+def _themes_run(root: Paths, theme_params: ThemeParams) -> tuple[ThemesResult, float]:
 
     units = io.read_jsonl(root.units_jsonl)
     categories = lex_mod.category_map(lex_mod.load_lexicon(root.lexicon / "governance_terms.csv"))
@@ -212,9 +214,10 @@ def _task_themes_ratio(job: dict[str, Any]) -> dict[str, Any]:
     log.info("bench: themes in 1 process took %.1f s", serial_s)
     parallel, parallel_s = _themes_run(root, theme_params.model_copy(update={"processes": 2}))
     log.info("bench: themes in 2 processes took %.1f s", parallel_s)
-    frames = sorted(k for k, v in serial.items() if isinstance(v, pd.DataFrame))
-    differing = [k for k in frames if not (isinstance(parallel.get(k), pd.DataFrame) and serial[k].equals(parallel[k]))]
-    if serial["chosen_k"] != parallel["chosen_k"]:
+    serial_tables, parallel_tables = tables_of(serial), tables_of(parallel)
+    frames = sorted(serial_tables)
+    differing = [k for k in frames if k not in parallel_tables or not serial_tables[k].equals(parallel_tables[k])]
+    if serial.chosen_k != parallel.chosen_k:
         differing.append("chosen_k")
     return {"timings": {"themes_1_process": serial_s, "themes_2_processes": parallel_s},
             "identical": not differing, "differing": differing, "tables": frames}

@@ -47,13 +47,7 @@ class ThemesSummary:
     k_reason_plain: str | None = None
 
     def manifest(self) -> dict[str, Any]:
-        """The summary as the manifest records it (plain values; the ablation's only when it ran).
-
-        Returns
-        -------
-        dict
-            Field name -> value, in field order.
-        """
+        """The summary as the manifest records it (plain values; the ablation's only when it ran)."""
         return _manifest(self)
 
 
@@ -82,16 +76,6 @@ class ThemesResult:
     ldavis_inputs: LdavisInputs
     k_selection_plain: pd.DataFrame | None = table(when="themes.ablation")
 
-    # Read by name where runs are compared table by table (pipeline/bench/).
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self, name, default)
-
-    def items(self) -> list[tuple[str, Any]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]
-
 
 @dataclass(frozen=True)
 class SeededSummary:
@@ -110,13 +94,7 @@ class SeededSummary:
     coherence_units: int
 
     def manifest(self) -> dict[str, Any]:
-        """The summary as the manifest records it.
-
-        Returns
-        -------
-        dict
-            Field name -> value, in field order.
-        """
+        """The summary as the manifest records it."""
         return _manifest(self)
 
 

@@ -32,18 +32,18 @@ def base_params() -> dict:
 def test_no_topic_term_is_in_more_units_than_no_above(run):
     units, out = run
     n = len(units)
-    share = {t: sum(t in u["tokens"] for u in units) / n for t in set(out["topics"]["term"])}
+    share = {t: sum(t in u["tokens"] for u in units) / n for t in set(out.topics["term"])}
     assert max(share.values()) <= 0.6
-    pruned = out["vocabulary_pruning"]
+    pruned = out.vocabulary_pruning
     common = pruned[pruned["reason"].str.startswith("in more than")]
     assert (common["unit_share"] > 0.6).all()
-    assert not set(common["term"]) & set(out["topics"]["term"])
+    assert not set(common["term"]) & set(out.topics["term"])
 
 
 def test_topic_quality_reports_stm_measures_per_topic(run):
     _, out = run
-    q = out["topic_quality"]
-    assert list(q["topic"]) == list(range(1, out["chosen_k"] + 1))
+    q = out.topic_quality
+    assert list(q["topic"]) == list(range(1, out.chosen_k + 1))
     assert {"c_npmi", "c_v", "exclusivity", "semantic_coherence", "stability"} <= set(q.columns)
     assert ((q["c_npmi"] >= -1) & (q["c_npmi"] <= 1)).all()
     assert ((q["exclusivity"] > 0) & (q["exclusivity"] <= 10)).all() and (q["semantic_coherence"] <= 0).all()
@@ -51,7 +51,7 @@ def test_topic_quality_reports_stm_measures_per_topic(run):
 
 def test_group_shares_cover_place_level_and_province(run):
     _, out = run
-    g = out["group_topics"]
+    g = out.group_topics
     assert set(g["covariate"]) == {"place", "level", "province"}
     kinds = g.drop_duplicates(["covariate", "group"]).set_index(["covariate", "group"])["interval"]
     # Three Anhui articles: resampled as articles; one Sichuan article: its units, marked optimistic.
