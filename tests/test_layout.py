@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import subprocess
 import sys
 import tokenize
@@ -242,3 +243,57 @@ def test_tests_mirror_the_package():
     folders = {p.name for p in (PROJECT_ROOT / "tests").iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
     # The labelled held-out sets (tests/heldout/, tests/heldout_b/, ...) are data, not tests of a stage.
     assert {f for f in folders if f != "heldout" and not f.startswith("heldout_")} <= set(STAGE_FOLDERS)
+
+
+def called_elsewhere(known: set[str]) -> dict[tuple[str, str], str]:
+    """(module, function name) -> one place in another module of the package that imports or calls it: a
+    `from pipeline.x import f`, or `m.f` after `from pipeline import m` / `from pipeline.x import m`."""
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = module_name_of(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    child = f"{node.module}.{alias.name}"
+                    if child in known:
+                        aliases[alias.asname or alias.name] = child
+                    elif node.module in known and node.module != own:
+                        found.setdefault((node.module, alias.name), where(path, node))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                target = aliases[node.value.id]
+                if target != own:
+                    found.setdefault((target, node.attr), where(path, node))
+    return found
+
+
+def missing_sections(function: ast.FunctionDef) -> list[str]:
+    """The numpydoc sections a function's docstring lacks: Parameters when it takes any, Returns (or Yields)
+    when it returns something."""
+    doc = ast.get_docstring(function) or ""
+    args = [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)
+            if a.arg not in ("self", "cls")]
+    returns = function.returns is not None and not (isinstance(function.returns, ast.Constant)
+                                                    and function.returns.value is None)
+    lacking = []
+    if args and not re.search(r"^\s*Parameters\n\s*-{3,}", doc, re.M):
+        lacking.append("Parameters")
+    if returns and not re.search(r"^\s*(Returns|Yields)\n\s*-{3,}", doc, re.M):
+        lacking.append("Returns")
+    return lacking
+
+
+def test_functions_other_modules_call_have_numpydoc_sections():
+    known = set(modules())
+    found = []
+    for (module, name), seen_at in sorted(called_elsewhere(known).items()):
+        tree = ast.parse(modules()[module].read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                lacking = missing_sections(node)
+                if lacking:
+                    found.append(f"{module_name_of(modules()[module])}.{name} ({seen_at}) lacks "
+                                 f"{' and '.join(lacking)}")
+    assert not found, f"{len(found)} function(s) other modules call lack numpydoc sections:\n" + "\n".join(found)
