@@ -195,7 +195,22 @@ def _workers_ignore_interrupts(count: int, seconds: float = 60.0) -> Iterator[No
 
 @contextlib.contextmanager
 def engine(scheduler: str | None = None, workers: int = 2, local_directory: Path | None = None) -> Iterator[Engine]:
-    """The engine of one run: every pool opened meanwhile shares it; closed at the end, on error or Ctrl-C too."""
+    """The engine of one run: every pool opened meanwhile shares it; closed at the end, on error or Ctrl-C too.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of an existing dask scheduler to send the work to; None starts a local cluster when one is needed.
+    workers : int
+        Worker processes of the local cluster (at least 1).
+    local_directory : Path or None
+        Scratch folder of the local cluster's workers; None leaves it to dask.
+
+    Yields
+    ------
+    Engine
+        The run's engine, current until the block ends.
+    """
     previous = _CURRENT["engine"]
     current = Engine(scheduler, workers, local_directory)
     _CURRENT["engine"] = current
@@ -212,14 +227,38 @@ def engine(scheduler: str | None = None, workers: int = 2, local_directory: Path
 
 def study_engine(params: StudyParams, build: Path):
     """The engine of a study run: `dask.scheduler` if set, else a local cluster sized by the largest
-    `processes` of the stages, its workers' scratch folders under `build/dask/`."""
+    `processes` of the stages, its workers' scratch folders under `build/dask/`.
+
+    Parameters
+    ----------
+    params : StudyParams
+        The study's parameters (params.yaml): `dask.scheduler` and each stage's `processes`.
+    build : Path
+        The build folder of the run; the workers' scratch folders go under its `dask/`.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager[Engine]
+        The `engine` context of the run, not yet entered.
+    """
     workers = max(params.clean.processes, params.segment.processes, params.themes.processes)
     return engine(params.dask.scheduler, workers, Path(build) / "dask")
 
 
 @contextlib.contextmanager
 def engine_for(processes: int) -> Iterator[Engine]:
-    """The run's engine, or, outside a run (benchmark, tests), one for this pool only."""
+    """The run's engine, or, outside a run (benchmark, tests), one for this pool only.
+
+    Parameters
+    ----------
+    processes : int
+        Worker processes of the pool; sizes the engine started when no run's engine is current.
+
+    Yields
+    ------
+    Engine
+        The run's engine, or one started for this pool and closed when the block ends.
+    """
     if _CURRENT["engine"] is not None:
         yield _CURRENT["engine"]
         return

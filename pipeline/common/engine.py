@@ -257,6 +257,20 @@ def pool(build: Callable[..., Any], build_args: tuple, processes: int) -> Iterat
 
     `build` and the work given to the pool must be module-level functions
     (workers import them by name).
+
+    Parameters
+    ----------
+    build : Callable[..., Any]
+        Module-level function that builds the state the work needs (a cleaner, a tokenizer, a sweep's corpora).
+    build_args : tuple
+        Arguments of `build`.
+    processes : int
+        Worker processes of the stage (its `processes` in params.yaml); 1 or less means this process.
+
+    Yields
+    ------
+    Pool
+        The pool, closed (its state dropped from the workers) when the block ends.
     """
     if processes <= 1:
         yield Pool(build, build_args)
@@ -275,7 +289,30 @@ def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Cal
                 build_args: tuple, processes: int, description: str,
                 cost: Callable[[Any], float] | None = None) -> list[Any]:
     """[work(job, state) for job in jobs], with state = build(*build_args) once per process; on workers,
-    the costliest jobs (by `cost`) first."""
+    the costliest jobs (by `cost`) first.
+
+    Parameters
+    ----------
+    work : Callable[[Any, Any], Any]
+        Module-level function applied as `work(job, state)` to each job.
+    jobs : Sequence[Any]
+        The jobs of the stage (articles, segmentation jobs, fits); fewer than two run in this process.
+    build : Callable[..., Any]
+        Module-level function that builds the state `work` needs.
+    build_args : tuple
+        Arguments of `build`.
+    processes : int
+        Worker processes of the stage; 1 means this process.
+    description : str
+        Label of the work on its progress bar and in its task names.
+    cost : Callable[[Any], float] or None
+        Estimated cost of a job, so that the costliest start first on workers; None keeps job order.
+
+    Returns
+    -------
+    list[Any]
+        The result of `work` for each job, in job order.
+    """
     if len(jobs) < 2:
         processes = 1
     with pool(build, build_args, processes) as workers:
@@ -283,7 +320,18 @@ def ordered_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Cal
 
 
 def same(value: Any) -> Any:
-    """A recipe's build for a state that is its own argument (data shipped as it is)."""
+    """A recipe's build for a state that is its own argument (data shipped as it is).
+
+    Parameters
+    ----------
+    value : Any
+        The data a worker's jobs need as it is (a recipe's only argument).
+
+    Returns
+    -------
+    Any
+        `value` itself.
+    """
     return value
 
 
@@ -291,7 +339,29 @@ def time_map(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callab
              processes: int = 2, local_directory: Path | None = None) -> dict[str, Any]:
     """The same `ordered_map` in this process and on a fresh LocalCluster of `processes` workers (for the
     benchmark): wall seconds of each (the cluster's with its start, which is also given apart) and
-    whether the results are identical."""
+    whether the results are identical.
+
+    Parameters
+    ----------
+    work : Callable[[Any, Any], Any]
+        Module-level function applied as `work(job, state)` to each job.
+    jobs : Sequence[Any]
+        The benchmark's jobs.
+    build : Callable[..., Any]
+        Module-level function that builds the state `work` needs.
+    build_args : tuple
+        Arguments of `build`.
+    processes : int
+        Worker processes of the fresh LocalCluster.
+    local_directory : Path or None
+        Scratch folder of the cluster's workers; None leaves it to dask.
+
+    Returns
+    -------
+    dict[str, Any]
+        `serial_s`, `cluster_s` and `cluster_start_s` (wall seconds), `processes`, and `identical` (whether
+        both runs gave the same results).
+    """
     start = time.perf_counter()
     serial = ordered_map(work, jobs, build, build_args, 1, "serial")
     serial_s = time.perf_counter() - start

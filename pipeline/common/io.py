@@ -26,6 +26,18 @@ FLOAT_FORMAT = "%.6g"
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks of 1 MiB.
+
+    Parameters
+    ----------
+    path : Path
+        The file (an article, an input of the study, an output).
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -34,22 +46,78 @@ def sha256_file(path: Path) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """SHA-256 of a text's UTF-8 bytes.
+
+    Parameters
+    ----------
+    text : str
+        The text (an article's body, a parameters' dump).
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str = FLOAT_FORMAT) -> Path:
+    """Write a table as UTF-8 CSV with LF line ends, without the index, creating its folder.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The table.
+    path : Path
+        Where the table goes.
+    float_format : str
+        printf format of the floats (`FLOAT_FORMAT`: 6 significant digits, so that BLAS noise never reaches the bytes).
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format=float_format)
     return path
 
 
 def write_json(obj: Any, path: Path) -> Path:
+    """Write an object as UTF-8 JSON (keys sorted, indented by 2, non-ASCII kept), creating its folder.
+
+    Parameters
+    ----------
+    obj : Any
+        The JSON-serialisable object (a summary, a record of the run).
+    path : Path
+        Where the file goes.
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
 def write_text(text: str, path: Path) -> Path:
+    """Write a text as UTF-8 with LF line ends, creating its folder.
+
+    Parameters
+    ----------
+    text : str
+        The text, written as it is.
+    path : Path
+        Where the file goes.
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
@@ -57,11 +125,37 @@ def write_text(text: str, path: Path) -> Path:
 
 
 def write_jsonl(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Write rows as JSON Lines (one object a line, keys sorted, non-ASCII kept), creating its folder.
+
+    Parameters
+    ----------
+    rows : list[dict[str, Any]]
+        The records, one a line, in this order.
+    path : Path
+        Where the file goes.
+
+    Returns
+    -------
+    Path
+        `path`.
+    """
     lines = [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
     return write_text("\n".join(lines) + "\n", path)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a JSON Lines file, skipping blank lines.
+
+    Parameters
+    ----------
+    path : Path
+        The UTF-8 file, one JSON object a line.
+
+    Returns
+    -------
+    list[dict[str, Any]]
+        The records, in file order.
+    """
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -130,6 +224,18 @@ def staged_directory(target: Path, keep: tuple[str, ...] = ()) -> Iterator[Path]
     study run does not produce) are carried over, and the new folder gets the
     old one's permissions (a new folder those of the umask). If the body
     raises, the staging folder is deleted and `target` is left exactly as it was.
+
+    Parameters
+    ----------
+    target : Path
+        The results folder the staged one replaces.
+    keep : tuple[str, ...]
+        Names of entries of the old `target` to carry over when the new folder lacks them.
+
+    Yields
+    ------
+    Path
+        The empty staging folder, beside `target`, to write the results into.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,20 @@ RANK_DIGITS = 4
 
 
 def round_sig(values, digits: int = SIG_DIGITS):
-    """Round to `digits` significant digits (array or scalar); NaN stays NaN."""
+    """Round to `digits` significant digits (array or scalar); NaN stays NaN.
+
+    Parameters
+    ----------
+    values : array_like or float
+        The values to round.
+    digits : int
+        Significant digits kept (`SIG_DIGITS` by default, as the tables print).
+
+    Returns
+    -------
+    np.ndarray or float
+        The rounded values, an array of the input's shape, or a float for a scalar.
+    """
     arr = np.asarray(values, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         mags = np.where(arr == 0, 0, np.floor(np.log10(np.abs(arr))))
@@ -38,5 +51,16 @@ def round_sig(values, digits: int = SIG_DIGITS):
 
 
 def rank_key(values):
-    """Values rounded to `RANK_DIGITS` significant digits, for ranking, choosing and thresholds."""
+    """Values rounded to `RANK_DIGITS` significant digits, for ranking, choosing and thresholds.
+
+    Parameters
+    ----------
+    values : array_like or float
+        The values that decide a rank, a choice or a threshold.
+
+    Returns
+    -------
+    np.ndarray or float
+        The values rounded (`round_sig`), an array of the input's shape, or a float for a scalar.
+    """
     return round_sig(values, RANK_DIGITS)

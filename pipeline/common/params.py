@@ -380,7 +380,20 @@ class StudyParams(Section):
 
 
 def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """`base` with `changes` laid over it, section by section (a mapping replaces only the keys it names)."""
+    """`base` with `changes` laid over it, section by section (a mapping replaces only the keys it names).
+
+    Parameters
+    ----------
+    base : Mapping[str, Any]
+        The parameters laid over (the study's params.yaml, as a mapping).
+    changes : Mapping[str, Any]
+        The changes, nested as `base`; a mapping merges with the mapping it meets, anything else replaces.
+
+    Returns
+    -------
+    dict[str, Any]
+        A new mapping; `base` is left unchanged.
+    """
     out = dict(base)
     for key, value in changes.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):

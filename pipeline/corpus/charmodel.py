@@ -65,12 +65,34 @@ _FOREIGN = _characters(_FOREIGN_RANGES)
 
 
 def is_han(ch: str) -> bool:
-    """True for a Han ideograph."""
+    """True for a Han ideograph.
+
+    Parameters
+    ----------
+    ch : str
+        One character of an article.
+
+    Returns
+    -------
+    bool
+        Whether it lies in the Han ranges (the CJK unified ideographs, their extensions and compatibility block).
+    """
     return ch in _HAN
 
 
 def is_foreign(ch: str) -> bool:
-    """True for a character that, inside Chinese prose, signals mis-decoded bytes."""
+    """True for a character that, inside Chinese prose, signals mis-decoded bytes.
+
+    Parameters
+    ----------
+    ch : str
+        One character of an article.
+
+    Returns
+    -------
+    bool
+        Whether it lies in the foreign ranges (kana, Hangul, private use, ...).
+    """
     return ch in _FOREIGN
 
 

@@ -81,7 +81,24 @@ def _fill(pattern: str, pieces: dict[str, str]) -> str:
 
 
 def load_chrome(path: Path) -> ChromeLexicon:
-    """Read lexicon/chrome.yaml; every rule must compile, name a known kind and say why it is there."""
+    """Read lexicon/chrome.yaml; every rule must compile, name a known kind and say why it is there.
+
+    Parameters
+    ----------
+    path : Path
+        The chrome lexicon, lexicon/chrome.yaml (shapes, vocabularies, rules).
+
+    Returns
+    -------
+    ChromeLexicon
+        The compiled rules, in file order, and the `date` shape.
+
+    Raises
+    ------
+    InputError
+        When the file is not valid YAML, or a rule is incomplete, duplicated, of an unknown kind or scope, or does
+        not compile, or the `date` shape is missing.
+    """
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -283,12 +300,42 @@ def chrome_edits(text: str, lexicon: ChromeLexicon, settings: ChromeParams,  # n
 
 
 def chrome_rule(lexicon: ChromeLexicon, settings: ChromeParams, repeated: frozenset[str] = frozenset()):
-    """The chrome classifier as a cleaning rule (text -> edits)."""
+    """The chrome classifier as a cleaning rule (text -> edits).
+
+    Parameters
+    ----------
+    lexicon : ChromeLexicon
+        The chrome rules of lexicon/chrome.yaml.
+    settings : ChromeParams
+        The chrome settings of params.yaml (head and tail lines, lengths).
+    repeated : frozenset[str]
+        The article's lines that recur in other articles of its source (`repeated_lines`).
+
+    Returns
+    -------
+    Callable[[str], list[Edit]]
+        The rule: a text to the edits that remove its chrome.
+    """
     return lambda text: chrome_edits(text, lexicon, settings, repeated)
 
 
 def repeated_lines(texts: list[str], sources: list[str], min_articles: int = 2) -> list[frozenset[str]]:
-    """Per article, the stripped lines that also occur in another article of the same (non-empty) source."""
+    """Per article, the stripped lines that also occur in another article of the same (non-empty) source.
+
+    Parameters
+    ----------
+    texts : list[str]
+        The raw texts of the articles, in corpus order.
+    sources : list[str]
+        Each article's source (the manifest's `source`); a blank one shares lines with no article.
+    min_articles : int
+        In how many articles of the source a line must occur.
+
+    Returns
+    -------
+    list[frozenset[str]]
+        For each article, in corpus order, its repeated lines.
+    """
     seen: dict[tuple[str, str], set[int]] = {}
     for index, (text, source) in enumerate(zip(texts, sources)):
         if not source.strip():
@@ -303,7 +350,20 @@ def repeated_lines(texts: list[str], sources: list[str], min_articles: int = 2) 
 
 
 def metadata(audit: list[dict], lexicon: ChromeLexicon) -> dict[str, str]:
-    """Author(s) and the first full date named by the chrome lines an article lost."""
+    """Author(s) and the first full date named by the chrome lines an article lost.
+
+    Parameters
+    ----------
+    audit : list[dict]
+        The article's cleaning audit rows (rule, before, ...), in the order of the edits.
+    lexicon : ChromeLexicon
+        The chrome rules that made them, with the `date` shape.
+
+    Returns
+    -------
+    dict[str, str]
+        `author` (the names found, joined by 、, each once) and `date` (YYYY-MM-DD), each "" when none is found.
+    """
     authors: list[str] = []
     date = ""
     by_name = {r.name: r for r in lexicon.rules}

@@ -53,7 +53,18 @@ def is_pinyin_reading(token: str) -> bool:
 
 
 def pinyin_edits(text: str) -> list[Edit]:
-    """Remove pinyin readings inserted after characters, as in 來(lái); keep real parentheticals."""
+    """Remove pinyin readings inserted after characters, as in 來(lái); keep real parentheticals.
+
+    Parameters
+    ----------
+    text : str
+        The article's text.
+
+    Returns
+    -------
+    list[Edit]
+        One deletion per parenthesised pinyin reading right after a Han character (rule `pinyin_reading`).
+    """
     return [Edit(m.start(), m.end(), "", "pinyin_reading")
             for m in _PINYIN_CANDIDATE.finditer(text) if is_pinyin_reading(m.group(1))]
 
@@ -70,7 +81,24 @@ class BoilerplatePattern:
 
 
 def load_boilerplate(path: Path) -> list[BoilerplatePattern]:
-    """Read lexicon/boilerplate.yaml; every entry must compile and say why it is there."""
+    """Read lexicon/boilerplate.yaml; every entry must compile and say why it is there.
+
+    Parameters
+    ----------
+    path : Path
+        The boilerplate list, lexicon/boilerplate.yaml (name, scope, pattern, why for each entry).
+
+    Returns
+    -------
+    list[BoilerplatePattern]
+        The compiled patterns, in file order.
+
+    Raises
+    ------
+    InputError
+        When the file is not valid YAML or not a list, or an entry is incomplete, duplicated, of an unknown scope,
+        or does not compile.
+    """
     try:
         entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -158,7 +186,18 @@ def _regex_edits(text: str, regex: re.Pattern, replace: Callable[[str], str], ru
 
 
 def fullwidth_alnum_edits(text: str) -> list[Edit]:
-    """Full-width ASCII letters and digits to half-width; Chinese punctuation is kept."""
+    """Full-width ASCII letters and digits to half-width; Chinese punctuation is kept.
+
+    Parameters
+    ----------
+    text : str
+        The article's text.
+
+    Returns
+    -------
+    list[Edit]
+        One replacement per run of full-width letters and digits (rule `unicode_fullwidth_alnum`).
+    """
     return _regex_edits(text, _FULLWIDTH_ALNUM,
                         lambda s: "".join(chr(ord(c) - 0xFEE0) for c in s), "unicode_fullwidth_alnum")
 
@@ -197,7 +236,22 @@ Rule = Callable[[str], list[Edit]]
 
 def default_rules(patterns: list[BoilerplatePattern], garble_rule: Rule | None,
                   chrome_rule: Rule | None = None) -> list[Rule]:
-    """The cleaning rules in the order they run: known boilerplate first, then the chrome classifier."""
+    """The cleaning rules in the order they run: known boilerplate first, then the chrome classifier.
+
+    Parameters
+    ----------
+    patterns : list[BoilerplatePattern]
+        The known boilerplate (`load_boilerplate`).
+    garble_rule : Rule or None
+        The article's garble rule (mis-decoded stretches), after the chrome; None leaves it out.
+    chrome_rule : Rule or None
+        The chrome classifier (`chrome.chrome_rule`), after the boilerplate; None leaves it out.
+
+    Returns
+    -------
+    list[Rule]
+        NFC and pinyin readings, boilerplate, chrome, garble, then the whitespace and full-width normalisations.
+    """
     rules: list[Rule] = [nfc_edits, pinyin_edits, lambda text: boilerplate_edits(text, patterns)]
     if chrome_rule is not None:
         rules.append(chrome_rule)
@@ -216,6 +270,25 @@ def clean_text(text: str, rules: list[Rule], max_passes: int = 5) -> tuple[str, 
     point; that makes cleaning idempotent. Each audit row's `step` numbers the
     rule application (pass × rules + position), and its start/end are offsets
     into the text that application received.
+
+    Parameters
+    ----------
+    text : str
+        The article's raw text.
+    rules : list[Rule]
+        The cleaning rules, in the order they run (`default_rules`).
+    max_passes : int
+        Passes allowed before the rules must have settled.
+
+    Returns
+    -------
+    tuple[str, list[dict]]
+        The cleaned text, and the audit rows of every pass (rule, step, start, end, before, after, note).
+
+    Raises
+    ------
+    ValueError
+        When a pass still changes the text after `max_passes`.
     """
     audit: list[dict] = []
     for pass_index in range(max_passes):

@@ -73,7 +73,24 @@ def near_duplicate_pairs(texts: list[str], k: int, threshold: float) -> list[tup
 
 
 def check_near_duplicates(documents: list, raw_dir: Path, k: int, threshold: float) -> None:
-    """Stop on a near-duplicate pair the manifest does not mark (documents are stage.CleanDocument)."""
+    """Stop on a near-duplicate pair the manifest does not mark (documents are stage.CleanDocument).
+
+    Parameters
+    ----------
+    documents : list
+        The cleaned, simplified articles (stage.CleanDocument), in corpus order.
+    raw_dir : Path
+        The folder of the raw articles, data/raw/, named in the message.
+    k : int
+        Characters per shingle.
+    threshold : float
+        Share of shared shingles from which two articles are near-duplicates.
+
+    Raises
+    ------
+    InputError
+        On the first near-duplicate pair whose manifest rows do not mark one as the `duplicate_of` the other.
+    """
     texts = [d.text for d in documents]
     for i, j, value in near_duplicate_pairs(texts, k, threshold):
         a, b = documents[i].doc, documents[j].doc

@@ -27,6 +27,23 @@ def apply_edits(text: str, edits: list[Edit]) -> tuple[str, list[dict]]:
 
     Audit rows carry `start`/`end` in the coordinates of `text` (the text the
     rule received), the removed or replaced `before`, and the `after`.
+
+    Parameters
+    ----------
+    text : str
+        The text the rule received.
+    edits : list[Edit]
+        The rule's edits, in any order; an edit whose `after` equals what it covers is dropped.
+
+    Returns
+    -------
+    tuple[str, list[dict]]
+        The edited text, and one audit row per edit made (rule, start, end, before, after, note), in text order.
+
+    Raises
+    ------
+    ValueError
+        When edits overlap or one lies outside the text.
     """
     ordered = sorted(edits)
     pieces: list[str] = []

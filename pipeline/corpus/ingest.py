@@ -55,7 +55,24 @@ class Document:
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:  # noqa: C901, PLR0912 (one check per column, each with its own message)
-    """Read and check data/corpus.csv; return its rows in file order."""
+    """Read and check data/corpus.csv; return its rows in file order.
+
+    Parameters
+    ----------
+    path : Path
+        The manifest, data/corpus.csv.
+
+    Returns
+    -------
+    list[dict[str, str]]
+        One row per article, with every required, optional and descriptive column, stripped ("" when absent).
+
+    Raises
+    ------
+    InputError
+        When the manifest is missing, not UTF-8 or not CSV, lacks a column or rows, or a row has an empty,
+        malformed, duplicated or unknown value.
+    """
     try:
         # utf-8-sig: a manifest saved by a spreadsheet program starts with a byte-order mark.
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -239,6 +256,29 @@ def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cj
     The manifest, the raw folder, and each article's bytes: decodable as
     Chinese text with one of `codecs`, and with at least `min_chinese_chars`
     Chinese characters.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        The folder of the raw articles, data/raw/.
+    manifest_path : Path
+        The manifest, data/corpus.csv.
+    codecs : list[str]
+        The codecs to try on each article (ingest.codecs).
+    min_cjk_share : float
+        Least share of CJK characters a decoding must give (ingest.min_cjk_share).
+    min_chinese_chars : int
+        Least number of Chinese characters of an article (ingest.min_chinese_chars).
+
+    Returns
+    -------
+    int
+        The number of articles in the manifest.
+
+    Raises
+    ------
+    InputError
+        At the first input that fails a check.
     """
     rows = read_manifest(manifest_path)
     check_raw_folder(raw_dir, rows, manifest_path)
@@ -257,7 +297,31 @@ def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cj
 
 def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],
                    plausibility: Callable[[str], float], min_cjk_share: float) -> list[Document]:
-    """Read every article listed in the manifest; refuse duplicates of the same text."""
+    """Read every article listed in the manifest; refuse duplicates of the same text.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        The folder of the raw articles, data/raw/ (read only).
+    manifest_path : Path
+        The manifest, data/corpus.csv.
+    codecs : list[str]
+        The codecs to try on each article (ingest.codecs).
+    plausibility : Callable[[str], float]
+        How plausible a decoding is as Chinese text (the character model's mean log probability).
+    min_cjk_share : float
+        Least share of CJK characters a decoding must give (ingest.min_cjk_share).
+
+    Returns
+    -------
+    list[Document]
+        The articles in manifest order, each with its decoded text, codec and raw bytes' SHA-256.
+
+    Raises
+    ------
+    InputError
+        When an article cannot be decoded, or two have the same text once whitespace is ignored.
+    """
     rows = read_manifest(manifest_path)
     check_raw_folder(raw_dir, rows, manifest_path)
     documents: list[Document] = []

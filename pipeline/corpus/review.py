@@ -35,7 +35,20 @@ def review_lines(text: str, settings: ChromeParams) -> list[tuple[str, str]]:
 
 
 def review_table(documents: list, settings: ChromeParams) -> pd.DataFrame:
-    """The review rows of every article (documents are stage.CleanDocument), in corpus order."""
+    """The review rows of every article (documents are stage.CleanDocument), in corpus order.
+
+    Parameters
+    ----------
+    documents : list
+        The cleaned articles (stage.CleanDocument), in corpus order.
+    settings : ChromeParams
+        The chrome settings of params.yaml (head and tail lines, the longest line to review).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per line to review: doc_id, line, reason.
+    """
     rows = [{"doc_id": d.doc.doc_id, "line": line, "reason": reason}
             for d in documents for line, reason in review_lines(d.text, settings)]
     return pd.DataFrame(rows, columns=REVIEW_COLUMNS)

@@ -10,7 +10,18 @@ __all__ = ["detect_script", "make_converter", "to_simplified", "traditional_shar
 
 
 def make_converter(config: str = "t2s"):
-    """A fresh OpenCC converter (the study uses t2s: traditional to simplified)."""
+    """A fresh OpenCC converter (the study uses t2s: traditional to simplified).
+
+    Parameters
+    ----------
+    config : str
+        The OpenCC configuration.
+
+    Returns
+    -------
+    opencc.OpenCC
+        The converter.
+    """
     return opencc.OpenCC(config)
 
 
@@ -30,9 +41,38 @@ def traditional_share(text: str, converter) -> float:
 
 
 def detect_script(text: str, converter, threshold: float = 0.05) -> str:
-    """'traditional' or 'simplified', by how much of the text t2s would change."""
+    """'traditional' or 'simplified', by how much of the text t2s would change.
+
+    Parameters
+    ----------
+    text : str
+        The cleaned article.
+    converter : opencc.OpenCC
+        The t2s converter (`make_converter`).
+    threshold : float
+        Share of Han characters t2s changes from which the text counts as traditional.
+
+    Returns
+    -------
+    str
+        "traditional" or "simplified".
+    """
     return "traditional" if traditional_share(text, converter) >= threshold else "simplified"
 
 
 def to_simplified(text: str, converter) -> str:
+    """The text in simplified script, by the converter.
+
+    Parameters
+    ----------
+    text : str
+        The cleaned article (or a name from it).
+    converter : opencc.OpenCC
+        The t2s converter (`make_converter`).
+
+    Returns
+    -------
+    str
+        The converted text.
+    """
     return converter.convert(text)

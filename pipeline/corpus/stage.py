@@ -44,6 +44,20 @@ class Cleaner:
 
 
 def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
+    """What cleaning one article needs, built once per process.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths; the boilerplate and chrome lexicons are read from its `lexicon` folder.
+    params : CleanParams
+        The cleaning parameters of params.yaml (garble, chrome).
+
+    Returns
+    -------
+    Cleaner
+        The t2s converter, the character model, the boilerplate, the garble detector and the chrome rules.
+    """
 
     converter = script.make_converter("t2s")
     model = CharModel.from_jieba_dictionary(converter)
@@ -54,14 +68,41 @@ def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
 
 
 def article_rules(cleaner: Cleaner, repeated: frozenset[str] = frozenset()) -> list:
-    """The cleaning rules for one article (its garble memo is its own)."""
+    """The cleaning rules for one article (its garble memo is its own).
+
+    Parameters
+    ----------
+    cleaner : Cleaner
+        What cleaning needs (`build_cleaner`).
+    repeated : frozenset[str]
+        The article's lines that recur in other articles of its source (`chrome.repeated_lines`).
+
+    Returns
+    -------
+    list
+        The cleaning rules (text -> edits), in the order they run.
+    """
     chrome_rule = (chrome.chrome_rule(cleaner.chrome, cleaner.chrome_settings, repeated)
                    if cleaner.chrome is not None else None)
     return clean_stage.default_rules(cleaner.patterns, cleaner.garble.article_rule(), chrome_rule)
 
 
 def clean_article(item: str | tuple[str, frozenset[str]], cleaner: Cleaner) -> tuple[str, str, list[dict]]:
-    """(script, cleaned simplified text, audit rows) of one raw article text (and its repeated lines)."""
+    """(script, cleaned simplified text, audit rows) of one raw article text (and its repeated lines).
+
+    Parameters
+    ----------
+    item : str or tuple[str, frozenset[str]]
+        The raw article text, or the text and its repeated lines.
+    cleaner : Cleaner
+        What cleaning needs (`build_cleaner`).
+
+    Returns
+    -------
+    tuple[str, str, list[dict]]
+        The script of the cleaned text ("traditional" or "simplified"), the cleaned text in simplified script,
+        and the cleaning audit rows.
+    """
     text, repeated = (item, frozenset()) if isinstance(item, str) else item
     cleaned, audit = clean_stage.clean_text(text, article_rules(cleaner, repeated))
     return (script.detect_script(cleaned, cleaner.converter), script.to_simplified(cleaned, cleaner.converter),
@@ -69,7 +110,27 @@ def clean_article(item: str | tuple[str, frozenset[str]], cleaner: Cleaner) -> t
 
 
 def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], ContextManager]) -> list[CleanDocument]:
-    """Every article of the manifest, ingested and cleaned; `timed(name)` times each step."""
+    """Every article of the manifest, ingested and cleaned; `timed(name)` times each step.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths (data/raw/, the manifest, the lexicons).
+    params : StudyParams
+        The study's parameters (ingest, clean).
+    timed : Callable[[str], ContextManager]
+        The run's timer of a named step.
+
+    Returns
+    -------
+    list[CleanDocument]
+        The articles in manifest order, each with its script, cleaned simplified text, audit and metadata.
+
+    Raises
+    ------
+    InputError
+        When an input fails a check, or two articles are near-duplicates the manifest does not mark.
+    """
     cleaner = build_cleaner(paths, params.clean)
     with timed("ingest"):
         docs = ingest.load_documents(paths.raw, paths.manifest_csv, params.ingest.codecs,
@@ -100,12 +161,39 @@ def _metadata(audit: list[dict], cleaner: Cleaner) -> dict[str, str]:
 
 
 def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
+    """Every change cleaning made, article by article.
+
+    Parameters
+    ----------
+    documents : list[CleanDocument]
+        The cleaned articles, in corpus order.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per change: doc_id, step, rule, start, end, before, after, note.
+    """
     rows = [{"doc_id": d.doc.doc_id, **row} for d in documents for row in d.audit]
     columns = ["doc_id", "step", "rule", "start", "end", "before", "after", "note"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def documents_table(documents: list[CleanDocument], extra: dict[str, dict[str, int]] | None = None) -> pd.DataFrame:
+    """One row per article: its manifest fields, what ingest and cleaning found, and its size.
+
+    Parameters
+    ----------
+    documents : list[CleanDocument]
+        The cleaned articles, in corpus order.
+    extra : dict[str, dict[str, int]] or None
+        Further counts by doc_id (the segmentation's units and tokens), added as columns.
+
+    Returns
+    -------
+    pd.DataFrame
+        doc_id, place, level, province, source, date and author (the manifest's, else the removed chrome's), genre,
+        occasion, file, codec, script, chars_raw, chars_clean, changes, and the `extra` columns.
+    """
     rows = []
     for d in documents:
         meta = d.meta or {}

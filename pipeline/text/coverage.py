@@ -21,6 +21,24 @@ def occurrence_survival(text: str, words: Sequence[str], matcher: TermMatcher, c
     `intact` is true when the segmentation `words` (unfiltered, concatenating
     to `text`) has a word spanning exactly that occurrence. `matches` are
     `matcher.find(text)` when the caller already has them.
+
+    Parameters
+    ----------
+    text : str
+        A unit (or article) of the cleaned corpus.
+    words : Sequence[str]
+        Its unfiltered segmentation, whose words concatenate to `text`.
+    matcher : TermMatcher
+        The matcher of the lexicon strings (terms and variants).
+    canonical : Mapping[str, str]
+        Every lexicon string and its canonical term (`canonical_map`).
+    matches : Sequence[tuple[int, int, str]] or None
+        The (start, end, string) matches of `matcher` in `text`; None finds them.
+
+    Returns
+    -------
+    list[tuple[str, int, int, bool]]
+        One (canonical term, start, end, intact) per occurrence, left to right.
     """
     spans = word_spans(words, text)
     return [(canonical[string], start, end, (start, end) in spans)
@@ -55,6 +73,24 @@ def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher, canon
     breaks) add up to the counts of their concatenation, so a large corpus is
     covered unit by unit without keeping its segmentation. `matches` are
     `matcher.find(text)` when the caller already has them.
+
+    Parameters
+    ----------
+    text : str
+        A unit (or article) of the cleaned corpus.
+    words : Sequence[str]
+        Its unfiltered segmentation, whose words concatenate to `text`.
+    matcher : TermMatcher
+        The matcher of the lexicon strings (terms and variants).
+    canonical : Mapping[str, str]
+        Every lexicon string and its canonical term (`canonical_map`).
+    matches : Sequence[tuple[int, int, str]] or None
+        The (start, end, string) matches of `matcher` in `text`; None finds them.
+
+    Returns
+    -------
+    dict[str, tuple[int, int]]
+        For each canonical term found, its occurrences and how many the segmentation kept as one word.
     """
     found: dict[str, tuple[int, int]] = {}
     for term, _start, _end, whole in occurrence_survival(text, words, matcher, canonical, matches):
@@ -64,7 +100,15 @@ def survival_counts(text: str, words: Sequence[str], matcher: TermMatcher, canon
 
 
 def add_survival_counts(total: dict[str, tuple[int, int]], more: Mapping[str, tuple[int, int]]) -> None:
-    """Add `more` (from `survival_counts`) into `total`, in place."""
+    """Add `more` (from `survival_counts`) into `total`, in place.
+
+    Parameters
+    ----------
+    total : dict[str, tuple[int, int]]
+        The running counts (a place's, an article's), updated in place.
+    more : Mapping[str, tuple[int, int]]
+        The counts of one more text: canonical term -> (occurrences, kept whole).
+    """
     for term, (n, kept) in more.items():
         n0, kept0 = total.get(term, (0, 0))
         total[term] = (n0 + n, kept0 + kept)
@@ -72,7 +116,21 @@ def add_survival_counts(total: dict[str, tuple[int, int]], more: Mapping[str, tu
 
 def coverage_table(survival_by_place: Mapping[str, Mapping[str, tuple[int, int]]],
                    lexicon: pd.DataFrame) -> pd.DataFrame:
-    """The `lexicon_coverage` table from per-place `survival_counts`."""
+    """The `lexicon_coverage` table from per-place `survival_counts`.
+
+    Parameters
+    ----------
+    survival_by_place : Mapping[str, Mapping[str, tuple[int, int]]]
+        For each place, canonical term -> (occurrences, kept whole).
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per lexicon term (sorted by category, then by occurrences, most first, then term): term, category,
+        occurrences, tokens (kept whole), split, places, place_names, survives (NA for a term that never occurs).
+    """
     occurrences: Counter = Counter()
     intact: Counter = Counter()
     where: dict[str, set[str]] = {}
@@ -111,6 +169,20 @@ def lexicon_profile(tokens_by_place: Mapping[str, Sequence[str] | Counter], lexi
     (distinct terms used), total_tokens, per_10k (rounded to `decimals`).
     Places keep the order of `tokens_by_place` (the runner passes them in
     manifest order), categories are sorted.
+
+    Parameters
+    ----------
+    tokens_by_place : Mapping[str, Sequence[str] or Counter]
+        Each place's countable tokens, in manifest order.
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+    decimals : int
+        Decimals of `per_10k`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per place and category: place, category, count, terms, total_tokens, per_10k.
     """
     canonical = canonical_map(lexicon)
     categories = category_map(lexicon)

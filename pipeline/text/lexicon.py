@@ -65,22 +65,46 @@ _WIDTH_FOLD[0x3000] = 0x20
 
 
 def fold_width(text: str) -> str:
-    """Fold full-width ASCII to half-width, character for character."""
+    """Fold full-width ASCII to half-width, character for character.
+
+    Parameters
+    ----------
+    text : str
+        A term, a variant, a word of the segmentation or a text.
+
+    Returns
+    -------
+    str
+        The text with full-width ASCII forms replaced by their half-width ones.
+    """
     return text.translate(_WIDTH_FOLD)
 
 
 def load_lexicon(path: Path) -> pd.DataFrame:  # noqa: C901, PLR0912, PLR0915 (one check per rule of the lexicon file, each with its message)
     """Read and validate the lexicon CSV.
 
-    Returns one row per term, in file order, with columns term, category,
-    variants (a tuple of strings), gloss, note, kind (empty when the file has
-    no `kind` column) and line (the line of the file).
-    Terms and variants are width-folded. Any defect raises `InputError` naming
-    the file and the line: an unknown or missing column, a row with the wrong
-    number of fields, an empty term or category, a category that is not
-    snake_case, whitespace or a separator inside a term, a duplicate term, an
-    empty variant, a variant that is also a term, or a variant listed twice,
-    or a `kind` outside KINDS.
+    Terms and variants are width-folded.
+
+    Parameters
+    ----------
+    path : Path
+        The lexicon CSV (the study's is lexicon/governance_terms.csv).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per term, in file order, with columns term, category,
+        variants (a tuple of strings), gloss, note, kind (empty when the file has
+        no `kind` column) and line (the line of the file).
+
+    Raises
+    ------
+    InputError
+        On any defect, naming the file and the line: an unknown or missing column, a row with the wrong
+        number of fields, an empty term or category, a category that is not
+        snake_case, whitespace or a separator inside a term, a duplicate term, an
+        empty variant, a variant that is also a term, or a variant listed twice,
+        or a `kind` outside KINDS.
     """
     path = Path(path)
     raw = read_utf8(path, "lexicon file")
@@ -169,7 +193,18 @@ def _check_string(path: Path, line: int, value: str, what: str) -> None:
 
 
 def canonical_map(lexicon: pd.DataFrame) -> dict[str, str]:
-    """Every lexicon string (terms and variants) mapped to its canonical term."""
+    """Every lexicon string (terms and variants) mapped to its canonical term.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+
+    Returns
+    -------
+    dict[str, str]
+        Each term to itself, and each variant to its term.
+    """
     mapping: dict[str, str] = {}
     for term, variants in zip(lexicon["term"], lexicon["variants"]):
         mapping[term] = term
@@ -179,17 +214,57 @@ def canonical_map(lexicon: pd.DataFrame) -> dict[str, str]:
 
 
 def lexicon_strings(lexicon: pd.DataFrame) -> list[str]:
-    """All terms and variants, sorted: what the tokenizer must keep whole."""
+    """All terms and variants, sorted: what the tokenizer must keep whole.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+
+    Returns
+    -------
+    list[str]
+        The terms and variants, each once, in sorted order.
+    """
     return sorted(canonical_map(lexicon))
 
 
 def category_map(lexicon: pd.DataFrame) -> dict[str, str]:
-    """Canonical term -> category."""
+    """Canonical term -> category.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+
+    Returns
+    -------
+    dict[str, str]
+        Each canonical term and its category (governance dimension), in lexicon order.
+    """
     return dict(zip(lexicon["term"], lexicon["category"]))
 
 
 def read_utf8(path: Path, what: str) -> str:
-    """A UTF-8 text file without its byte-order mark; InputError naming the file otherwise."""
+    """A UTF-8 text file without its byte-order mark; InputError naming the file otherwise.
+
+    Parameters
+    ----------
+    path : Path
+        An input of the study (the lexicon, a word list, the notation file).
+    what : str
+        What the file is, for the message when it is missing ("lexicon file").
+
+    Returns
+    -------
+    str
+        The decoded text.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or not UTF-8.
+    """
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -211,8 +286,21 @@ def _read_entries(path: Path) -> Iterable[tuple[int, str]]:
 def load_wordlist(path: Path) -> list[str]:
     """One word per line; `#` starts a comment (a reason), blank lines are skipped.
 
-    Raises `InputError` naming the line for an entry with inner whitespace, a
-    section header (use `load_sectioned_wordlist`) or a repeated word.
+    Parameters
+    ----------
+    path : Path
+        A word list of the lexicon folder (domain stopwords, place suffixes, the one-character whitelist).
+
+    Returns
+    -------
+    list[str]
+        The words, in file order.
+
+    Raises
+    ------
+    InputError
+        Naming the line, for an entry with inner whitespace, a
+        section header (use `load_sectioned_wordlist`) or a repeated word.
     """
     words: list[str] = []
     seen: dict[str, int] = {}
@@ -227,8 +315,20 @@ def load_wordlist(path: Path) -> list[str]:
 def load_sectioned_wordlist(path: Path, sections: Sequence[str]) -> dict[str, list[str]]:
     """A word list split into `[section]` blocks; every section must be one of `sections`.
 
-    Returns a dict with every name in `sections` (empty lists where a section
-    is absent). A word may appear in one section only.
+    A word may appear in one section only.
+
+    Parameters
+    ----------
+    path : Path
+        The word list (lexicon/vocab_exclusions.txt).
+    sections : Sequence[str]
+        The section names it may have, such as ("exclude", "keep").
+
+    Returns
+    -------
+    dict[str, list[str]]
+        Every name in `sections` and its words in file order (empty lists where a section
+        is absent).
     """
     result: dict[str, list[str]] = {name: [] for name in sections}
     seen: dict[str, int] = {}

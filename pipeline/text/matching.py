@@ -111,7 +111,25 @@ def reference_find(strings: Iterable[str], text: str) -> list[tuple[int, int, st
 
 
 def word_spans(words: Sequence[str], text: str) -> set[tuple[int, int]]:
-    """Character spans of a segmentation whose words concatenate to `text`."""
+    """Character spans of a segmentation whose words concatenate to `text`.
+
+    Parameters
+    ----------
+    words : Sequence[str]
+        The unfiltered segmentation of `text`.
+    text : str
+        A unit (or article) of the cleaned corpus.
+
+    Returns
+    -------
+    set[tuple[int, int]]
+        The [start, end) character range of every word.
+
+    Raises
+    ------
+    ValueError
+        When the words do not concatenate to `text`.
+    """
     if "".join(words) != text:
         raise ValueError("the words do not concatenate to the text; pass the unfiltered segmentation")
     bounds = list(accumulate(map(len, words), initial=0))

@@ -65,7 +65,18 @@ _SHORT_FORM_ENDINGS = ("省", "市")
 
 
 def load_notation(path: Path) -> dict[str, str]:
-    """Notation string (width-folded) -> the one token it becomes; InputError naming the line on a defect."""
+    """Notation string (width-folded) -> the one token it becomes; InputError naming the line on a defect.
+
+    Parameters
+    ----------
+    path : Path
+        The notation file, lexicon/notation.csv (notation, token).
+
+    Returns
+    -------
+    dict[str, str]
+        Each notation string, in file order, and its token.
+    """
     path = Path(path)
     reader = csv.reader(io.StringIO(read_utf8(path, "notation file"), newline=""))
     header = [h.strip() for h in next(reader, [])]
@@ -130,6 +141,22 @@ class NameRules:
 
 
 def load_name_rules(lexicon_dir: Path, stopwords: Iterable[str], never_names: Iterable[str]) -> NameRules:
+    """What `place_name_positions` needs, read from the lexicon folder.
+
+    Parameters
+    ----------
+    lexicon_dir : Path
+        The lexicon folder: its gazetteer/divisions.csv and place_suffixes.txt are read.
+    stopwords : Iterable[str]
+        The study's stopwords (general and domain).
+    never_names : Iterable[str]
+        Words never taken for names: the lexicon strings, the notation and the [keep] words.
+
+    Returns
+    -------
+    NameRules
+        The gazetteer, suffixes, stopwords and never-names.
+    """
     lexicon_dir = Path(lexicon_dir)
     return NameRules(gazetteer=load_gazetteer(lexicon_dir / "gazetteer" / "divisions.csv"),
                      suffixes=frozenset(load_wordlist(lexicon_dir / "place_suffixes.txt")),
@@ -151,6 +178,20 @@ def place_name_positions(pairs: Sequence[tuple[str, str]], rules: NameRules, pro
     """Indices of the (word, tag) pairs that belong to a place name (see the module docstring).
 
     Words tagged `protected_tag` (lexicon terms and notation) are never names.
+
+    Parameters
+    ----------
+    pairs : Sequence[tuple[str, str]]
+        The (word, POS tag) pairs of one unit's segmentation.
+    rules : NameRules
+        The gazetteer, suffixes and words that are never names (`load_name_rules`).
+    protected_tag : str
+        The tag of lexicon terms and notation (`segment.LEXICON_TAG`).
+
+    Returns
+    -------
+    set[int]
+        The indices, into `pairs`, of the words of place names.
     """
     words = [w for w, _ in pairs]
     # Words are compared width-folded and stripped; most texts have nothing to

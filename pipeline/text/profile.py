@@ -52,6 +52,25 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     """Wilson score interval of successes / n (scipy's, without continuity correction); (nan, nan) when n is 0.
 
     At 0 and n successes the bounds are 0 and 1 exactly.
+
+    Parameters
+    ----------
+    successes : int
+        The sentences that mention a dimension.
+    n : int
+        All sentences.
+    confidence : float
+        The confidence level, between 0 and 1 exclusive.
+
+    Returns
+    -------
+    tuple[float, float]
+        The lower and upper bounds of the interval.
+
+    Raises
+    ------
+    ValueError
+        When `confidence` is not between 0 and 1.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
@@ -117,7 +136,23 @@ def profile_shares(units: Sequence[Unit], lexicon: pd.DataFrame, *, confidence: 
 
 def profile_tables(units: Sequence[Unit], lexicon: pd.DataFrame,
                    params: ProfileParams) -> dict[str, pd.DataFrame]:
-    """profile_shares.csv (both variants, long) and profile_sensitivity.csv (side by side)."""
+    """profile_shares.csv (both variants, long) and profile_sensitivity.csv (side by side).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units of the segmentation.
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`), with its `kind` column.
+    params : ProfileParams
+        The profile parameters of params.yaml (confidence, bootstrap_samples, seed).
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        "profile_shares": both variants' shares, one under the other; "profile_sensitivity": per place and
+        dimension, the shares with and without the flagged kinds side by side, and their `change`.
+    """
     common = dict(confidence=float(params.confidence), bootstrap_samples=params.bootstrap_samples, seed=params.seed)
     full = profile_shares(units, lexicon, **common)
     without = profile_shares(units, lexicon, exclude_kinds=FLAGGED_KINDS, variant="without_flagged", **common)

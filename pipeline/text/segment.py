@@ -139,6 +139,25 @@ def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> St
     added to jieba with frequency `term_freq` and tag `LEXICON_TAG`; jieba's
     total is then restored (see the module docstring). The prefix-dictionary
     cache is written to `cache_dir/jieba.cache`.
+
+    Parameters
+    ----------
+    terms : Iterable[str]
+        The strings to keep whole: lexicon terms and variants, and the notation.
+    cache_dir : Path
+        Folder of jieba's prefix-dictionary cache.
+    term_freq : int
+        jieba frequency of each term (segment.lexicon_freq).
+
+    Returns
+    -------
+    StudyTokenizer
+        The initialised tokenizer, its matcher holding the width-folded terms.
+
+    Raises
+    ------
+    ValueError
+        When `term_freq` is below 1.
     """
     terms = sorted({fold_width(t) for t in terms if t})
     if term_freq < 1:
@@ -153,7 +172,18 @@ def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> St
 
 
 def build_plain_tokenizer(cache_dir: Path) -> StudyTokenizer:
-    """jieba's default dictionary in a dedicated tokenizer, with no lexicon."""
+    """jieba's default dictionary in a dedicated tokenizer, with no lexicon.
+
+    Parameters
+    ----------
+    cache_dir : Path
+        Folder of jieba's prefix-dictionary cache.
+
+    Returns
+    -------
+    StudyTokenizer
+        The initialised tokenizer, for the ablation's plain-jieba baseline.
+    """
     tokenizer = StudyTokenizer(cache_dir)
     tokenizer.initialize()
     return tokenizer
@@ -168,6 +198,22 @@ def segment(text: str, tokenizer: jieba.Tokenizer, hmm: bool,
     by jieba's POS tagger; `hmm` switches jieba's HMM for unknown words.
     `matches` are the lexicon matches when the caller has already found them
     (`tokenizer.matcher.find(text)`).
+
+    Parameters
+    ----------
+    text : str
+        A unit of a cleaned article.
+    tokenizer : jieba.Tokenizer
+        The study's tokenizer (`build_tokenizer`), or a plain jieba one.
+    hmm : bool
+        Whether jieba's HMM cuts unknown words (segment.hmm).
+    matches : Sequence[tuple[int, int, str]] or None
+        The (start, end, string) lexicon matches in `text`; None finds them with the tokenizer's matcher.
+
+    Returns
+    -------
+    list[tuple[str, str]]
+        The (word, POS tag) pairs, in text order.
     """
     study = isinstance(tokenizer, StudyTokenizer)
     if matches is None:
@@ -204,12 +250,33 @@ def tagged_cut(text: str, pos: jieba.posseg.POSTokenizer, hmm: bool) -> list[tup
 
 
 def jieba_words(text: str, tokenizer: jieba.Tokenizer, hmm: bool) -> list[str]:
-    """jieba's own cut of the whole text, without the lexicon pre-split (for measurement)."""
+    """jieba's own cut of the whole text, without the lexicon pre-split (for measurement).
+
+    Parameters
+    ----------
+    text : str
+        A unit of a cleaned article.
+    tokenizer : jieba.Tokenizer
+        The tokenizer whose cut is measured.
+    hmm : bool
+        Whether jieba's HMM cuts unknown words.
+
+    Returns
+    -------
+    list[str]
+        jieba's words, in text order.
+    """
     return tokenizer.lcut(text, HMM=hmm)
 
 
 def general_stopwords() -> frozenset[str]:
-    """The maintained general Chinese stopword list (stopwords-iso), width-folded."""
+    """The maintained general Chinese stopword list (stopwords-iso), width-folded.
+
+    Returns
+    -------
+    frozenset[str]
+        The stopwords-iso Chinese stopwords.
+    """
     return frozenset(fold_width(w) for w in stopwordsiso.stopwords("zh"))
 
 
@@ -240,6 +307,26 @@ def make_filter_rules(lexicon: pd.DataFrame, stopwords: Iterable[str], single_ch
     """Assemble `FilterRules` from the loaded lexicon and word lists.
 
     `exclusions` is `load_sectioned_wordlist(vocab_exclusions, ("exclude", "keep"))`.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+    stopwords : Iterable[str]
+        The general and domain stopwords.
+    single_char_whitelist : Iterable[str]
+        One-character words kept as content tokens.
+    exclusions : Mapping[str, Iterable[str]]
+        The `exclude` and `keep` sections of the vocabulary exclusions.
+    excluded_tags : Iterable[str]
+        POS tags whose words are not content tokens unless kept (segment.exclude_tags).
+    notation : Mapping[str, str] or None
+        Each notation string and its token (`names.load_notation`); None for none.
+
+    Returns
+    -------
+    FilterRules
+        The rules `classify_word` applies.
     """
     return FilterRules(canonical=canonical_map(lexicon),
                        stopwords=frozenset(fold_width(w) for w in stopwords),
@@ -283,6 +370,20 @@ def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, 
     long (unless whitelisted), a stopword, an excluded word, or tagged as a
     place or person name (unless listed under keep). The answer depends on
     the word and tag alone, so callers may remember it.
+
+    Parameters
+    ----------
+    word : str
+        One word of the segmentation.
+    tag : str
+        Its POS tag (`LEXICON_TAG` for a lexicon match).
+    rules : FilterRules
+        The filter rules (`make_filter_rules`).
+
+    Returns
+    -------
+    tuple[str or None, str or None]
+        The countable token and the content token of the word.
     """
     word = fold_width(word.strip())
     if not word:
@@ -303,17 +404,57 @@ def classify_word(word: str, tag: str, rules: FilterRules) -> tuple[str | None, 
 
 
 def countable_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
-    """The tokens that count towards a place's total (see `classify_word`)."""
+    """The tokens that count towards a place's total (see `classify_word`).
+
+    Parameters
+    ----------
+    pairs : Sequence[tuple[str, str]]
+        The (word, POS tag) pairs of a segmentation.
+    rules : FilterRules
+        The filter rules (`make_filter_rules`).
+
+    Returns
+    -------
+    list[str]
+        The countable tokens, in text order.
+    """
     return [counted for counted, _ in (classify_word(w, t, rules) for w, t in pairs) if counted]
 
 
 def filter_tokens(pairs: Sequence[tuple[str, str]], rules: FilterRules) -> list[str]:
-    """Content tokens for the emphasis and topic vocabularies (see `classify_word`)."""
+    """Content tokens for the emphasis and topic vocabularies (see `classify_word`).
+
+    Parameters
+    ----------
+    pairs : Sequence[tuple[str, str]]
+        The (word, POS tag) pairs of a segmentation.
+    rules : FilterRules
+        The filter rules (`make_filter_rules`).
+
+    Returns
+    -------
+    list[str]
+        The content tokens, in text order.
+    """
     return [content for _, content in (classify_word(w, t, rules) for w, t in pairs) if content]
 
 
 def plain_token(word: str, stopwords: frozenset[str]) -> str | None:
-    """The ablation's token for one word of plain jieba's cut; None for a word it drops."""
+    """The ablation's token for one word of plain jieba's cut; None for a word it drops.
+
+    Parameters
+    ----------
+    word : str
+        One word of plain jieba's cut.
+    stopwords : frozenset[str]
+        The general stopwords.
+
+    Returns
+    -------
+    str or None
+        The width-folded, stripped word; None for a word under two characters, punctuation, a number or a
+        stopword.
+    """
     word = fold_width(word.strip())
     if len(word) < 2 or is_punctuation(word) or is_number(word) or word in stopwords:
         return None
@@ -329,6 +470,24 @@ def plain_tokens(text: str, tokenizer: jieba.Tokenizer, stopwords: Iterable[str]
     makes that cut with `PlainCut`, which gives jieba's words in less time.
     `token_of` is `plain_token` with these stopwords when the caller keeps
     one that remembers its answers.
+
+    Parameters
+    ----------
+    text : str
+        A unit of a cleaned article.
+    tokenizer : jieba.Tokenizer
+        A tokenizer without lexicon (`build_plain_tokenizer`).
+    stopwords : Iterable[str] or frozenset[str]
+        The general stopwords.
+    hmm : bool
+        Whether jieba's HMM cuts unknown words.
+    token_of : Callable[[str], str or None] or None
+        The token of one word (`plain_token` with these stopwords); None makes one.
+
+    Returns
+    -------
+    list[str]
+        The ablation's tokens, in text order.
     """
     if token_of is None:
         token_of = functools.partial(plain_token, stopwords=stopwords if isinstance(stopwords, frozenset)

@@ -65,6 +65,22 @@ _CLASSIFY_CACHE_SIZE = 1 << 20
 
 
 def build_segmenter(paths: Paths, params: StudyParams, lexicon: pd.DataFrame) -> Segmenter:
+    """What segmenting one article needs, built once per process.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths: the word lists, the notation and the gazetteer under its `lexicon` folder, jieba's cache.
+    params : StudyParams
+        The study's parameters (segment, units, themes.ablation).
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+
+    Returns
+    -------
+    Segmenter
+        The tokenizers, filter rules, name rules and unit sizes.
+    """
     seg_params, unit_params = params.segment, params.units
     general = seg_mod.general_stopwords()
     stopwords = general | set(lex_mod.load_wordlist(paths.lexicon / "stopwords_domain.txt"))
@@ -102,6 +118,23 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
     (a notation token spans its whole bracket form). Place names are counted
     but are not tokens. Units carry `plain_tokens` (the ablation's plain-jieba
     baseline) when the segmenter has a plain tokenizer.
+
+    Parameters
+    ----------
+    doc_id : str
+        The article's doc_id.
+    place : str
+        The article's place.
+    text : str
+        The cleaned, simplified article.
+    segmenter : Segmenter
+        What segmentation needs (`build_segmenter`).
+
+    Returns
+    -------
+    dict
+        "units" (the article's units, in order), "countable" (a Counter of its countable tokens), "survival"
+        (canonical term -> (occurrences, kept whole)).
     """
 
     units, countable, survival = [], Counter(), {}
@@ -135,19 +168,70 @@ def segment_article(doc_id: str, place: str, text: str, segmenter: Segmenter) ->
 
 
 def segment_job(job: tuple[str, str, str], segmenter: Segmenter) -> dict:
+    """One job of `segment_articles`, on a worker or in this process.
+
+    Parameters
+    ----------
+    job : tuple[str, str, str]
+        The article's doc_id, place and cleaned text.
+    segmenter : Segmenter
+        What segmentation needs (`build_segmenter`).
+
+    Returns
+    -------
+    dict
+        As `segment_article`.
+    """
     return segment_article(*job, segmenter)
 
 
 def segment_articles(paths: Paths, params: StudyParams, lexicon: pd.DataFrame, jobs: list[tuple[str, str, str]],
                      processes: int) -> list[dict]:
-    """Segment (doc_id, place, text) jobs, on the run's dask workers when asked; output in job order."""
+    """Segment (doc_id, place, text) jobs, on the run's dask workers when asked; output in job order.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths (for `build_segmenter`).
+    params : StudyParams
+        The study's parameters (for `build_segmenter`).
+    lexicon : pd.DataFrame
+        The governance lexicon (`load_lexicon`).
+    jobs : list[tuple[str, str, str]]
+        One (doc_id, place, cleaned text) per article.
+    processes : int
+        Worker processes (segment.processes); 1 means this process.
+
+    Returns
+    -------
+    list[dict]
+        One `segment_article` result per job.
+    """
     return ordered_map(segment_job, jobs, build_segmenter, (paths, params, lexicon), processes, "segment",
                        cost=lambda job: len(job[2]))  # longest texts first
 
 
 def segment_corpus(paths: Paths, params: StudyParams, documents: Sequence[CleanDocument],
                    timed: Callable[[str], ContextManager]) -> Segmentation:
-    """Units and tokens of every cleaned article, with per-place counts; `timed(name)` times the step."""
+    """Units and tokens of every cleaned article, with per-place counts; `timed(name)` times the step.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths (the lexicon, jieba's cache).
+    params : StudyParams
+        The study's parameters (segment, units, themes).
+    documents : Sequence[CleanDocument]
+        The cleaned articles, in corpus order.
+    timed : Callable[[str], ContextManager]
+        The run's timer of a named step.
+
+    Returns
+    -------
+    Segmentation
+        The lexicon, every unit, per place the countable tokens and the lexicon survival, and each article's
+        units and tokens.
+    """
 
     with timed("segment"):
         lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")

@@ -66,6 +66,21 @@ def token_sentences(unit: dict) -> list[int]:
 
     Uses the unit's `spans` (the character range of each token); a unit
     without spans is one sentence.
+
+    Parameters
+    ----------
+    unit : dict
+        A unit of units.jsonl (text, tokens and, when present, spans).
+
+    Returns
+    -------
+    list[int]
+        The sentence number of each token, from 0, in token order.
+
+    Raises
+    ------
+    ValueError
+        When the unit has not one span per token.
     """
     spans = unit.get("spans")
     if spans is None:
@@ -77,7 +92,18 @@ def token_sentences(unit: dict) -> list[int]:
 
 
 def sentence_count(text: str) -> int:
-    """Sentences of a unit's text that hold anything but whitespace and punctuation."""
+    """Sentences of a unit's text that hold anything but whitespace and punctuation.
+
+    Parameters
+    ----------
+    text : str
+        A unit's text.
+
+    Returns
+    -------
+    int
+        The number of its sentences with at least one alphanumeric character (Han characters count).
+    """
     starts = [0, *sentence_ends(text)[:-1]]
     return sum(1 for a, b in zip(starts, sentence_ends(text)) if any(ch.isalnum() for ch in text[a:b]))
 
@@ -138,6 +164,25 @@ def make_units(text: str, max_chars: int, min_chars: int = 0) -> list[str]:
     opens the paragraph that follows it, as one more sentence of it, so that
     the heading is modelled with the text it introduces. Short lines at the
     very end form one last unit.
+
+    Parameters
+    ----------
+    text : str
+        A cleaned article.
+    max_chars : int
+        The longest unit, in characters (units.max_chars).
+    min_chars : int
+        Lines shorter than this open the next paragraph (units.min_chars).
+
+    Returns
+    -------
+    list[str]
+        The units, in text order, whitespace-stripped.
+
+    Raises
+    ------
+    ValueError
+        When `max_chars` is below 1.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
