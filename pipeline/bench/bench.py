@@ -94,10 +94,28 @@ def run_bench(paths: Paths, params: StudyParams, quick: bool = False, out_dir: P
               work_dir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark; write bench.csv, bench.png, ratios.csv and summary.json.
 
-    `out_dir` defaults to results/bench/ and is the only folder of results/
-    touched; `work_dir` (default build/bench/) holds the scaled project roots.
-    Returns the summary. Raises AssertionError after writing everything if a
-    parallel run's output differs from its serial run.
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders: the real corpus, lexicon and background counts the scaled roots copy.
+    params : StudyParams
+        The study's parameters, with their `bench` section.
+    quick : bool
+        Whether the quick mode's settings (`quick_*` keys and overrides) are used.
+    out_dir : Path or None
+        Where the outputs go; defaults to results/bench/, the only folder of results/ touched.
+    work_dir : Path or None
+        The scaled project roots and the tasks' files; defaults to build/bench/ (emptied first).
+
+    Returns
+    -------
+    dict[str, Any]
+        The summary, as written to summary.json.
+
+    Raises
+    ------
+    AssertionError
+        After writing everything, if a parallel run's output differs from its serial run.
     """
     settings = bench_settings(params, quick)
     out_dir = Path(out_dir) if out_dir else paths.results / "bench"

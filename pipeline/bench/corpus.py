@@ -22,11 +22,31 @@ def synthetic_corpus(articles: Sequence[dict[str, Any]], factor: int, articles_p
                      seed: int) -> list[dict[str, str]]:
     """Resample real articles' units into 5·factor synthetic articles.
 
-    `articles`: one dict per real article, in manifest order, with `doc_id`,
-    `province` and `units` (the cleaned unit texts). Returns manifest rows
-    (doc_id, file, place, level, province, source, date, notes) with the
-    article's `text`. Deterministic for a given seed; no two articles share a
+    Deterministic for a given seed; no two articles share a
     text (the ingestion stage refuses duplicates).
+
+    Parameters
+    ----------
+    articles : Sequence[dict[str, Any]]
+        One dict per real article, in manifest order, with `doc_id`, `province` and `units` (the cleaned
+        unit texts).
+    factor : int
+        How many synthetic articles each real article yields (the scale).
+    articles_per_place : int
+        Synthetic articles per synthetic place.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    list[dict[str, str]]
+        Manifest rows (doc_id, file, place, level, province, source, date, notes) with the article's `text`.
+
+    Raises
+    ------
+    ValueError
+        When `factor` or `articles_per_place` is below 1, a real article has no unit, or an article's units
+        cannot give `factor` distinct texts.
     """
     if factor < 1 or articles_per_place < 1:
         raise ValueError("factor and articles_per_place must be positive")
@@ -61,7 +81,21 @@ def synthetic_corpus(articles: Sequence[dict[str, Any]], factor: int, articles_p
 
 
 def real_articles(units: Sequence[dict[str, Any]], manifest_rows: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
-    """The real articles as `synthetic_corpus` needs them, from a run's units."""
+    """The real articles as `synthetic_corpus` needs them, from a run's units.
+
+    Parameters
+    ----------
+    units : Sequence[dict[str, Any]]
+        The text units of a run on the real corpus (results/corpus/units.jsonl).
+    manifest_rows : Sequence[dict[str, str]]
+        The real corpus's manifest rows, in order.
+
+    Returns
+    -------
+    list[dict[str, Any]]
+        Per article with units, in manifest order: `doc_id`, `province` (the place when none is given) and
+        `units` (the unit texts).
+    """
     by_doc: dict[str, list[str]] = {}
     for unit in units:
         by_doc.setdefault(unit["doc_id"], []).append(unit["text"])
@@ -72,7 +106,26 @@ def real_articles(units: Sequence[dict[str, Any]], manifest_rows: Sequence[dict[
 def write_project(root: Path, source: Paths, run_params: dict[str, Any], rows: Sequence[dict[str, str]] | None,
                   with_notebooks: bool) -> Paths:
     """A project root at `root` with the given corpus (None: the real one), the
-    project's lexicon, `run_params` as params.yaml, and the jieba cache."""
+    project's lexicon, `run_params` as params.yaml, and the jieba cache.
+
+    Parameters
+    ----------
+    root : Path
+        The folder of the new project root (replaced when it exists).
+    source : Paths
+        The real project's folders, copied from.
+    run_params : dict[str, Any]
+        The study parameters the run uses (`scale_params`).
+    rows : Sequence[dict[str, str]] or None
+        The synthetic corpus's manifest rows with their texts (`synthetic_corpus`); None copies the real corpus.
+    with_notebooks : bool
+        Whether the notebooks are copied too (for the report task).
+
+    Returns
+    -------
+    Paths
+        The new project root's folders.
+    """
     if root.exists():
         shutil.rmtree(root)
     target = Paths.at(root)

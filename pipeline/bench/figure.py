@@ -17,9 +17,29 @@ _MARKERS = "osD^v<>ph*"
 def plot_bench(table: pd.DataFrame, fits: pd.DataFrame, path: Path, condition: str = "study") -> Path:
     """Log-log plot of wall seconds against text units, one line per stage.
 
-    `table` is bench.csv, `fits` has one row per stage with its fitted growth
-    exponent (slope of log seconds on log units), shown in the legend. The
-    whole run (`total`) is drawn dashed.
+    The whole run (`total`) is drawn dashed.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        bench.csv: one row per scale x stage.
+    fits : pd.DataFrame
+        One row per stage with its fitted growth exponent (slope of log seconds on log units), shown in the
+        legend (`fit_rows`).
+    path : Path
+        The PNG file to write.
+    condition : str
+        The condition whose timings are drawn.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When the condition has no positive timing.
     """
     use_cjk_font()
     # matplotlib is loaded only when a figure is drawn

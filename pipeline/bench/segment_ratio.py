@@ -58,11 +58,35 @@ def interleaved_ratio(items: Sequence[Any], ours: Callable[[Any], Any], theirs: 
 
     The items are dealt round-robin into `slices` slices (so that each slice
     is a sample of the whole corpus); every slice is run by both sides back to
-    back, `repeats` times over. Returns `ratio` (the median over the pairs of
-    theirs_seconds / ours_seconds: above 1 when ours is faster), `q1`, `q3`,
-    `min`, `max`, `pairs`, `ratio_of_totals`, `ours_seconds` and
-    `theirs_seconds` (the sums) and `rounds`, one record per pair (slice,
-    repeat, which side ran first, items, each side's seconds, ratio).
+    back, `repeats` times over.
+
+    Parameters
+    ----------
+    items : Sequence[Any]
+        What both sides work on (articles, or slices of them).
+    ours : Callable[[Any], Any]
+        Our side, called on one item.
+    theirs : Callable[[Any], Any]
+        The side compared with, called on the same item.
+    slices : int
+        Number of slices (pairs per repeat).
+    repeats : int
+        How many times every slice is run by both sides.
+    clock : Callable[[], float]
+        The clock: process CPU time by default, wall time where the work runs in other processes.
+
+    Returns
+    -------
+    dict[str, Any]
+        `ratio` (the median over the pairs of theirs_seconds / ours_seconds: above 1 when ours is faster),
+        `q1`, `q3`, `min`, `max`, `pairs`, `ratio_of_totals`, `ours_seconds` and `theirs_seconds` (the sums)
+        and `rounds`, one record per pair (slice, repeat, which side ran first, items, each side's seconds,
+        ratio).
+
+    Raises
+    ------
+    ValueError
+        When there is no item, or `slices` or `repeats` is below 1.
     """
     if not items:
         raise ValueError("interleaved_ratio needs at least one item to time")
@@ -106,7 +130,24 @@ def segment_vs_raw_jieba(jobs: Sequence[tuple[str, str, str]], segmenter: Any, s
 
     Both sides segment one text of `jobs` first, so that every dictionary and
     table either side loads on first use is loaded before the clock runs.
-    Adds `chars` (characters segmented per pass over the jobs).
+
+    Parameters
+    ----------
+    jobs : Sequence[tuple[str, str, str]]
+        (doc_id, place, text) of every cleaned article.
+    segmenter : Any
+        The study's segmenter, built beforehand (with or without the ablation's baseline cut).
+    slices : int
+        Number of slices of the articles.
+    repeats : int
+        How many times every slice is run by both sides.
+    raw_tokenizer : Any
+        An initialised `jieba.Tokenizer` to compare with; None builds one.
+
+    Returns
+    -------
+    dict[str, Any]
+        The record of `interleaved_ratio`, plus `chars` (characters segmented per pass over the jobs).
     """
     raw = raw_tokenizer
     if raw is None:

@@ -34,7 +34,25 @@ RATIO_COLUMNS = ("ratio", "scale", "numerator", "numerator_seconds", "denominato
 
 
 def bench_settings(params: StudyParams, quick: bool) -> dict[str, Any]:
-    """The `bench:` section resolved for full or quick mode (quick_* keys win; checked in `BenchParams`)."""
+    """The `bench:` section resolved for full or quick mode (quick_* keys win; checked in `BenchParams`).
+
+    Parameters
+    ----------
+    params : StudyParams
+        The study's parameters.
+    quick : bool
+        Whether the quick mode's settings win.
+
+    Returns
+    -------
+    dict[str, Any]
+        The benchmark's settings, `scales` and `segment_ratio_scales` sorted without repeats.
+
+    Raises
+    ------
+    ValueError
+        When the parameters have no `bench` section.
+    """
     if params.bench is None:
         raise ValueError("params lack the bench section; copy it from the project's params.yaml")
     settings = params.bench.resolved(quick)
@@ -49,6 +67,20 @@ def scale_params(params: StudyParams, settings: dict[str, Any], scale: int) -> d
     The notebooks are executed by the `report` task after the run instead of
     inside it, so that a failing notebook costs the report's row, not the
     scale's measurements.
+
+    Parameters
+    ----------
+    params : StudyParams
+        The study's parameters.
+    settings : dict[str, Any]
+        The resolved benchmark settings (`bench_settings`), whose `overrides` are merged in.
+    scale : int
+        The corpus scale; every scale uses the same parameters.
+
+    Returns
+    -------
+    dict[str, Any]
+        The parameters as a params.yaml mapping, notebooks not executed.
     """
     run = merged(params.record(), settings.get("overrides") or {})
     run["report"]["execute_notebooks"] = False

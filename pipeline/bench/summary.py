@@ -29,7 +29,22 @@ def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
 def fit_rows(table: pd.DataFrame, condition: str = "study", min_scale: int = 10) -> pd.DataFrame:
     """Per stage: its growth exponent in units, fitted on the scales >= min_scale
     (all scales when fewer than two are that large), so that fixed start-up
-    costs (dictionary loads) do not flatten the slope of the large runs."""
+    costs (dictionary loads) do not flatten the slope of the large runs.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        bench.csv: one row per scale x stage.
+    condition : str
+        The condition whose timings are fitted.
+    min_scale : int
+        The smallest scale a fit uses, when at least two scales reach it.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns stage, exponent, fit_scales and exponent_largest (the slope between the two largest scales).
+    """
     rows = []
     part = table[(table["condition"] == condition) & (table["seconds"] > 0)]
     for stage, group in part.groupby("stage", sort=False):
@@ -45,7 +60,18 @@ def fit_rows(table: pd.DataFrame, condition: str = "study", min_scale: int = 10)
 
 
 def bench_table(scales: dict[int, dict[str, Any]]) -> pd.DataFrame:
-    """bench.csv: one row per scale x stage."""
+    """bench.csv: one row per scale x stage.
+
+    Parameters
+    ----------
+    scales : dict[int, dict[str, Any]]
+        Each scale's measurements, as its `scale` task reports them (sizes and per-stage seconds and memory).
+
+    Returns
+    -------
+    pd.DataFrame
+        The `BENCH_CSV_COLUMNS` rows, by condition and scale, stages in running order, then other and total.
+    """
     order = {name: i for i, name in enumerate(STAGES)}
     rows = []
     for scale, found in scales.items():
@@ -95,7 +121,30 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
     """Ratio rows: at each scale of `segment`, our segmentation against raw jieba (interleaved; with the
     ablation's second cut too, where it ran) and on 2 workers against 1 process; then cleaning on 2 workers
     against 1 process, and at the same scale segmentation's interleaved throughput on 2 workers and on 2 bare
-    processes (the machine's ceiling, no target) against 1; then the themes stage on 2 workers against 1."""
+    processes (the machine's ceiling, no target) against 1; then the themes stage on 2 workers against 1.
+
+    Parameters
+    ----------
+    segment : dict[int, dict[str, Any]]
+        Each scale's `segment_ratios` task result.
+    themes : dict[str, Any]
+        The `themes_ratio` task result.
+    themes_scale : int
+        The scale the themes ratio was measured at.
+    targets : dict[str, float]
+        The benchmark's targets (`segment_vs_jieba`, `workers_speedup`).
+    clean : dict[str, Any] or None
+        The `clean_ratio` task result; None for no cleaning row.
+    clean_scale : int
+        The scale the cleaning and interleaved worker ratios were measured at.
+    workers : dict[str, Any] or None
+        The `workers_ratio` task result; None for no interleaved worker rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        ratios.csv: the `RATIO_COLUMNS` rows.
+    """
     rows = []
     for scale in sorted(segment):
         found, t = segment[scale]["interleaved"], segment[scale]["timings"]
@@ -141,7 +190,18 @@ def _machine() -> dict[str, Any]:
 
 
 def finite_json(value: Any) -> Any:
-    """NaN and infinities as null, so that summary.json is strict JSON."""
+    """NaN and infinities as null, so that summary.json is strict JSON.
+
+    Parameters
+    ----------
+    value : Any
+        A JSON-like value (dicts, lists and tuples are walked).
+
+    Returns
+    -------
+    Any
+        The value with every non-finite float replaced by None; tuples become lists.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -153,6 +213,33 @@ def finite_json(value: Any) -> Any:
 
 def bench_summary(table: pd.DataFrame, fits: pd.DataFrame, ratios: pd.DataFrame, seg_ratios: dict, theme_ratio: dict,
              measured: dict[int, dict], settings: dict, mode: str) -> dict[str, Any]:
+    """summary.json: the machine, the settings, each scale's size, time and memory, the growth exponents,
+    the largest scale against its targets, and the ratios.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        bench.csv (`bench_table`).
+    fits : pd.DataFrame
+        The growth exponents per stage (`fit_rows`).
+    ratios : pd.DataFrame
+        ratios.csv (`ratio_table`).
+    seg_ratios : dict
+        Each scale's `segment_ratios` task result.
+    theme_ratio : dict
+        The `themes_ratio` task result.
+    measured : dict[int, dict]
+        Each scale's `scale` task result.
+    settings : dict
+        The resolved benchmark settings, with their `targets`.
+    mode : str
+        "full" or "quick".
+
+    Returns
+    -------
+    dict[str, Any]
+        The summary, before non-finite numbers are made null (`finite_json`).
+    """
     targets = settings["targets"]
     largest = max(measured)
     big = measured[largest]["stages"]

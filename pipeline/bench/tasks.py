@@ -260,7 +260,18 @@ TASKS = {"real_units": _task_real_units, "scale": _task_scale, "report": _task_r
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one task in this process: `python -m pipeline.bench TASK job.json result.json`."""
+    """Run one task in this process: `python -m pipeline.bench TASK job.json result.json`.
+
+    Parameters
+    ----------
+    argv : Sequence[str] or None
+        TASK, the job file and the result file; None reads them from the command line.
+
+    Returns
+    -------
+    int
+        The exit code, 0 once the result file is written.
+    """
     task, job_file, result_file = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
@@ -274,7 +285,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_task(task: str, job: dict[str, Any], work: Path) -> dict[str, Any]:
-    """Run a task in a fresh Python process and return what it reports."""
+    """Run a task in a fresh Python process and return what it reports.
+
+    Parameters
+    ----------
+    task : str
+        The task's name (real_units, scale, report, segment_ratios, clean_ratio, workers_ratio, themes_ratio).
+    job : dict[str, Any]
+        The task's inputs, written to its job file.
+    work : Path
+        The task's folder, for its job and result files.
+
+    Returns
+    -------
+    dict[str, Any]
+        The task's result, with the machine's load average before and after it.
+
+    Raises
+    ------
+    RuntimeError
+        When the task's process fails.
+    """
     work.mkdir(parents=True, exist_ok=True)
     job_file, result_file = work / f"{task}.job.json", work / f"{task}.result.json"
     result_file.unlink(missing_ok=True)

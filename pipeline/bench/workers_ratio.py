@@ -50,8 +50,35 @@ def slices_of(jobs: Sequence[Any], slices: int) -> list[list[Any]]:
 def workers_vs_process(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any],
                        build_args: tuple, slices: int = 20, local_directory: Any = None) -> dict[str, Any]:
     """`interleaved_ratio` of `Pool.map(work, slice)` in this process against 2 workers of a fresh
-    LocalCluster; adds `identical` (every slice's results the same on both sides), `cluster_start_s`,
-    `serial_build_s` and `workers_build_s` (the fixed costs the ratio leaves out)."""
+    LocalCluster.
+
+    Parameters
+    ----------
+    work : Callable[[Any, Any], Any]
+        The per-article work, called with a job and the built state (the segmentation of one article).
+    jobs : Sequence[Any]
+        The articles' jobs.
+    build : Callable[..., Any]
+        Builds the state the work needs (the segmenter).
+    build_args : tuple
+        The arguments of `build`.
+    slices : int
+        Number of round-robin slices of the jobs.
+    local_directory : Any
+        The dask workers' working folder; None for dask's default.
+
+    Returns
+    -------
+    dict[str, Any]
+        The record of `interleaved_ratio` (ours = 2 workers, theirs = 1 process), plus `identical` (every
+        slice's results the same on both sides), `differing_slices`, `cluster_start_s`, `serial_build_s` and
+        `workers_build_s` (the fixed costs the ratio leaves out) and `jobs`.
+
+    Raises
+    ------
+    RuntimeError
+        When a slice ran on one side only.
+    """
     groups = slices_of(jobs, slices)
     serial = Pool(build, build_args)
     start = time.perf_counter()
@@ -106,7 +133,26 @@ def _bare_run(group: list[Any]) -> float:
 
 def bare_processes_ceiling(work: Callable[[Any, Any], Any], jobs: Sequence[Any], build: Callable[..., Any],
                            build_args: tuple, slices: int = 20) -> dict[str, Any]:
-    """`interleaved_ratio` of each slice in 2 bare processes (half each) against 1 of them alone."""
+    """`interleaved_ratio` of each slice in 2 bare processes (half each) against 1 of them alone.
+
+    Parameters
+    ----------
+    work : Callable[[Any, Any], Any]
+        The per-article work, called with a job and the built state; its results are dropped.
+    jobs : Sequence[Any]
+        The articles' jobs.
+    build : Callable[..., Any]
+        Builds the state the work needs, once in each bare process.
+    build_args : tuple
+        The arguments of `build`.
+    slices : int
+        Number of round-robin slices of the jobs.
+
+    Returns
+    -------
+    dict[str, Any]
+        The record of `interleaved_ratio` (ours = 2 processes, theirs = 1), plus `jobs`.
+    """
     groups = slices_of(jobs, slices)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, as a dask worker is
     ready = context.Barrier(3)

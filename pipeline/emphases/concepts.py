@@ -77,8 +77,24 @@ class Background:
 
 
 def load_background(path: Path) -> Background:
-    """`data/background/counts.csv` (`term,count,documents`) and the document total of `summary.json` beside it;
-    InputError naming the file otherwise."""
+    """`data/background/counts.csv` (`term,count,documents`) and the document total of `summary.json` beside it.
+
+    Parameters
+    ----------
+    path : Path
+        The background corpus' counts file.
+
+    Returns
+    -------
+    Background
+        Each term's count and document count, and the number of background documents.
+
+    Raises
+    ------
+    InputError
+        Naming the file when it or `summary.json` is missing or malformed, or a term is in more documents
+        than the total.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -115,7 +131,24 @@ def background_shares(concepts: Concepts, background: Mapping[str, int], pseudo_
 def compute_concept_emphases(units: Sequence[Unit], concepts: Concepts, background: Mapping[str, int],
                              params: EmphasesParams) -> Emphases:
     """Emphases of every place x concept: the `emphases` parameters, with `params.concepts` giving the
-    background prior's strength and pseudo-count."""
+    background prior's strength and pseudo-count.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units, with their tokens and spans.
+    concepts : Concepts
+        The lexicon's concept level (each term's concept and dimension).
+    background : Mapping[str, int]
+        Each term's count in the background corpus, the source of the log-odds prior.
+    params : EmphasesParams
+        The `emphases` section of the parameters.
+
+    Returns
+    -------
+    Emphases
+        Every place x concept statistic, log-odds ranked by delta.
+    """
     settings = params.concepts
     shares = background_shares(concepts, background, float(settings.background_pseudo_count))
     dims = {c.concept: c.dimension for c in concepts.concepts}
@@ -125,7 +158,20 @@ def compute_concept_emphases(units: Sequence[Unit], concepts: Concepts, backgrou
 
 
 def concept_terms_used(units: Sequence[Unit], term_concept: Mapping[str, str]) -> dict[tuple[str, str], Counter]:
-    """(place, concept) -> how often each of the concept's terms occurs there."""
+    """(place, concept) -> how often each of the concept's terms occurs there.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units.
+    term_concept : Mapping[str, str]
+        Each lexicon term's concept.
+
+    Returns
+    -------
+    dict[tuple[str, str], Counter]
+        Per place and concept, the count of each of its terms; only pairs that occur.
+    """
     used: dict[tuple[str, str], Counter] = {}
     for unit in units:
         for term in unit["tokens"]:
@@ -144,7 +190,24 @@ def _terms_cell(counter: Counter | None) -> str:
 def place_concepts_tables(em: Emphases, concepts: Concepts, used: Mapping[tuple[str, str], Counter],
                           top_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(place_concepts, place_concepts_cut): the term tables' rows and cut lines (`emphases_table`, `cut_table`)
-    for concepts, each row with the concept's label and the terms the place wrote it with."""
+    for concepts, each row with the concept's label and the terms the place wrote it with.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x concept statistics (`compute_concept_emphases`).
+    concepts : Concepts
+        The lexicon's concept level, for the labels.
+    used : Mapping[tuple[str, str], Counter]
+        Per place and concept, how often each of its terms occurs (`concept_terms_used`).
+    top_n : int
+        The most rows a place's concept list holds per method.
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        The concept list (`CONCEPT_TABLE_COLUMNS`) and its lines for ties across the cut.
+    """
     by_id = concepts.by_id()
     table = emphases_table(em, top_n).rename(columns={"term": "concept", "category": "dimension"})
     table["label"] = [by_id[c].label for c in table["concept"]]

@@ -36,7 +36,22 @@ KWIC_COLUMNS = ["place", "doc_id", "unit_id", "term", "left", "match", "right"]
 def dispersion(units: Sequence[Unit], places: Sequence[str],
                vocab: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sentences, units, peak_sentence): places x terms counts of sentences and units holding
-    each term, and its most tokens in one sentence."""
+    each term, and its most tokens in one sentence.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units, with their tokens and (where known) spans.
+    places : Sequence[str]
+        The places, in the order of the rows.
+    vocab : Sequence[str]
+        The terms, in the order of the columns.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray, np.ndarray]
+        Integer places x terms arrays: sentences holding the term, units holding it, most tokens in one sentence.
+    """
     place_index = {p: i for i, p in enumerate(places)}
     term_index = {t: j for j, t in enumerate(vocab)}
     sentences = np.zeros((len(places), len(vocab)), dtype=np.int64)
@@ -67,8 +82,28 @@ def kwic(units: Iterable[Unit], wanted: Mapping[str, Iterable[str]] | None, wind
          term: str | None = None) -> pd.DataFrame:
     """Keyword-in-context lines from token positions.
 
-    `wanted` maps a place to the terms to show there (None: every place and
-    the single `term`). Rows in unit order, then position within the unit.
+    Rows in unit order, then position within the unit.
+
+    Parameters
+    ----------
+    units : Iterable[Unit]
+        The text units, with their tokens, spans and text.
+    wanted : Mapping[str, Iterable[str]] or None
+        A place mapped to the terms to show there; None: every place and the single `term`.
+    window : int
+        Characters of context on either side (zero or more).
+    term : str or None
+        The one term to show when `wanted` is None.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `KWIC_COLUMNS` rows, sorted by place, term and unit.
+
+    Raises
+    ------
+    ValueError
+        When `window` is negative, or a unit holding a wanted place has no token spans.
     """
     if window < 0:
         raise ValueError("the kwic window must be zero or more characters")

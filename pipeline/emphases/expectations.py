@@ -40,8 +40,25 @@ GENERIC_COLUMNS = ["list", "place", "rank", "entry", "generic", "matches_expecta
 
 def read_expectations(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     """An expectation set as a table (empty cells are empty strings); an empty table when there is none (a
-    corpus without blind expectations is scored against nothing); InputError naming the file when it lacks
-    one of `columns`."""
+    corpus without blind expectations is scored against nothing).
+
+    Parameters
+    ----------
+    path : Path
+        The expectation file (`data/expectations/blind_expectations.csv` or `blind_concepts.csv`).
+    columns : Sequence[str]
+        The columns the file must have.
+
+    Returns
+    -------
+    pd.DataFrame
+        The file's rows as strings, or an empty table with `columns` when the file does not exist.
+
+    Raises
+    ------
+    InputError
+        Naming the file when it lacks one of `columns`.
+    """
     path = Path(path)
     if not path.exists():
         return pd.DataFrame(columns=list(columns), dtype=str)
@@ -59,7 +76,26 @@ def _rank_lookup(stats: pd.DataFrame, key: str) -> dict[tuple[str, str], tuple[i
 
 
 def term_hits(expected: pd.DataFrame, term_stats: pd.DataFrame, canonical: Mapping[str, str], top: int) -> pd.DataFrame:
-    """One row per expected term (`place, term, gloss`): its token, log-odds rank and stability, and whether it is a hit."""
+    """One row per expected term (`place, term, gloss`): its token, log-odds rank and stability, and whether it
+    is a hit.
+
+    Parameters
+    ----------
+    expected : pd.DataFrame
+        The blind term expectations.
+    term_stats : pd.DataFrame
+        The term_statistics table.
+    canonical : Mapping[str, str]
+        Lexicon spelling -> canonical term, to read an expected term as a token.
+    top : int
+        The log-odds rank at or above which an expected term is a hit.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `HIT_COLUMNS` rows (set "terms"), with a status of "hit", "ranked N", "below floor" or
+        "not a token here".
+    """
     ranks = _rank_lookup(term_stats, "term")
     used = set(zip(term_stats["place"], term_stats["term"]))
     rows = []
@@ -78,7 +114,26 @@ def term_hits(expected: pd.DataFrame, term_stats: pd.DataFrame, canonical: Mappi
 def concept_hits(expected: pd.DataFrame, concept_stats: pd.DataFrame, canonical: Mapping[str, str],
                  term_concept: Mapping[str, str], top: int) -> pd.DataFrame:
     """One row per expected concept (`place, concept, terms, gloss`; `terms` `;`-separated): the lexicon
-    concepts its words belong to, the best log-odds rank among them, and whether it is a hit."""
+    concepts its words belong to, the best log-odds rank among them, and whether it is a hit.
+
+    Parameters
+    ----------
+    expected : pd.DataFrame
+        The blind concept expectations.
+    concept_stats : pd.DataFrame
+        The concept_statistics table (term_statistics of the concepts, with a `concept` column).
+    canonical : Mapping[str, str]
+        Lexicon spelling -> canonical term, to read an expected word as a token.
+    term_concept : Mapping[str, str]
+        Each lexicon term's concept.
+    top : int
+        The log-odds rank at or above which an expected concept is a hit.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `HIT_COLUMNS` rows (set "concepts").
+    """
     ranks = _rank_lookup(concept_stats, "concept")
     rows = []
     for r in expected.itertuples():
@@ -100,7 +155,20 @@ def concept_hits(expected: pd.DataFrame, concept_stats: pd.DataFrame, canonical:
 
 
 def hit_summary(hits: pd.DataFrame, places: Sequence[str]) -> pd.DataFrame:
-    """Hits per set and place, and over all places (`place` = "all")."""
+    """Hits per set and place, and over all places (`place` = "all").
+
+    Parameters
+    ----------
+    hits : pd.DataFrame
+        The expectation hits of both sets (`term_hits`, `concept_hits`).
+    places : Sequence[str]
+        The places in output order.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `SUMMARY_COLUMNS` rows: expected entries, hits and hit rate.
+    """
     rows = []
     for name, part in hits.groupby("set", sort=False):
         for place in [*places, "all"]:
@@ -117,9 +185,29 @@ def generic_entries(stats: pd.DataFrame, key: str, top: int, background_document
     """Every entry of each place's top-`top` log-odds list (at most `top`, a tie across the cut left out, as the
     lists are shown): whether it is generic and whether it matches an expectation.
 
-    `key` is "term" or "concept"; for concepts, `concept_terms_used` gives the
-    terms behind each place's concept tokens. `expected_tokens` holds, per
-    place, the tokens (terms, or concept ids) of its blind expectations.
+    Parameters
+    ----------
+    stats : pd.DataFrame
+        The term_statistics or concept_statistics table.
+    key : str
+        "term" or "concept": the column naming the entries.
+    top : int
+        The list length.
+    background_documents : Mapping[str, int]
+        Each term's number of background documents.
+    documents : int
+        The number of background documents.
+    generic_share : float
+        The share of background documents from which a term is generic.
+    expected_tokens : Mapping[str, set[str]]
+        Per place, the tokens (terms, or concept ids) of its blind expectations.
+    concept_terms_used : Mapping[tuple[str, str], Counter] or None
+        For concepts, the terms behind each place's concept tokens; None for terms.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `GENERIC_COLUMNS` rows, places in the statistics' order, then rank and entry.
     """
     floor = generic_share * documents
 

@@ -27,7 +27,13 @@ DEFAULT_WINDOW = 20
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register the `kwic` subcommand."""
+    """Register the `kwic` subcommand.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subcommands of `python -m pipeline`.
+    """
     parser = commands.add_parser("kwic", help="print a term's keyword-in-context lines from results/")
     parser.add_argument("term", help="the term, as a token (e.g. 基层治理)")
     parser.add_argument("--place", default=None, help="only this place (as in data/corpus.csv)")
@@ -37,7 +43,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def concept_terms(lexicon: Path, concept: str) -> list[str]:
-    """The terms of a concept given by its id or its label, from the lexicon folder; InputError if unknown."""
+    """The terms of a concept given by its id or its label, from the lexicon folder.
+
+    Parameters
+    ----------
+    lexicon : Path
+        The lexicon folder (governance_terms.csv, concepts.csv, term_concepts.csv).
+    concept : str
+        The concept's id (such as charity) or its label (such as 慈善).
+
+    Returns
+    -------
+    list[str]
+        The concept's terms.
+
+    Raises
+    ------
+    InputError
+        When no concept has that id or label.
+    """
     categories = category_map(load_lexicon(lexicon / "governance_terms.csv"))
     concepts = load_concepts(lexicon / "concepts.csv", lexicon / "term_concepts.csv", categories)
     matches = [c.concept for c in concepts.concepts if concept in (c.concept, c.label)]
@@ -69,9 +93,28 @@ def read_units(path: Path) -> list[dict]:
 
 def run_kwic(units_path: Path, term: str, place: str | None, window: int, out: TextIO | None = None,
              terms: list[str] | None = None) -> int:
-    """Print the lines (to `out`, standard output by default); returns how many were printed.
+    """Print the lines (to `out`, standard output by default).
 
-    `terms`, when given, are the tokens to show (a concept's terms); `term` then only names them."""
+    Parameters
+    ----------
+    units_path : Path
+        The segmented units, results/corpus/units.jsonl.
+    term : str
+        The token to show, or the concept's name when `terms` is given.
+    place : str or None
+        Only this place; None for every place.
+    window : int
+        Characters of context on either side.
+    out : TextIO or None
+        Where the lines go; None for standard output.
+    terms : list[str] or None
+        When given, the tokens to show (a concept's terms); `term` then only names them.
+
+    Returns
+    -------
+    int
+        How many lines were printed.
+    """
     out = sys.stdout if out is None else out
     if window < 0:
         raise InputError(Path(units_path), f"--window must be zero or more, got {window}")

@@ -46,6 +46,18 @@ def competition_ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 
     Rank = 1 + number of eligible entries of the row with a strictly higher
     (rounded) score. Works on a 1-d vector or a 2-d places x terms array.
+
+    Parameters
+    ----------
+    scores : np.ndarray
+        The scores a list ranks by (log-odds z or delta, or TF-IDF weights), one row per place.
+    eligible : np.ndarray
+        Boolean mask of the same shape: the entries that pass the count and dispersion floor.
+
+    Returns
+    -------
+    np.ndarray
+        Integer ranks of the same shape as `scores`; 0 where an entry is not eligible or its score is NaN.
     """
     one_row = np.ndim(scores) == 1
     scores = np.atleast_2d(comparable(scores))
@@ -61,7 +73,20 @@ def competition_ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 
 
 def tied_mask(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """True where an eligible entry shares its (rounded) score with another eligible entry of its row."""
+    """True where an eligible entry shares its (rounded) score with another eligible entry of its row.
+
+    Parameters
+    ----------
+    scores : np.ndarray
+        The scores a list ranks by, one row per place (a 1-d vector is read as one row).
+    eligible : np.ndarray
+        Boolean mask of the same shape: the entries that pass the count and dispersion floor.
+
+    Returns
+    -------
+    np.ndarray
+        Boolean places x terms mask (always 2-d), the `tied` column of the emphases tables.
+    """
     scores = np.atleast_2d(comparable(scores))
     eligible = np.atleast_2d(np.asarray(eligible, dtype=bool)) & np.isfinite(scores)
     tied = np.zeros(scores.shape, dtype=bool)
@@ -79,6 +104,20 @@ def top_with_ties(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarra
 
     Equivalent to `competition_ranks(...) <= k` but O(terms) per row: the k-th
     highest eligible score is the cut, and every entry at or above it is in.
+
+    Parameters
+    ----------
+    scores : np.ndarray
+        Places x terms scores of one resample (log-odds z or delta, or TF-IDF weights).
+    eligible : np.ndarray
+        Boolean places x terms mask of the entries that may be ranked in the resample.
+    k : int
+        The list length the bootstrap's stability counts (`stability_top`).
+
+    Returns
+    -------
+    np.ndarray
+        Boolean places x terms mask of the entries in each place's top k, every entry tied at the cut included.
     """
     values = comparable(scores)
     eligible = np.asarray(eligible, dtype=bool) & np.isfinite(values)
@@ -95,7 +134,29 @@ def top_with_ties(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarra
 
 
 def floor_mask(counts: np.ndarray, sentences: np.ndarray, min_term_count: int, min_term_sentences: int) -> np.ndarray:
-    """True where a place x term passes the count and dispersion floor (and the term is used)."""
+    """True where a place x term passes the count and dispersion floor (and the term is used).
+
+    Parameters
+    ----------
+    counts : np.ndarray
+        Places x terms token counts.
+    sentences : np.ndarray
+        Places x terms counts of the distinct sentences holding the term.
+    min_term_count : int
+        The fewest tokens of a term in a place for it to be ranked there (at least 1).
+    min_term_sentences : int
+        The fewest distinct sentences it must occur in (at least 1).
+
+    Returns
+    -------
+    np.ndarray
+        Boolean places x terms mask of the ranked entries.
+
+    Raises
+    ------
+    ValueError
+        When either minimum is below 1.
+    """
     if min_term_count < 1 or min_term_sentences < 1:
         raise ValueError("min_term_count and min_term_sentences must be at least 1")
     counts = np.asarray(counts)
@@ -109,6 +170,18 @@ def split_at_cut(ranks: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
     whole tie fits under the cut; the entries of a tie that starts at or
     above the cut but ends below it are `crossing`, to be named in one line
     beneath the list ("and 4 more tied at rank 14: ..."), never listed in part.
+
+    Parameters
+    ----------
+    ranks : np.ndarray
+        One place's competition ranks over the vocabulary (1-d; 0 where an entry is not ranked).
+    top : int
+        The list length (`top_n`, or the `top` of a figure or an expectation check).
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray]
+        Boolean masks aligned with `ranks`: the entries listed, and the entries of the tie that crosses the cut.
     """
     ranks = np.asarray(ranks, dtype=np.int64)
     ranked = ranks >= 1
@@ -121,5 +194,18 @@ def split_at_cut(ranks: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cut_line(members: list[str], rank: int) -> str:
-    """The line beneath a list for a tie across its cut."""
+    """The line beneath a list for a tie across its cut.
+
+    Parameters
+    ----------
+    members : list[str]
+        The tied entries the list leaves out, as they are to be written (terms, or concept labels with ids).
+    rank : int
+        The competition rank they share.
+
+    Returns
+    -------
+    str
+        "and N more tied at rank R: " followed by the members joined with 、.
+    """
     return f"and {len(members)} more tied at rank {rank}: {'、'.join(members)}"

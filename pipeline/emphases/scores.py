@@ -76,7 +76,26 @@ def _check_units(units: Sequence[Unit]) -> None:
 
 
 def count_units(units: Sequence[Unit], sublinear_tf: bool) -> UnitCounts:
-    """Count matrix of the units and TF-IDF of the places (one document per place)."""
+    """Count matrix of the units and TF-IDF of the places (one document per place).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units (`unit_id`, `doc_id`, `place`, `tokens`) of at least two places.
+    sublinear_tf : bool
+        Whether the places' TF-IDF uses 1 + ln(count) as term frequency.
+
+    Returns
+    -------
+    UnitCounts
+        The units x terms counts (rows grouped by place), the vocabulary, and every place's TF-IDF row.
+
+    Raises
+    ------
+    ValueError
+        When there are no units, a unit lacks a field, has its tokens as a string or repeats a unit_id, or
+        there is only one place.
+    """
     _check_units(units)
     ordered = sorted(units, key=lambda u: (u["place"], u["unit_id"]))
     places = tuple(sorted({u["place"] for u in ordered}))
@@ -133,11 +152,30 @@ def log_odds_vs_rest(counts: np.ndarray, prior_strength: float,
                      prior_shares: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weighted log-odds (delta) and z of every place against all other places pooled.
 
-    `counts` is places x terms. The prior spreads `prior_strength` by the
+    The prior spreads `prior_strength` by the
     corpus-wide term shares, or by `prior_shares` (one positive share per
     term, from a background corpus: Monroe et al. 2008, section 3.5). With
     corpus shares, a term absent from the whole of `counts` has no prior mass
     and gets NaN (it cannot be tested).
+
+    Parameters
+    ----------
+    counts : np.ndarray
+        Places x terms token counts (of the full data, or of one bootstrap resample).
+    prior_strength : float
+        a0, the total pseudo-count of the Dirichlet prior (positive).
+    prior_shares : np.ndarray or None
+        One positive background share per term; None spreads the prior by the corpus' own term shares.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray]
+        Places x terms arrays of delta (the shrunk log-odds ratio) and z (delta over its standard error).
+
+    Raises
+    ------
+    ValueError
+        When `prior_strength` is not positive, or `prior_shares` is not one positive share per term.
     """
     if prior_strength <= 0:
         raise ValueError(f"prior_strength must be positive, got {prior_strength}")
@@ -166,11 +204,34 @@ def log_odds_vs_rest(counts: np.ndarray, prior_strength: float,
 
 
 def two_sided_p(z: np.ndarray) -> np.ndarray:
+    """Two-sided p-values of z scores under the standard normal.
+
+    Parameters
+    ----------
+    z : np.ndarray
+        Log-odds z scores, places x terms (NaN where a term cannot be tested).
+
+    Returns
+    -------
+    np.ndarray
+        2 P(Z > |z|), of the same shape; NaN stays NaN.
+    """
     return 2.0 * norm.sf(np.abs(z))
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values over all finite entries of `p` (any shape); NaN stays NaN."""
+    """Benjamini-Hochberg q-values over all finite entries of `p` (any shape); NaN stays NaN.
+
+    Parameters
+    ----------
+    p : np.ndarray
+        The two-sided p-values of every place x term test; all finite entries form one family.
+
+    Returns
+    -------
+    np.ndarray
+        q-values of the same shape as `p`.
+    """
     p = np.asarray(p, dtype=np.float64)
     q = np.full(p.shape, np.nan)
     finite = np.isfinite(p)
@@ -232,8 +293,6 @@ def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_str
                         prior_shares: np.ndarray | None = None, rank_by: str = "z") -> dict[str, np.ndarray]:
     """Share of resamples in which each term is in each place's top `top`.
 
-    Returns places x terms arrays for "logodds" (ranked by z, or by delta with
-    `rank_by="delta"`) and "tfidf".
     One resample: `resample_weights` (articles where a place has several,
     units otherwise); the place counts are then the unit rows weighted by how
     often each was drawn. In a resample, a term counts as in the top `top`
@@ -241,6 +300,33 @@ def bootstrap_stability(counts: UnitCounts, *, samples: int, top: int, prior_str
     terms tied at the cut are in, so the order of the vocabulary cannot
     matter. Eligible: used in the resample, and (when `eligible` is given)
     passing the floor on the full data. With `samples` = 0 the arrays are NaN.
+
+    Parameters
+    ----------
+    counts : UnitCounts
+        The units' counts, grouped by place (`count_units`).
+    samples : int
+        Number of bootstrap resamples (`bootstrap_samples`).
+    top : int
+        The list length whose membership is counted (`stability_top`).
+    prior_strength : float
+        The log-odds prior's total pseudo-count.
+    sublinear_tf : bool
+        Whether TF-IDF uses sublinear term frequency.
+    random_state : int
+        Seed of the resampling.
+    eligible : np.ndarray or None
+        Places x terms mask of the entries passing the floor on the full data; None lets every used term in.
+    prior_shares : np.ndarray or None
+        Background prior shares per term, as for `log_odds_vs_rest`; None uses the corpus' own shares.
+    rank_by : str
+        "z" or "delta": what the log-odds lists rank by.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        Places x terms arrays for "logodds" (ranked by z, or by delta with `rank_by="delta"`) and "tfidf":
+        each entry's share of resamples in which it is in its place's top `top`.
     """
     shape = (len(counts.places), len(counts.vocab))
     if samples <= 0:

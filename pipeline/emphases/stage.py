@@ -80,6 +80,12 @@ def emphases_tables(em: tables.Emphases, em_concepts: tables.Emphases, units: Se
     canonical : lexicon spelling -> canonical term (to read expectations as tokens)
     background : the background corpus' counts (what counts as generic)
     expected_terms, expected_concepts : the blind expectation sets
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        Each table by its file name without `.csv`: the term tables, the concept lists, the concept statistics,
+        the expectation hits and summary, and the generic entries.
     """
     used = concept_terms_used(units, concepts.term_concept)
     place_concepts, concepts_cut = place_concepts_tables(em_concepts, concepts, used,

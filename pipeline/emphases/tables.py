@@ -157,6 +157,11 @@ def compute_emphases(units: Sequence[Unit], term_categories: Mapping[str, str],
         variance as if they were data, so a concept every policy text uses
         (large prior) gets a large z from a small, shrunk delta and would lead
         a list on two uses; delta is the quantity the prior shrinks.
+
+    Returns
+    -------
+    Emphases
+        Every place x term statistic, arrays aligned with the vocabulary, places in the units' order for output.
     """
     if rank_by not in ("z", "delta"):
         raise ValueError(f"rank_by must be 'z' or 'delta', got {rank_by!r}")
@@ -223,6 +228,18 @@ def emphases_table(em: Emphases, top_n: int) -> pd.DataFrame:
     tfidf rows: score = TF-IDF weight, ranked by it. logodds rows: score =
     delta, ranked by z. On both, z and q are the term's log-odds z and q for
     that place, and count/sentences/units its evidence there.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term (or place x concept) statistics.
+    top_n : int
+        The most rows a place's list holds per method.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `TABLE_COLUMNS` rows, places in output order, then method, rank and term.
     """
     frames = []
     vocab = np.array(em.vocab, dtype=object)
@@ -258,7 +275,24 @@ CUT_COLUMNS = ["place", "method", "rank", "tied_terms", "line"]
 def cut_table(em: Emphases, top_n: int, name: Callable[[str], str] | None = None,
               count_column: str = "tied_terms") -> pd.DataFrame:
     """One line per place and method whose top `top_n` a tie crosses: the tied entries the list leaves out,
-    in entry order, each written by `name` (the entry itself by default)."""
+    in entry order, each written by `name` (the entry itself by default).
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term (or place x concept) statistics.
+    top_n : int
+        The list length the tie crosses.
+    name : Callable[[str], str] or None
+        How an entry is written in the line (a concept as its label and id); None writes the entry itself.
+    count_column : str
+        The name of the column counting the tied entries ("tied_terms", or "tied_concepts" for concepts).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns place, method, rank, `count_column` and line; no rows when no tie crosses a cut.
+    """
     rows = []
     for method in METHODS:
         rank = ranks(em, method)
@@ -279,7 +313,18 @@ def _in_place_order(frame: pd.DataFrame, em: Emphases, then: list[str]) -> pd.Da
 
 
 def below_floor(em: Emphases) -> pd.DataFrame:
-    """Terms a place uses that fall below the count and dispersion floor: reported, not ranked."""
+    """Terms a place uses that fall below the count and dispersion floor: reported, not ranked.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term statistics.
+
+    Returns
+    -------
+    pd.DataFrame
+        The `BELOW_FLOOR_COLUMNS` rows, places in output order, then term.
+    """
     place_idx, term_idx = np.nonzero((em.counts > 0) & ~em.ranked)
     frame = pd.DataFrame({
         "place": np.array(em.places, dtype=object)[place_idx],
@@ -293,7 +338,18 @@ def below_floor(em: Emphases) -> pd.DataFrame:
 
 
 def multiple_testing(em: Emphases) -> pd.DataFrame:
-    """The family the q-values were corrected over: places x vocabulary terms with a finite p."""
+    """The family the q-values were corrected over: places x vocabulary terms with a finite p.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term statistics.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row: places, terms, n_tests, the family in words and the method (Benjamini-Hochberg).
+    """
     return pd.DataFrame([{"places": len(em.places), "terms": len(em.vocab), "n_tests": em.n_tests,
                           "family": "every place x every vocabulary term (terms a place never uses included)",
                           "method": "Benjamini-Hochberg"}])
@@ -310,6 +366,16 @@ def term_statistics(em: Emphases) -> pd.DataFrame:
 
     q was computed over all place x term tests, including the terms a place
     never uses (those rows are not listed); `multiple_testing` gives their number.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term (or place x concept) statistics.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per place x used term, places in output order, then term.
     """
     place_idx, term_idx = np.nonzero(em.counts > 0)
     rank_lo, rank_tf = ranks(em, "logodds"), ranks(em, "tfidf")
@@ -342,6 +408,18 @@ def methods_agreement(place_terms_df: pd.DataFrame, top: int = 30) -> pd.DataFra
     Both sets keep every term tied at the cut; `distinct_z` counts the
     distinct log-odds z values among them, so a reader sees how much of the
     agreement rests on tied blocks.
+
+    Parameters
+    ----------
+    place_terms_df : pd.DataFrame
+        The place_terms table (`emphases_table`).
+    top : int
+        The rank up to which the two methods' terms are compared (`agreement_top`).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns place, logodds_terms, tfidf_terms, overlap, jaccard and distinct_z, one row per place.
     """
     rows = []
     head = place_terms_df[place_terms_df["rank"] <= top]
@@ -363,6 +441,18 @@ def heatmap_matrix(em: Emphases, top: int = 15) -> pd.DataFrame:
 
     Columns follow the places in output order, each place's terms by rank
     (within a tie by term, for display), first occurrence kept.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term statistics.
+    top : int
+        The list length whose listed terms become columns.
+
+    Returns
+    -------
+    pd.DataFrame
+        Log-odds z, indexed by place (output order), one column per term.
     """
     columns: list[int] = []
     rank = ranks(em, "logodds")
@@ -377,7 +467,18 @@ def heatmap_matrix(em: Emphases, top: int = 15) -> pd.DataFrame:
 
 
 def place_summary(em: Emphases) -> pd.DataFrame:
-    """Per place: articles, units and tokens behind its emphases (the evidence base), ranked and below-floor terms."""
+    """Per place: articles, units and tokens behind its emphases (the evidence base), ranked and below-floor terms.
+
+    Parameters
+    ----------
+    em : Emphases
+        The place x term statistics.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns place, articles, units, tokens, terms_used and terms_ranked, places in output order.
+    """
     order = em.ordered_places()
     used = (em.counts > 0).sum(axis=1)
     ranked = em.ranked.sum(axis=1)

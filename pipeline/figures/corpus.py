@@ -111,6 +111,27 @@ def plot_cleaning(documents: pd.DataFrame, audit: pd.DataFrame, path: Path,
     removed and writes the number of changes at the end of each bar, because
     one group (inserted pinyin) makes hundreds of small changes and the others
     a few large ones.
+
+    Parameters
+    ----------
+    documents : pd.DataFrame
+        The documents table: doc_id, place, chars_raw and chars_clean of every article.
+    audit : pd.DataFrame
+        The cleaning audit: one row per change (doc_id, rule, before, after).
+    path : Path
+        The PNG file to write.
+    max_rows : int
+        The most articles drawn one row each; beyond it articles are summed by place.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When there are no documents.
     """
     if documents.empty:
         raise ValueError("no documents to plot")
@@ -168,6 +189,23 @@ def plot_lexicon_profile(profile: pd.DataFrame, path: Path) -> Path:
     Colour uses a square-root scale because the frame category (社区 and the
     like) is several times as frequent as any dimension; every cell carries
     its value, so the scale never hides a number.
+
+    Parameters
+    ----------
+    profile : pd.DataFrame
+        The lexicon_profile table: place, category and per_10k rows.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When the profile is empty.
     """
     if profile.empty:
         raise ValueError("empty lexicon profile")
@@ -205,6 +243,23 @@ def plot_profile_shares(shares: pd.DataFrame, path: Path) -> Path:
     dot with its interval, places in table order (the manifest's). A hollow
     ring marks the share without brand names and self-references where it
     differs.
+
+    Parameters
+    ----------
+    shares : pd.DataFrame
+        The profile_shares table: place, category, variant, share, ci_low and ci_high.
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When the table is empty.
     """
     if shares.empty:
         raise ValueError("empty profile shares")

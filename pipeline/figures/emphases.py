@@ -30,7 +30,8 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
                      measure: str = "z") -> Path:
     """One panel per place: its top `top` entries (terms, or concepts with `entry="label"`) by log-odds z,
     with bootstrap stability; never more than `top` bars, a tie across the cut named beneath the panel. Bars
-    show what the list ranks by: `measure="z"`, or `measure="score"` (the shrunk log-odds delta of a list ranked by it).
+    show what the list ranks by: `measure="z"`, or `measure="score"` (the shrunk log-odds delta of a list
+    ranked by it).
 
     Dark bars have q < 0.05, light bars do not; the number after each bar is
     the term's stability (share of resamples in which it stays in the top).
@@ -38,6 +39,35 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
     units for the bootstrap to say much. Panels follow the table's place order
     (the manifest's); each term carries its English gloss where one is known,
     and a tied rank is marked with '='.
+
+    Parameters
+    ----------
+    place_terms_df : pd.DataFrame
+        The place_terms or place_concepts table; only its log-odds rows are drawn.
+    path : Path
+        The PNG file to write.
+    top : int
+        The most bars per panel (`figure_top`).
+    ncols : int
+        The most panels per row.
+    glosses : dict[str, str] or None
+        English glosses of the entries; None for none.
+    entry : str
+        The column naming the entries: "term", or "label" for concepts.
+    noun : str
+        What the entries are called in the title (词, or 政策概念 for concepts).
+    measure : str
+        The column the bars show: "z", or "score" (delta).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When the table has no log-odds rows to draw.
     """
     use_cjk_font()
     # matplotlib is loaded only when a figure is drawn
@@ -90,7 +120,27 @@ def plot_top_logodds(place_terms_df: pd.DataFrame, path: Path, top: int = 15, nc
 
 
 def plot_zscore_heatmap(matrix: pd.DataFrame, path: Path, glosses: dict[str, str] | None = None) -> Path:
-    """Places x terms heatmap of log-odds z (diverging, centred on zero); rows in the matrix's place order."""
+    """Places x terms heatmap of log-odds z (diverging, centred on zero); rows in the matrix's place order.
+
+    Parameters
+    ----------
+    matrix : pd.DataFrame
+        Log-odds z, places x terms (`heatmap_matrix`).
+    path : Path
+        The PNG file to write.
+    glosses : dict[str, str] or None
+        English glosses of the terms, beside the column labels; None for none.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        When the matrix is empty.
+    """
     use_cjk_font()
     # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot

@@ -24,6 +24,18 @@ CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
 
 def cjk_font_path() -> Path:
+    """The CJK font file that mplfonts ships (Noto Sans CJK SC).
+
+    Returns
+    -------
+    Path
+        The font file inside the installed mplfonts package.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the installed mplfonts lacks the font.
+    """
     # mplfonts (with matplotlib) is loaded only when a figure is drawn
     import mplfonts
 
@@ -34,7 +46,13 @@ def cjk_font_path() -> Path:
 
 
 def use_cjk_font() -> str:
-    """Register the packaged CJK font and make it matplotlib's default; return its name."""
+    """Register the packaged CJK font and make it matplotlib's default.
+
+    Returns
+    -------
+    str
+        The font's family name, as matplotlib knows it.
+    """
     # matplotlib is loaded only when a figure is drawn
     import matplotlib
 
@@ -53,7 +71,20 @@ def use_cjk_font() -> str:
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Save a figure as PNG with no volatile metadata, failing on any missing glyph."""
+    """Save a figure as PNG with no volatile metadata, failing on any missing glyph.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The drawn figure; it is closed once saved.
+    path : Path
+        The PNG file to write (its folder is created when missing).
+
+    Returns
+    -------
+    Path
+        `path`, the file written.
+    """
     # matplotlib is loaded only when a figure is drawn
     from matplotlib import pyplot
 
@@ -71,6 +102,23 @@ def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> di
 
     A missing glossary file gives the lexicon glosses alone; a term without a
     gloss is drawn with the term only.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The lexicon table, with its `term` and `gloss` columns.
+    glossary_path : Path or None
+        The glossary file (`lexicon/glossary.csv`); its glosses give way to the lexicon's.
+
+    Returns
+    -------
+    dict[str, str]
+        Each glossed term's English gloss.
+
+    Raises
+    ------
+    InputError
+        When the glossary lacks the columns term,gloss.
     """
     glosses: dict[str, str] = {}
     if glossary_path is not None and Path(glossary_path).exists():
@@ -83,6 +131,22 @@ def term_glosses(lexicon: pd.DataFrame, glossary_path: Path | None = None) -> di
 
 
 def gloss_label(term: str, glosses: dict[str, str] | None, width: int = 28) -> str:
+    """A term as a figure labels it: the term, two spaces and its English gloss, where one is known.
+
+    Parameters
+    ----------
+    term : str
+        The Chinese term (or concept label).
+    glosses : dict[str, str] or None
+        English glosses by term; None for none.
+    width : int
+        The most characters of the gloss shown; a longer gloss is cut and ends with an ellipsis.
+
+    Returns
+    -------
+    str
+        The label; the term alone when it has no gloss.
+    """
     gloss = (glosses or {}).get(term, "")
     if len(gloss) > width:
         gloss = gloss[:width - 1].rstrip() + "…"
@@ -90,7 +154,22 @@ def gloss_label(term: str, glosses: dict[str, str] | None, width: int = 28) -> s
 
 
 def gloss_topic_label(label: str, glosses: dict[str, str] | None, width: int = 18) -> str:
-    """A topic label "dimension: 甲/乙" with each Chinese term followed by its gloss, where one is known."""
+    """A topic label "dimension: 甲/乙" with each Chinese term followed by its gloss, where one is known.
+
+    Parameters
+    ----------
+    label : str
+        The topic's label, its dimension then its top terms joined by "/".
+    glosses : dict[str, str] or None
+        English glosses by term; None for none.
+    width : int
+        The most characters of each gloss shown.
+
+    Returns
+    -------
+    str
+        The glossed label; `label` unchanged when it has no "dimension: " part.
+    """
     head, sep, terms = label.partition(": ")
     if not sep:
         return label

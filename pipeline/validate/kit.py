@@ -67,7 +67,32 @@ def write_sheet(root: Path, out_dir: Path, heldout: Sequence[Path], sizes: dict[
                 random_state: int, frame: str, only: Sequence[str] = ()) -> pd.DataFrame:
     """Draw a sheet from the study's cleaned articles and the held-out pages and write the kit's files; no
     sentence of a sheet beside it (a sibling folder's `sample.csv`) is drawn again. The coders code every
-    lexicon category but `frame` (the unit of governance, not a dimension)."""
+    lexicon category but `frame` (the unit of governance, not a dimension).
+
+    Parameters
+    ----------
+    root : Path
+        The project folder (its lexicon, results/tables/documents.csv and results/corpus/clean).
+    out_dir : Path
+        The sheet folder to write (sheet.csv, INSTRUCTIONS.md, codebook_for_coders.md, sample.csv, sheet.json).
+    heldout : Sequence[Path]
+        The held-out cleaning sets whose pages are drawn from.
+    sizes : dict[str, int]
+        Sentences to draw per source ("study", "heldout").
+    random_share : float
+        Share of each source's sentences drawn uniformly at random.
+    random_state : int
+        Seed of the draw.
+    frame : str
+        The lexicon category that is the frame, not a dimension the coders code.
+    only : Sequence[str]
+        Stratify by these dimensions only; every dimension when empty.
+
+    Returns
+    -------
+    pd.DataFrame
+        The drawn sample, as written to `sample.csv`.
+    """
     lexicon = load_lexicon(root / "lexicon" / "governance_terms.csv")
     documents = pd.read_csv(root / "results" / "tables" / "documents.csv", keep_default_na=False)
     pool = study_pool(root / "results" / "corpus" / "clean", documents) + heldout_pool(heldout)
@@ -101,9 +126,30 @@ def score_sheets(sheet_dirs: Sequence[Path], lexicon: pd.DataFrame, tables_dir: 
                  units: Sequence[Unit] | None = None) -> dict[str, pd.DataFrame]:
     """Score the `coder_*.csv` of the sheet folders, pooled, against each other, the dictionary (`lexicon`)
     and, for the study's sentences, the leading seeded topic of their text unit (the run's
-    `seeded_unit_agreement.csv` in `tables_dir` and its `units`, when both are there):
-    `validation_agreement`, `validation_dictionary`, `validation_topics`, for the study's articles, the
-    held-out pages, and both."""
+    `seeded_unit_agreement.csv` in `tables_dir` and its `units`, when both are there).
+
+    Parameters
+    ----------
+    sheet_dirs : Sequence[Path]
+        The sheet folders, each with its `sheet.json`, `sample.csv` and coders' sheets.
+    lexicon : pd.DataFrame
+        The current lexicon: the dictionary scored, and the digests that flag dimensions changed since drawing.
+    tables_dir : Path or None
+        The run's results/tables folder; None scores no topics.
+    units : Sequence[Unit] or None
+        The run's text units; None scores no topics.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        `validation_agreement`, `validation_dictionary`, `validation_topics`, for the study's articles, the
+        held-out pages, and both, each with a `sheets` column naming the folders.
+
+    Raises
+    ------
+    InputError
+        When a coded sentence is not in its `sample.csv`, or a sentence is in two sheets.
+    """
     agreement_csv = Path(tables_dir) / "seeded_unit_agreement.csv" if tables_dir is not None else None
     unit_topics = (pd.read_csv(agreement_csv, keep_default_na=False)
                    if agreement_csv is not None and agreement_csv.exists() else None)
@@ -147,6 +193,23 @@ def score_all(validation_dir: Path, lexicon: pd.DataFrame, tables_dir: Path,
               units: Sequence[Unit] | None) -> dict[str, pd.DataFrame]:
     """Every sheet folder under `validation_dir` (a `sheet.json` and at least two coders' sheets), pooled,
     scored against the run whose tables are in `tables_dir` (its `seeded_unit_agreement.csv`, when there)
-    and whose text units are `units`; empty when there is no such folder."""
+    and whose text units are `units`.
+
+    Parameters
+    ----------
+    validation_dir : Path
+        The folder holding the sheet folders.
+    lexicon : pd.DataFrame
+        The current lexicon.
+    tables_dir : Path
+        The run's results/tables folder.
+    units : Sequence[Unit] or None
+        The run's text units; None scores no topics.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        The tables of `score_sheets`; empty when there is no such folder.
+    """
     folders = [r.parent for r in sorted(Path(validation_dir).glob("*/sheet.json")) if len(coder_sheets_in(r.parent)) >= 2]
     return score_sheets(folders, lexicon, tables_dir, units) if folders else {}

@@ -49,7 +49,23 @@ class CoderSheets:
 
 def pool_sheets(parts: Sequence[CoderSheets]) -> CoderSheets:
     """Several sheets as one: their sentences in turn, coder slots by position, NaN where a sheet has fewer
-    coders (alpha counts the values there are; the majority is of the coders who coded the sentence)."""
+    coders (alpha counts the values there are; the majority is of the coders who coded the sentence).
+
+    Parameters
+    ----------
+    parts : Sequence[CoderSheets]
+        The coders' codes of each sheet folder, all on the same dimensions.
+
+    Returns
+    -------
+    CoderSheets
+        One sheet, coders named coder_1, coder_2, ... by slot.
+
+    Raises
+    ------
+    ValueError
+        When the sheets code different dimensions.
+    """
     dims = parts[0].dimensions
     if any(p.dimensions != dims for p in parts):
         raise ValueError("sheets pooled for scoring must code the same dimensions")
@@ -67,6 +83,18 @@ def pool_sheets(parts: Sequence[CoderSheets]) -> CoderSheets:
 
 def read_coder_sheets(paths: Sequence[Path], dimensions: Sequence[str]) -> CoderSheets:
     """Read the coders' sheets (CSV: `sentence_id`, one 0/1 column per dimension), checking each.
+
+    Parameters
+    ----------
+    paths : Sequence[Path]
+        The coders' sheets of one folder (`coder_*.csv`).
+    dimensions : Sequence[str]
+        The dimensions coded, as `sheet.json` records them.
+
+    Returns
+    -------
+    CoderSheets
+        Every coder's 0/1 codes, by the sheet's file stem.
 
     Raises
     ------
@@ -101,7 +129,18 @@ def read_coder_sheets(paths: Sequence[Path], dimensions: Sequence[str]) -> Coder
 
 def adjudicate(sheets: CoderSheets) -> np.ndarray:
     """The adjudicated codes: a dimension is coded when a strict majority of the coders who coded the
-    sentence code it."""
+    sentence code it.
+
+    Parameters
+    ----------
+    sheets : CoderSheets
+        Every coder's codes on the same sentences (NaN where a coder did not code one).
+
+    Returns
+    -------
+    np.ndarray
+        0/1 codes, sentences x dimensions.
+    """
     stacked = np.stack([c.astype(float) for c in sheets.codes.values()])
     return (np.nansum(stacked, axis=0) * 2 > np.sum(~np.isnan(stacked), axis=0)).astype(int)
 
@@ -115,7 +154,21 @@ def nominal_alpha(matrix: np.ndarray) -> float:
 
 
 def agreement_table(sheets: CoderSheets, subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Per subset and dimension: coders, sentences, sentences any coder coded, raw agreement, alpha, flag."""
+    """Per subset and dimension: coders, sentences, sentences any coder coded, raw agreement, alpha, flag.
+
+    Parameters
+    ----------
+    sheets : CoderSheets
+        Every coder's codes on the same sentences.
+    subsets : Mapping[str, np.ndarray]
+        Each subset's name ("all", "study", "heldout") and its boolean mask over the sentences.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per subset and dimension, with `reliable` true when alpha reaches `RELIABLE_ALPHA` and at least
+        `MIN_POSITIVE` sentences were coded to the dimension by any coder.
+    """
     rows = []
     for subset, mask in subsets.items():
         for j, dimension in enumerate(sheets.dimensions):
@@ -140,7 +193,24 @@ def _wilson(successes: int, trials: int) -> tuple[float, float]:
 
 def dictionary_table(truth: np.ndarray, found: np.ndarray, dimensions: Sequence[str],
                      subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Per subset and dimension: the dictionary's precision, recall and F1 against the adjudicated codes."""
+    """Per subset and dimension: the dictionary's precision, recall and F1 against the adjudicated codes.
+
+    Parameters
+    ----------
+    truth : np.ndarray
+        The adjudicated 0/1 codes, sentences x dimensions.
+    found : np.ndarray
+        The dictionary's 0/1 codes, sentences x dimensions.
+    dimensions : Sequence[str]
+        The dimensions, in the columns' order.
+    subsets : Mapping[str, np.ndarray]
+        Each subset's name and its boolean mask over the sentences.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per subset and dimension: counts, precision and recall with Wilson 95% intervals, and F1.
+    """
     rows = []
     for subset, mask in subsets.items():
         for j, dimension in enumerate(dimensions):
@@ -169,6 +239,11 @@ def topic_agreement(truth: pd.DataFrame, unit_of: Mapping[str, str], unit_topics
         The text unit each study sentence lies in.
     unit_topics : pd.DataFrame
         `seeded_unit_agreement.csv` (`unit_id`, `model_dimension`).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns dimension, sentences, coded_as_topic, share, share_low and share_high (a Wilson 95% interval).
     """
     lead = dict(zip(unit_topics["unit_id"], unit_topics["model_dimension"]))
     rows: dict[str, list[int]] = {}
@@ -186,6 +261,19 @@ def topic_agreement(truth: pd.DataFrame, unit_of: Mapping[str, str], unit_topics
 
 
 def stale_dimensions(sheet_json: Path, current: Mapping[str, str]) -> list[str]:
-    """The dimensions whose dictionary changed since the sheet was drawn (by `sheet.json`'s digests)."""
+    """The dimensions whose dictionary changed since the sheet was drawn (by `sheet.json`'s digests).
+
+    Parameters
+    ----------
+    sheet_json : Path
+        The sheet's `sheet.json`, with the lexicon digests at drawing time.
+    current : Mapping[str, str]
+        The current lexicon's digest per dimension (`lexicon_digests`).
+
+    Returns
+    -------
+    list[str]
+        The dimensions whose digest differs or exists on one side only, sorted.
+    """
     recorded = json.loads(Path(sheet_json).read_text(encoding="utf-8"))["lexicon_digests"]
     return sorted(d for d in set(recorded) | set(current) if recorded.get(d) != current.get(d))

@@ -45,7 +45,25 @@ class PoolSentence:
 
 
 def study_pool(clean_dir: Path, documents: pd.DataFrame) -> list[PoolSentence]:
-    """The study's cleaned articles cut into coding units (as `coding_instructions.md` cuts them)."""
+    """The study's cleaned articles cut into coding units (as `coding_instructions.md` cuts them).
+
+    Parameters
+    ----------
+    clean_dir : Path
+        The cleaned articles, one `<doc_id>.txt` each (results/corpus/clean).
+    documents : pd.DataFrame
+        The documents table: each article's doc_id and place.
+
+    Returns
+    -------
+    list[PoolSentence]
+        The articles' sentences, source "study", grouped by place, in document order.
+
+    Raises
+    ------
+    InputError
+        When a cleaned article is missing.
+    """
     out = []
     for doc_id, place in zip(documents["doc_id"], documents["place"]):
         path = Path(clean_dir) / f"{doc_id}.txt"
@@ -61,6 +79,16 @@ def heldout_pool(sets: Iterable[Path]) -> list[PoolSentence]:
 
     Each set is a folder with `sources.csv` (`id`, `script`, `pinyin_inserted`) and `labels/<id>.tsv`
     (`line_no, label, kind, text`), as the held-out cleaning sets are kept.
+
+    Parameters
+    ----------
+    sets : Iterable[Path]
+        The held-out cleaning sets' folders.
+
+    Returns
+    -------
+    list[PoolSentence]
+        The pages' sentences, source "heldout", grouped by page.
     """
     out = []
     for folder in map(Path, sets):
@@ -148,7 +176,18 @@ def draw_sample(pool: Sequence[PoolSentence], lexicon: pd.DataFrame, sizes: Mapp
 
 
 def lexicon_digests(lexicon: pd.DataFrame) -> dict[str, str]:
-    """A digest per dimension of its terms and variants: equal digests, the same dictionary for it."""
+    """A digest per dimension of its terms and variants: equal digests, the same dictionary for it.
+
+    Parameters
+    ----------
+    lexicon : pd.DataFrame
+        The lexicon (category, term and variants columns).
+
+    Returns
+    -------
+    dict[str, str]
+        Each category's 16-hex-digit SHA-256 prefix, categories sorted.
+    """
     out = {}
     for dimension, part in lexicon.groupby("category", sort=True):
         entries = sorted(f"{t}|{v if isinstance(v, str) else ''}" for t, v in zip(part["term"], part["variants"]))
@@ -158,7 +197,20 @@ def lexicon_digests(lexicon: pd.DataFrame) -> dict[str, str]:
 
 def coder_codebook(codebook: str, sections: Sequence[tuple[str, str]]) -> str:
     """The codebook without its generated term and concept lists (between each pair of markers), which
-    would show a coder the dictionary; the markers' places say what was left out."""
+    would show a coder the dictionary; the markers' places say what was left out.
+
+    Parameters
+    ----------
+    codebook : str
+        The text of `lexicon/CODEBOOK.md`.
+    sections : Sequence[tuple[str, str]]
+        The start and end markers of each generated list.
+
+    Returns
+    -------
+    str
+        The coders' copy of the codebook.
+    """
     for start, end in sections:
         a, b = codebook.find(start), codebook.find(end)
         if 0 <= a < b:
@@ -169,7 +221,20 @@ def coder_codebook(codebook: str, sections: Sequence[tuple[str, str]]) -> str:
 
 def study_units_of(sentences: pd.DataFrame, units: Sequence[Unit]) -> dict[str, str]:
     """The text unit (of `results/corpus/units.jsonl`) each study sentence lies in, by its article and text;
-    a sentence found in no unit of its article is left out."""
+    a sentence found in no unit of its article is left out.
+
+    Parameters
+    ----------
+    sentences : pd.DataFrame
+        The study sentences of the sample, indexed by sentence_id, with doc_id and sentence columns.
+    units : Sequence[Unit]
+        The run's text units.
+
+    Returns
+    -------
+    dict[str, str]
+        The unit_id of each sentence_id found.
+    """
     by_doc: dict[str, list[Mapping]] = {}
     for unit in units:
         by_doc.setdefault(unit["doc_id"], []).append(unit)
