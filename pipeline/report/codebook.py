@@ -41,7 +41,20 @@ CONCEPT_NOTE = ("<!-- Generated from lexicon/concepts.csv and lexicon/term_conce
 
 
 def read_terms(text: str, source: str = "lexicon CSV") -> list[dict[str, str]]:
-    """Rows of the lexicon CSV as dicts, in file order; InputError on a missing column."""
+    """Rows of the lexicon CSV as dicts, in file order; InputError on a missing column.
+
+    Parameters
+    ----------
+    text : str
+        The text of the lexicon CSV (`lexicon/governance_terms.csv`).
+    source : str, optional
+        Where the text came from, named in the error message.
+
+    Returns
+    -------
+    list[dict[str, str]]
+        One dict per non-blank row, column name to stripped cell.
+    """
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -63,7 +76,18 @@ def _kind(row: dict[str, str]) -> str:
 
 
 def terms_markdown(rows: list[dict[str, str]]) -> str:
-    """One table per category (in order of first appearance), terms in file order."""
+    """One table per category (in order of first appearance), terms in file order.
+
+    Parameters
+    ----------
+    rows : list[dict[str, str]]
+        The lexicon's rows as `read_terms` gives them (term, category, gloss and any further columns).
+
+    Returns
+    -------
+    str
+        The codebook's terms-by-dimension section in Markdown, its do-not-edit note first.
+    """
     categories: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         categories.setdefault(row["category"], []).append(row)
@@ -77,7 +101,26 @@ def terms_markdown(rows: list[dict[str, str]]) -> str:
 
 def replace_section(document: str, section: str, source: str = "codebook", start: str = START,
                     end: str = END) -> str:
-    """The document with the text between the two markers replaced by `section`."""
+    """The document with the text between the two markers replaced by `section`.
+
+    Parameters
+    ----------
+    document : str
+        The codebook's text (`lexicon/CODEBOOK.md`).
+    section : str
+        The generated Markdown to put between the markers.
+    source : str, optional
+        Where the document came from, named in the InputError when the markers are not there exactly once each.
+    start : str, optional
+        The marker that opens the generated section (the terms-by-dimension one by default).
+    end : str, optional
+        The marker that closes it.
+
+    Returns
+    -------
+    str
+        The document with the markers kept and only the text between them replaced.
+    """
     if document.count(start) != 1 or document.count(end) != 1 or document.index(start) > document.index(end):
         raise InputError(source, f"needs exactly one {start} followed by one {end}")
     head, rest = document.split(start, 1)
@@ -87,7 +130,20 @@ def replace_section(document: str, section: str, source: str = "codebook", start
 
 def concepts_markdown(concepts_text: str, term_concepts_text: str) -> str:
     """One table per dimension (in order of first appearance in concepts.csv): each concept with its label,
-    gloss, terms (in term_concepts.csv order) and the reason its terms form one idea."""
+    gloss, terms (in term_concepts.csv order) and the reason its terms form one idea.
+
+    Parameters
+    ----------
+    concepts_text : str
+        The text of `lexicon/concepts.csv`: one row per concept with its dimension, label, gloss and reason.
+    term_concepts_text : str
+        The text of `lexicon/term_concepts.csv`: one row per term with the concept it belongs to.
+
+    Returns
+    -------
+    str
+        The codebook's concepts-by-dimension section in Markdown, its do-not-edit note first.
+    """
     terms: dict[str, list[str]] = {}
     for row in csv.DictReader(io.StringIO(term_concepts_text)):
         terms.setdefault(row["concept"], []).append(row["term"])

@@ -114,7 +114,24 @@ def quanteda_concept_dictionary(lexicon: pd.DataFrame, concepts: Concepts, separ
 def build_exports(units: Sequence[Unit], documents: pd.DataFrame,
                   lexicon: pd.DataFrame, concepts: Concepts | None = None) -> dict[str, str | pd.DataFrame]:
     """Every export by file name: text for .mtx/.txt/.yml, a table for .csv (the three-level dictionary
-    only when `concepts` is given)."""
+    only when `concepts` is given).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units of the segmentation, with their tokens, article and place.
+    documents : pd.DataFrame
+        The article table, one row per article, from which the article docvars come.
+    lexicon : pd.DataFrame
+        The study's lexicon (term, category), written as the quanteda dictionary.
+    concepts : Concepts or None, optional
+        The lexicon's concepts, for the dictionary by dimension, concept and term.
+
+    Returns
+    -------
+    dict[str, str | pd.DataFrame]
+        File name in `results/exports/` to its text or table.
+    """
     vocab = vocabulary(units)
     articles = docvars_articles(documents)
     doc_ids = list(articles["doc_id"])

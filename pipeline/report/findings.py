@@ -280,7 +280,24 @@ def _reliability(tables: Tables) -> list[str]:
 
 
 def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings, figure: str | None = None) -> str:
-    """The findings in Markdown: the abstract, a section per question, the footing and the definitions."""
+    """The findings in Markdown: the abstract, a section per question, the footing and the definitions.
+
+    Parameters
+    ----------
+    head : Headline
+        The findings' tables, from `build_headline`.
+    tables : Tables
+        The run's result tables by name (for the abstract and the coders' reliability).
+    settings : FindingsSettings
+        The thresholds the findings' definitions name.
+    figure : str or None, optional
+        The path of the figure of stable keyword-assisted topics by place, shown with the shared dimensions.
+
+    Returns
+    -------
+    str
+        The findings text, ending with one newline.
+    """
     abstract = abstract_sentences(head, tables, settings)
     parts = [" ".join(abstract), ""] if abstract else []
     parts += _footing_section(head) + _concepts_section(head, settings) + _shared_section(head, settings, figure)
@@ -290,7 +307,20 @@ def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings
 
 
 def replace_section(document: str, section: str) -> str:
-    """The document with the text between the findings markers replaced by `section`."""
+    """The document with the text between the findings markers replaced by `section`.
+
+    Parameters
+    ----------
+    document : str
+        The README's text.
+    section : str
+        The findings as the README shows them.
+
+    Returns
+    -------
+    str
+        The document with the markers kept and only the text between them replaced.
+    """
     start, end = document.find(START), document.find(END)
     if start < 0 or end < start:
         raise ValueError(f"the README has no {START} ... {END} section to write the findings into")
@@ -298,5 +328,17 @@ def replace_section(document: str, section: str) -> str:
 
 
 def section_of(document: str) -> str:
+    """The text between the findings markers of `document`, leading blank lines dropped.
+
+    Parameters
+    ----------
+    document : str
+        The README's text.
+
+    Returns
+    -------
+    str
+        The findings section as it stands, or "" when the document lacks the markers.
+    """
     start, end = document.find(START), document.find(END)
     return document[start + len(START):end].lstrip("\n") if 0 <= start < end else ""

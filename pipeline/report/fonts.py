@@ -74,7 +74,20 @@ def font_style(font: bytes) -> str:
 
 
 def embed_font(page: str, font_path: Path) -> str:
-    """The page with a subset of the font embedded before </head> (or at the top when it has no head)."""
+    """The page with a subset of the font embedded before </head> (or at the top when it has no head).
+
+    Parameters
+    ----------
+    page : str
+        An HTML page of the results.
+    font_path : Path
+        The CJK font file the subset is cut from.
+
+    Returns
+    -------
+    str
+        The page with the subset holding its characters embedded; unchanged when it has no CJK character.
+    """
     if f'id="{MARKER}"' in page:
         raise ValueError("the page already embeds the study's CJK font")
     characters = page_characters(page)

@@ -301,7 +301,18 @@ def article_footing(documents: pd.DataFrame | None) -> pd.DataFrame:
 
 def coder_reliability(agreement: pd.DataFrame | None) -> pd.DataFrame:
     """Per dimension, the independent coders' agreement on all their sentences (empty without coders):
-    `alpha`, `reliable`, `lexicon_changed`."""
+    `alpha`, `reliable`, `lexicon_changed`.
+
+    Parameters
+    ----------
+    agreement : pd.DataFrame or None
+        The `validation_agreement` table, or None when the run has none.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows of the `all` subset, one per dimension.
+    """
     if _missing(agreement):
         return pd.DataFrame(columns=["dimension", "coders", "coders_in_all", "sentences", "alpha", "reliable_at",
                                      "min_positive", "reliable", "lexicon_changed"])
@@ -309,7 +320,22 @@ def coder_reliability(agreement: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def build_headline(tables: Tables, names: Names, settings: FindingsSettings) -> Headline:
-    """Every findings table from the result tables (by name); what a table needs and lacks leaves it empty."""
+    """Every findings table from the result tables (by name); what a table needs and lacks leaves it empty.
+
+    Parameters
+    ----------
+    tables : Tables
+        The run's result tables by name (such as `profile_shares`, `seeded_topics`, `validation_agreement`).
+    names : Names
+        How ids read: dimensions by name and Chinese label, concepts by their gloss.
+    settings : FindingsSettings
+        The thresholds the findings' definitions name.
+
+    Returns
+    -------
+    Headline
+        The findings' tables: leading concepts, dimension leads, shared dimensions, topics and article footing.
+    """
     reliability = coder_reliability(tables.get("validation_agreement"))
     unreliable = reliability.loc[~reliability["reliable"].astype(str).str.lower().eq("true"), "dimension"]
     names = replace(names, unreliable=frozenset(unreliable))

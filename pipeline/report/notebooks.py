@@ -292,7 +292,28 @@ def export_html(nb: nbformat.NotebookNode, destination: Path) -> Path:
 def build_report(notebook_sources: list[Path], notebooks_out: Path, results_dir: Path, report_path: Path,
                  kernels: int = 2, findings: str | None = None) -> list[Path]:
     """Execute every notebook into `notebooks_out` (`kernels` at a time) and write the combined HTML report,
-    the findings (Markdown, figures from `results_dir`) first."""
+    the findings (Markdown, figures from `results_dir`) first.
+
+    Parameters
+    ----------
+    notebook_sources : list[Path]
+        The study's notebooks to execute, in report order.
+    notebooks_out : Path
+        The folder the executed notebooks go to, under their source names.
+    results_dir : Path
+        The results folder the notebooks read and the findings' figures come from.
+    report_path : Path
+        Where the combined HTML report is written.
+    kernels : int, optional
+        How many notebooks run at a time.
+    findings : str or None, optional
+        The findings in Markdown, put before the notebooks.
+
+    Returns
+    -------
+    list[Path]
+        The executed notebooks' paths, one per source; no report is written when there is no notebook.
+    """
     written = [notebooks_out / source.name for source in notebook_sources]
     executed = execute_notebooks(notebook_sources, written, results_dir, kernels)
     titles = [notebook_title(nb, source.stem) for nb, source in zip(executed, notebook_sources)]

@@ -89,7 +89,20 @@ def readme_text(findings: str) -> str:
 
 
 def sync_readme(readme: Path, findings: str) -> bool:
-    """Put the findings into the README's findings section; True when the README changed."""
+    """Put the findings into the README's findings section; True when the README changed.
+
+    Parameters
+    ----------
+    readme : Path
+        The project's README.
+    findings : str
+        The findings in Markdown, figure links relative to results/.
+
+    Returns
+    -------
+    bool
+        Whether the README was rewritten.
+    """
     document = readme.read_text(encoding="utf-8")
     if section_of(document) == readme_text(findings):
         return False
@@ -99,7 +112,20 @@ def sync_readme(readme: Path, findings: str) -> bool:
 
 def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
     """Regenerate the codebook's terms-by-dimension section from the lexicon, and its concepts-by-dimension
-    section from `concepts.csv` and `term_concepts.csv` beside it; True when it changed."""
+    section from `concepts.csv` and `term_concepts.csv` beside it; True when it changed.
+
+    Parameters
+    ----------
+    lexicon_csv : Path
+        The lexicon CSV (`lexicon/governance_terms.csv`).
+    codebook : Path
+        The codebook (`lexicon/CODEBOOK.md`), rewritten only when its generated sections change.
+
+    Returns
+    -------
+    bool
+        Whether the codebook was rewritten.
+    """
     document = codebook.read_text(encoding="utf-8")
     section = terms_markdown(read_terms(lexicon_csv.read_text(encoding="utf-8"), str(lexicon_csv)))
     updated = replace_codebook_section(document, section, str(codebook))
@@ -116,7 +142,22 @@ def sync_codebook(lexicon_csv: Path, codebook: Path) -> bool:
 
 def sync_validation(readme: Path, table_csv: Path, lexicon_dir: Path) -> bool:
     """Regenerate the precision-and-recall table of `data/validation/README.md` from the run's validation
-    table, dimensions by the names `lexicon_names` reads from `lexicon_dir`; True when it changed."""
+    table, dimensions by the names `lexicon_names` reads from `lexicon_dir`; True when it changed.
+
+    Parameters
+    ----------
+    readme : Path
+        `data/validation/README.md`.
+    table_csv : Path
+        The run's `tables/dictionary_validation.csv`.
+    lexicon_dir : Path
+        The lexicon folder, for the dimensions' readable names.
+
+    Returns
+    -------
+    bool
+        Whether the README was rewritten.
+    """
     names = {key: d.name for key, d in lexicon_names(lexicon_dir).dimensions.items()}
     document = readme.read_text(encoding="utf-8")
     updated = replace_validation_section(document, validation_markdown(read_table(table_csv), names), str(readme))
@@ -127,7 +168,20 @@ def sync_validation(readme: Path, table_csv: Path, lexicon_dir: Path) -> bool:
 
 
 def embed_fonts(results_dir: Path, font_path: Path) -> list[Path]:
-    """Embed the CJK font subset into every HTML page directly under `results_dir`."""
+    """Embed the CJK font subset into every HTML page directly under `results_dir`.
+
+    Parameters
+    ----------
+    results_dir : Path
+        The results folder whose HTML pages are rewritten in place.
+    font_path : Path
+        The CJK font file the subsets are cut from.
+
+    Returns
+    -------
+    list[Path]
+        The pages, sorted by name.
+    """
     pages = sorted(results_dir.glob("*.html"))
     for page in pages:
         io.write_text(embed_font(page.read_text(encoding="utf-8"), font_path), page)

@@ -28,7 +28,18 @@ def results_dir() -> Path:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A results table as written: empty cells are missing, no other string is."""
+    """A results table as written: empty cells are missing, no other string is.
+
+    Parameters
+    ----------
+    path : Path
+        A CSV table of the results folder.
+
+    Returns
+    -------
+    pd.DataFrame
+        The table; FileNotFoundError when it does not exist.
+    """
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found; run `make results` first")
     return pd.read_csv(path, keep_default_na=False, na_values=[""])

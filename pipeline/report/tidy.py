@@ -34,7 +34,18 @@ def tidy_cell(text: str) -> str:
 
 
 def tidy_tables(page: str) -> str:
-    """Every table cell of an HTML page passed through `tidy_cell`; the rest of the page unchanged."""
+    """Every table cell of an HTML page passed through `tidy_cell`; the rest of the page unchanged.
+
+    Parameters
+    ----------
+    page : str
+        An HTML page of the report.
+
+    Returns
+    -------
+    str
+        The page with its table cells tidied.
+    """
     return _CELL.sub(lambda m: m.group(1) + tidy_cell(m.group(2)) + m.group(3), page)
 
 

@@ -40,7 +40,18 @@ _UNIT_END = re.compile(r"(?<=[。！？；])|\n")
 
 
 def split_units(text: str) -> list[str]:
-    """Coding units: text cut after 。！？； and at line breaks, stripped, empty ones dropped."""
+    """Coding units: text cut after 。！？； and at line breaks, stripped, empty ones dropped.
+
+    Parameters
+    ----------
+    text : str
+        An article's or page's text.
+
+    Returns
+    -------
+    list[str]
+        The coding units (sentences), in reading order.
+    """
     return [unit.strip() for unit in _UNIT_END.split(text) if unit.strip()]
 
 
@@ -85,7 +96,20 @@ def combine_lexicons(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
 
 
 def dictionary_codes(sentences: Iterable[str], lexicon: pd.DataFrame) -> list[set[str]]:
-    """For each sentence, the categories of the lexicon strings found in it (longest match wins)."""
+    """For each sentence, the categories of the lexicon strings found in it (longest match wins).
+
+    Parameters
+    ----------
+    sentences : Iterable[str]
+        The hand-coded sentences.
+    lexicon : pd.DataFrame
+        The dictionary under validation: its strings, their canonical terms and categories.
+
+    Returns
+    -------
+    list[set[str]]
+        One set of categories per sentence, in order; empty where no lexicon string occurs.
+    """
     canonical = canonical_map(lexicon)
     category = category_map(lexicon)
     matcher = TermMatcher(canonical)
@@ -133,7 +157,24 @@ def validation_report(coded: pd.DataFrame, dictionaries: Mapping[str, pd.DataFra
 
 def dictionary_validation(coded_csv: Path, lexicon: pd.DataFrame, study_docs: Iterable[str],
                           frame: str) -> pd.DataFrame:
-    """The validation table of the study's lexicon against the hand coding in `coded_csv` (`frame` aside)."""
+    """The validation table of the study's lexicon against the hand coding in `coded_csv` (`frame` aside).
+
+    Parameters
+    ----------
+    coded_csv : Path
+        The hand-coded sentences (one 0/1 column per dimension).
+    lexicon : pd.DataFrame
+        The study's lexicon.
+    study_docs : Iterable[str]
+        The doc_ids of the study's articles; other coded sentences are held-out pages.
+    frame : str
+        The frame category (the unit of governance), left out of the table.
+
+    Returns
+    -------
+    pd.DataFrame
+        Precision and recall per dimension, over all sentences, the study's articles and the held-out pages.
+    """
     return validation_report(load_coded(coded_csv), {"lexicon": lexicon}, study_docs, frame)
 
 
@@ -158,6 +199,11 @@ def validation_markdown(table: pd.DataFrame, names: Mapping[str, str] | None = N
         `results/tables/dictionary_validation.csv`.
     names : Mapping[str, str], optional
         A readable name per dimension id.
+
+    Returns
+    -------
+    str
+        The section: a line on where it comes from and the sentence counts, then one table row per dimension.
     """
     names = names or {}
     part = table[table["dictionary"] == "lexicon"]
@@ -180,7 +226,22 @@ def validation_markdown(table: pd.DataFrame, names: Mapping[str, str] | None = N
 
 
 def replace_validation_section(document: str, section: str, where: str) -> str:
-    """`document` with the text between its validation markers replaced by `section`."""
+    """`document` with the text between its validation markers replaced by `section`.
+
+    Parameters
+    ----------
+    document : str
+        The text of `data/validation/README.md`.
+    section : str
+        The precision-and-recall section from `validation_markdown`.
+    where : str
+        The document's path, named in the error when the markers are missing.
+
+    Returns
+    -------
+    str
+        The document with the markers kept and only the text between them replaced.
+    """
     start, end = document.find(VALIDATION_START), document.find(VALIDATION_END)
     if start < 0 or end < start:
         raise ValueError(f"{where}: no {VALIDATION_START} ... {VALIDATION_END} section to write the table into; "

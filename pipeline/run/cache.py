@@ -46,7 +46,20 @@ def _digest(parts: Iterable[bytes]) -> str:
 
 
 def files_digest(files: Iterable[Path], root: Path) -> str:
-    """One digest over the names (relative to root) and bytes of files."""
+    """One digest over the names (relative to root) and bytes of files.
+
+    Parameters
+    ----------
+    files : Iterable[Path]
+        The files to digest, taken in sorted order.
+    root : Path
+        The project root, against which the names are taken.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     parts = []
     for path in sorted(files):
         parts.append(path.relative_to(root).as_posix().encode("utf-8"))
@@ -74,7 +87,18 @@ def value_digest(value: Any) -> str:
 
 
 def input_files(paths: Paths) -> list[Path]:
-    """Every file a run reads: raw articles, manifest, lexicon and pattern files."""
+    """Every file a run reads: raw articles, manifest, lexicon and pattern files.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+
+    Returns
+    -------
+    list[Path]
+        The files, sorted: also the hand codes and coders' sheets, and the background counts when present.
+    """
     files = [p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith(".")]
     files += [paths.manifest_csv]
     # The hand codes, and the coders' sheets with the record of their draw (validation kit).
@@ -87,7 +111,22 @@ def input_files(paths: Paths) -> list[Path]:
 
 
 def run_fingerprint(paths: Paths, params: StudyParams, packages: dict[str, str]) -> str:
-    """Everything a run's outputs depend on, as one digest."""
+    """Everything a run's outputs depend on, as one digest.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+    params : StudyParams
+        The run's parameters.
+    packages : dict[str, str]
+        The reported packages' versions by name.
+
+    Returns
+    -------
+    str
+        The digest of the code, the input files, the notebooks, the parameters and the package versions.
+    """
     return value_digest({
         "code": code_digest(),
         "inputs": files_digest(input_files(paths), paths.root),

@@ -23,8 +23,23 @@ __all__ = ["check_results"]
 def check_results(paths: Paths, params: StudyParams, params_file: Path, keep: bool = False) -> int:
     """Regenerate every result without the cache and compare it with `results/` and the notebooks.
 
-    Returns 0 when the regeneration is identical or equivalent to the
-    committed results, 1 when it differs; prints the verdict and the evidence.
+    Prints the verdict and the evidence.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files, with the committed results and notebooks.
+    params : StudyParams
+        The parameters of the regeneration.
+    params_file : Path
+        The parameters file they were read from.
+    keep : bool, optional
+        Whether to keep the regenerated results, in the system's temp folder, for inspection.
+
+    Returns
+    -------
+    int
+        0 when the regeneration is identical or equivalent to the committed results, 1 when it differs.
     """
     # build/tmp is cleared by the next run; a folder kept for inspection goes to the system's temp folder.
     where = None if keep else scratch_root(paths.build)

@@ -365,7 +365,22 @@ def compare_trees(expected: Path, actual: Path, tol: Tolerance = TOLERANCE) -> C
 
 
 def compare_notebooks(expected: Path, actual: Path, tol: Tolerance = TOLERANCE) -> Comparison:
-    """Compare each executed notebook in `actual` with the committed one of the same name in `expected`."""
+    """Compare each executed notebook in `actual` with the committed one of the same name in `expected`.
+
+    Parameters
+    ----------
+    expected : Path
+        The folder of the committed notebooks.
+    actual : Path
+        The folder of the freshly executed notebooks.
+    tol : Tolerance, optional
+        When two printed decimals count as the same result.
+
+    Returns
+    -------
+    Comparison
+        The differences found; an executed notebook without a committed one is a difference.
+    """
     pairs = []
     out = Comparison(tolerance=tol)
     for executed in sorted(actual.glob("*.ipynb")):

@@ -50,6 +50,18 @@ def project_lock(build: Path, wait: bool = False) -> Iterator[Path]:
     kernel when the holder exits, however it exits (even on SIGKILL), and a
     process forked from the holder does not keep it. The file stays in place
     and holds the holder's pid.
+
+    Parameters
+    ----------
+    build : Path
+        The project's build folder, created if missing.
+    wait : bool, optional
+        Whether to wait for a run holding the lock to finish instead of stopping with RunBusy.
+
+    Yields
+    ------
+    Path
+        The lock file, held until the block ends.
     """
     build.mkdir(parents=True, exist_ok=True)
     path = build / LOCK_FILE
@@ -70,7 +82,18 @@ def project_lock(build: Path, wait: bool = False) -> Iterator[Path]:
 
 
 def scratch_root(build: Path) -> Path:
-    """build/tmp: every temporary folder of a run lives here, so the next run can clear what a dead one left."""
+    """build/tmp: every temporary folder of a run lives here, so the next run can clear what a dead one left.
+
+    Parameters
+    ----------
+    build : Path
+        The project's build folder.
+
+    Returns
+    -------
+    Path
+        `build/tmp`.
+    """
     return build / "tmp"
 
 
@@ -78,7 +101,19 @@ def clear_leftovers(targets: list[Path], scratch: Path | None = None) -> list[Pa
     """Delete the staging copies beside `targets`, and the `scratch` folder, that a dead run left.
 
     Called while holding the project lock, so none of them belongs to a live
-    run. Returns what was removed.
+    run.
+
+    Parameters
+    ----------
+    targets : list[Path]
+        The folders a run replaces (results, notebooks); their `.staging-*` and `.previous-*` siblings go.
+    scratch : Path or None, optional
+        The run's scratch folder (`scratch_root`), emptied and removed.
+
+    Returns
+    -------
+    list[Path]
+        What was removed.
     """
     removed = []
     if scratch is not None and scratch.exists():
@@ -101,12 +136,34 @@ def manifest_digest(manifest: dict) -> str:
 
 
 def seal(manifest: dict) -> dict:
-    """The manifest with its own digest added."""
+    """The manifest with its own digest added.
+
+    Parameters
+    ----------
+    manifest : dict
+        A run manifest.
+
+    Returns
+    -------
+    dict
+        A copy with the digest of itself under `manifest_sha256`.
+    """
     return {**manifest, SELF_DIGEST: manifest_digest(manifest)}
 
 
 def read_manifest(target: Path) -> dict | None:
-    """target/manifest.json when it is intact (its digest of itself matches), else None."""
+    """target/manifest.json when it is intact (its digest of itself matches), else None.
+
+    Parameters
+    ----------
+    target : Path
+        A results folder.
+
+    Returns
+    -------
+    dict or None
+        The manifest, or None when it is missing, unreadable or edited.
+    """
     path = target / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -118,7 +175,22 @@ def read_manifest(target: Path) -> dict | None:
 
 
 def outputs_intact(target: Path, manifest: dict, keep: tuple[str, ...]) -> bool:
-    """Every output the manifest lists is there with its digest, and there is nothing else."""
+    """Every output the manifest lists is there with its digest, and there is nothing else.
+
+    Parameters
+    ----------
+    target : Path
+        The results folder.
+    manifest : dict
+        Its run manifest, as `read_manifest` gives it.
+    keep : tuple[str, ...]
+        Top-level folders of `target` that a run carries over, not checked.
+
+    Returns
+    -------
+    bool
+        Whether the folder holds exactly the listed outputs, each with its recorded digest.
+    """
     outputs = manifest.get("outputs")
     if not isinstance(outputs, dict):
         return False
@@ -148,7 +220,16 @@ def _writable(folder: Path) -> bool:
 
 
 def check_results_folder(target: Path, keep: tuple[str, ...]) -> None:
-    """Refuse, before any work, a results folder the run could not or should not replace."""
+    """Refuse, before any work, a results folder the run could not or should not replace.
+
+    Parameters
+    ----------
+    target : Path
+        The results folder the run is to write; InputError when it is not a folder, cannot be written, or
+        holds files no run of the study wrote.
+    keep : tuple[str, ...]
+        Top-level folders of `target` that a run carries over without writing them.
+    """
     if target.exists() and not target.is_dir():
         raise InputError(target, "is not a folder; pass --results with a folder (it is created if missing)")
     parent = target.parent

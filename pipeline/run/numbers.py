@@ -33,7 +33,18 @@ _DECIMAL = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 
 
 def is_integer(token: str) -> bool:
-    """Whether a printed number is an integer ("12", "-3"), not a decimal."""
+    """Whether a printed number is an integer ("12", "-3"), not a decimal.
+
+    Parameters
+    ----------
+    token : str
+        A number as printed in a table, notebook or page.
+
+    Returns
+    -------
+    bool
+        True for an optional minus and digits only.
+    """
     return re.fullmatch(r"-?\d+", token) is not None
 
 
@@ -43,7 +54,18 @@ def _last_place(token: str) -> Decimal:
 
 
 def relative_difference(a: float, b: float) -> float:
-    """|a - b| relative to the larger magnitude (0 when both are 0)."""
+    """|a - b| relative to the larger magnitude (0 when both are 0).
+
+    Parameters
+    ----------
+    a, b : float
+        The two values compared.
+
+    Returns
+    -------
+    float
+        `|a - b| / max(|a|, |b|)`, or 0 when the two are equal.
+    """
     if a == b:
         return 0.0
     return abs(a - b) / max(abs(a), abs(b))
@@ -69,6 +91,11 @@ def numbers_close(expected: str, actual: str, tol: Tolerance = TOLERANCE, as_dec
         number of decimals may then also differ by one unit of the last one,
         as a value that moved by 1e-9 can round to 0.330 instead of 0.329.
 
+    Returns
+    -------
+    bool
+        Whether they count as the same result.
+
     NaN equals NaN; infinities equal only themselves.
     """
     if expected == actual:
@@ -86,5 +113,16 @@ def numbers_close(expected: str, actual: str, tol: Tolerance = TOLERANCE, as_dec
 
 
 def is_number(cell: str) -> bool:
-    """Whether a whole cell is one printed number (integer or decimal)."""
+    """Whether a whole cell is one printed number (integer or decimal).
+
+    Parameters
+    ----------
+    cell : str
+        A table cell as printed.
+
+    Returns
+    -------
+    bool
+        True when the cell is one number, exponent allowed.
+    """
     return _DECIMAL.match(cell) is not None

@@ -21,6 +21,13 @@ SOURCE_PATHS = ("pipeline", "lexicon", "data", "params.yaml", "pyproject.toml", 
 
 
 def package_versions() -> dict[str, str]:
+    """The versions of the packages a reader needs to reproduce the numbers.
+
+    Returns
+    -------
+    dict[str, str]
+        Version by distribution name (`REPORTED_PACKAGES`), "not installed" for one that is missing.
+    """
     versions = {}
     for name in REPORTED_PACKAGES:
         try:
@@ -39,7 +46,18 @@ def _git(root: Path, *args: str) -> str | None:
 
 
 def git_state(root: Path) -> dict[str, object]:
-    """The last commit that changed the study's code or inputs, and whether they have uncommitted edits."""
+    """The last commit that changed the study's code or inputs, and whether they have uncommitted edits.
+
+    Parameters
+    ----------
+    root : Path
+        The project root (the git work tree).
+
+    Returns
+    -------
+    dict[str, object]
+        `source_commit`, `source_paths` and `uncommitted_changes`; None where git cannot tell.
+    """
     commit = _git(root, "log", "-1", "--format=%H", "--", *SOURCE_PATHS)
     status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", *SOURCE_PATHS)
     return {"source_commit": commit or None,
@@ -52,7 +70,18 @@ def file_digests(files: list[Path], relative_to: Path) -> dict[str, str]:
 
 
 def collect_seeds(params: dict) -> dict[str, object]:
-    """Every seed in the parameters file, by its dotted key."""
+    """Every seed in the parameters file, by its dotted key.
+
+    Parameters
+    ----------
+    params : dict
+        The parameters file as read (nested mappings).
+
+    Returns
+    -------
+    dict[str, object]
+        Each value whose key names a seed or a random_state, by its dotted path (such as `themes.split_seed`).
+    """
     seeds: dict[str, object] = {}
 
     def walk(node: object, prefix: str) -> None:

@@ -72,7 +72,15 @@ CLEANING_LEXICON = ("boilerplate.yaml", "chrome.yaml")
 
 
 def stage_corpus(paths: Paths, state: StudyState) -> None:
-    """Ingest, clean and simplify every article (cached by the raw files, patterns and parameters)."""
+    """Ingest, clean and simplify every article (cached by the raw files, patterns and parameters).
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+    state : StudyState
+        The run so far; the cleaned documents and the stage's cache key are stored in it.
+    """
     params = state.params
     raw_files = [p for p in input_files(paths) if not p.is_relative_to(paths.lexicon)]
     key = state.cache.key("corpus", raw=files_digest(raw_files, paths.root),
@@ -84,7 +92,20 @@ def stage_corpus(paths: Paths, state: StudyState) -> None:
 
 
 def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
-    """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters)."""
+    """Cut every article into units and tokens (cached by the corpus, lexicon files and parameters).
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+    state : StudyState
+        The run so far, holding the cleaned documents; the stage's cache key is stored in it.
+
+    Returns
+    -------
+    Segmentation
+        The lexicon, the units with their tokens, and the counts per place and per article.
+    """
     lexicon_files = [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) and p.name not in CLEANING_LEXICON]
     key = state.cache.key("segment", corpus=state.keys.get("corpus"),
                           lexicon=files_digest(lexicon_files, paths.root),
@@ -316,6 +337,28 @@ def run_study(paths: Paths, params: StudyParams, params_file: Path, results_dir:
     `use_cache`, stages whose dependencies are unchanged are read from
     build/cache/; without `force`, a run whose fingerprint matches the
     results' manifest does nothing.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+    params : StudyParams
+        The run's parameters.
+    params_file : Path
+        The parameters file they were read from, recorded in the run manifest.
+    results_dir : Path or None, optional
+        The results folder to write (default: the project's results/).
+    notebooks_dir : Path or None, optional
+        The folder of the executed notebooks.
+    use_cache : bool, optional
+        Whether stages may be read from and written to build/cache/.
+    force : bool, optional
+        Whether to run even when the results are up to date.
+
+    Returns
+    -------
+    StudyState
+        What the stages produced (nothing when the results were already up to date), with the stage cache.
     """
     target = Path(results_dir) if results_dir else paths.results
     notebooks_target = Path(notebooks_dir) if notebooks_dir else paths.notebooks

@@ -29,7 +29,24 @@ def _count_matrix(corpus, n_terms: int):
 
 
 def nmf_topics(corpus, vocab: Sequence[str], k: int, p: ThemeParams) -> list[list[tuple[str, float]]]:
-    """Top terms of NMF components fitted to TF-IDF of the same units and vocabulary."""
+    """Top terms of NMF components fitted to TF-IDF of the same units and vocabulary.
+
+    Parameters
+    ----------
+    corpus : list of list of tuple[int, int]
+        The units' bags of words on the final model's dictionary.
+    vocab : Sequence[str]
+        The dictionary's terms by id.
+    k : int
+        The number of components, the final model's K.
+    p : ThemeParams
+        The themes parameters: NMF seed and iteration cap, and how many top terms to keep.
+
+    Returns
+    -------
+    list[list[tuple[str, float]]]
+        Per component, its `p.topn_terms` heaviest (term, weight) pairs.
+    """
     # scipy and scikit-learn (~3 s) are loaded only when the cross-check runs
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfTransformer
@@ -47,6 +64,25 @@ def nmf_match_table(
     labels: dict[int, str],
     close_jaccard: float,
 ) -> pd.DataFrame:
+    """Each final LDA topic with its Hungarian match among the NMF components, by top-term Jaccard.
+
+    Parameters
+    ----------
+    lda_tops : Sequence[Sequence[tuple[str, float]]]
+        The final model's topics, in order, as (term, weight) top terms.
+    nmf_tops : Sequence[Sequence[tuple[str, float]]]
+        The NMF components' top terms, from `nmf_topics`.
+    labels : dict[int, str]
+        Each topic's label by its 1-based number.
+    close_jaccard : float
+        The Jaccard from which a match counts as close (`themes.nmf_close_jaccard`).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per matched topic: its NMF component, the Jaccard, whether it is close, and the shared and
+        own top terms of each.
+    """
     lda_terms = [[t for t, _ in topic] for topic in lda_tops]
     nmf_terms = [[t for t, _ in topic] for topic in nmf_tops]
     rows = []

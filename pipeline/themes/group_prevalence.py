@@ -118,7 +118,28 @@ def covariate_shares(
     samples: int,
     seed: int,
 ) -> pd.DataFrame:
-    """Shares by place (from the units) and by every covariate in `doc_covariates` (doc_id -> {name: value})."""
+    """Shares by place (from the units) and by every covariate in `doc_covariates` (doc_id -> {name: value}).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The modelled text units, each with its article and place.
+    theta : np.ndarray
+        Units x topics proportions of the final model.
+    lengths : np.ndarray
+        Each unit's modelled token count, the weight of its proportions.
+    doc_covariates : dict[str, dict[str, str]]
+        Each article's covariates by name; every article must have every covariate any article has.
+    samples : int
+        The number of bootstrap draws for the 95% intervals.
+    seed : int
+        The seed of the bootstrap.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per covariate, group and topic: share, 95% interval, articles, units and the kind of interval.
+    """
     docs = [u["doc_id"] for u in units]
     parts = [group_shares(theta, lengths, docs, [u["place"] for u in units], "place", samples, seed)]
     names = sorted({name for cov in doc_covariates.values() for name in cov})

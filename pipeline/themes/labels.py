@@ -22,6 +22,18 @@ def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[
     Only a category with at least one term among the topic's first
     `LEAD_TERMS` (5) terms can name the topic: a category that appears only
     further down (rank 9, say) does not say what the topic is about.
+
+    Parameters
+    ----------
+    topic_top : Sequence[tuple[str, float]]
+        The topic's top terms with their weights, heaviest first.
+    term_categories : dict[str, str]
+        The lexicon's category of each term.
+
+    Returns
+    -------
+    str
+        "category: term1/term2", or the no-category label with the two terms when no leading term is in the lexicon.
     """
     leading = {term_categories.get(term) for term, _ in topic_top[:LEAD_TERMS]} - {None, ""}
     weight: dict[str, float] = {}
@@ -39,7 +51,18 @@ def suggest_label(topic_top: Sequence[tuple[str, float]], term_categories: dict[
 
 def load_topic_labels(path: Path) -> dict[int, str]:
     """Read researcher overrides of topic labels (CSV with header `topic,label`, optionally `,justification`:
-    why the label fits the topic's top terms and places; read by people, not by the study)."""
+    why the label fits the topic's top terms and places; read by people, not by the study).
+
+    Parameters
+    ----------
+    path : Path
+        The overrides file (`lexicon/topic_labels.csv`); InputError when it is missing or malformed.
+
+    Returns
+    -------
+    dict[int, str]
+        Each overridden topic's label by its 1-based number.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -67,6 +90,20 @@ def load_topic_labels(path: Path) -> dict[int, str]:
 
 
 def apply_labels(suggested: dict[int, str], overrides: dict[int, str]) -> dict[int, str]:
+    """The suggested topic labels with the researcher's overrides put in their place.
+
+    Parameters
+    ----------
+    suggested : dict[int, str]
+        The label `suggest_label` gives each topic, by its 1-based number.
+    overrides : dict[int, str]
+        The labels of `lexicon/topic_labels.csv`; a topic the model does not have is a ValueError.
+
+    Returns
+    -------
+    dict[int, str]
+        Every topic's label, the override where there is one.
+    """
     beyond = sorted(t for t in overrides if t not in suggested)
     if beyond:
         raise ValueError(

@@ -110,7 +110,24 @@ def _ldavis_asset(name: str) -> str:
 def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None = None, terms: int | None = None) -> str:
     """A self-contained LDAvis page: d3, LDAvis and its stylesheet inlined from
     the pyLDAvis package (no network at view time), and a fixed element id so
-    the same model gives the same bytes."""
+    the same model gives the same bytes.
+
+    Parameters
+    ----------
+    inputs : LdavisInputs
+        What pyLDAvis needs of the fitted model.
+    title : str or None, optional
+        The page's title (default: the topics of the articles at the model's K).
+    note : str or None, optional
+        The line under the title (default: how the topics are numbered and where their labels are).
+    terms : int or None, optional
+        How many terms the page lists per topic (default: `inputs.terms`).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     # pyLDAvis (~2 s) is loaded only when the LDAvis page is made
     from pyLDAvis.urls import CSS_VERSION, JS_VERSION
     from pyLDAvis.utils import NumPyEncoder

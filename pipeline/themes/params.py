@@ -32,6 +32,18 @@ TOKEN_FIELD = {"lexicon": "tokens", "plain": "plain_tokens"}
 
 
 def round_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table with every float column rounded to `SIG_DIGITS` significant digits.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        A table of the themes stage.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rounded copy; other columns unchanged.
+    """
     frame = frame.copy()
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
@@ -45,6 +57,20 @@ def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tupl
     Ranking on the rounded weight makes near-ties (which BLAS noise could flip)
     exact ties, broken by the term itself; the weight returned keeps
     `SIG_DIGITS` digits.
+
+    Parameters
+    ----------
+    weights : np.ndarray
+        One topic's (or component's) weight per term id.
+    vocab : Sequence[str]
+        The terms by id.
+    topn : int
+        How many terms to keep.
+
+    Returns
+    -------
+    list[tuple[str, float]]
+        (term, weight) pairs, heaviest first.
     """
     raw = np.asarray(weights, dtype=np.float64)
     key = rank_key(raw)
@@ -58,6 +84,15 @@ def top_terms(weights: np.ndarray, vocab: Sequence[str], topn: int) -> list[tupl
 
 
 def check_units(units: Sequence[Unit], field: str) -> None:
+    """Stop with a ValueError unless there are units, each with its ids, place and `field`, and unique ids.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units to model.
+    field : str
+        The token field the model reads (the lexicon or the plain segmentation's).
+    """
     if not units:
         raise ValueError("themes: no text units to model")
     needed = ("unit_id", "doc_id", "place", field)
@@ -71,5 +106,16 @@ def check_units(units: Sequence[Unit], field: str) -> None:
 
 
 def place_order(units: Sequence[Unit]) -> list[str]:
-    """Places in order of first appearance (the manifest's order when units follow it)."""
+    """Places in order of first appearance (the manifest's order when units follow it).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units, each with its place.
+
+    Returns
+    -------
+    list[str]
+        Each place once.
+    """
     return list(dict.fromkeys(u["place"] for u in units))

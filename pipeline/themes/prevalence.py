@@ -26,11 +26,27 @@ def place_shares(
 ) -> pd.DataFrame:
     """Token-weighted topic shares per place with 95% bootstrap intervals.
 
-    `theta` is units x topics (rows sum to 1), `lengths` the units' modelled
-    token counts, `places` each unit's place. Topics are numbered 1..K.
     Resampling draws multinomial counts of units (equivalent to drawing units
     with replacement), which needs samples x units memory, not
     samples x units x topics.
+
+    Parameters
+    ----------
+    theta : np.ndarray
+        Units x topics proportions (rows sum to 1).
+    lengths : np.ndarray
+        The units' modelled token counts.
+    places : Sequence[str]
+        Each unit's place.
+    samples : int
+        The number of bootstrap draws.
+    seed : int
+        The seed of the bootstrap; each place's draws are seeded from it and the place's name.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per place and topic (numbered 1..K): share, 95% interval, units, tokens and the kind of interval.
     """
     theta = np.asarray(theta, dtype=np.float64)
     lengths = np.asarray(lengths, dtype=np.float64)
@@ -83,7 +99,30 @@ def topic_roles(
     presence_floor: float,
     shared_min_places: int,
 ) -> pd.DataFrame:
-    """Shared or specific, with the evidence spelled out in numbers."""
+    """Shared or specific, with the evidence spelled out in numbers.
+
+    Parameters
+    ----------
+    place_topics : pd.DataFrame
+        The topic shares per place with their 95% intervals (`place_shares`).
+    labels : dict[int, str]
+        Each topic's label by its 1-based number.
+    suggested : dict[int, str]
+        Each topic's suggested label, before the researcher's overrides.
+    prevalence : dict[int, float]
+        Each topic's share of all modelled tokens.
+    stability : dict[int, float]
+        Each topic's stability across seeds.
+    presence_floor : float
+        The share the lower 95% bound must reach for a topic to be present in a place.
+    shared_min_places : int
+        The number of places a topic must be present in to be shared (at most all of them).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per topic: role, the places it is present in, the evidence, prevalence, stability and labels.
+    """
     n_places = place_topics["place"].nunique()
     need = min(shared_min_places, n_places)
     rows = []
@@ -121,7 +160,20 @@ def topic_roles(
 
 
 def unit_topics_table(units, theta: np.ndarray) -> pd.DataFrame:
-    """Long table of unit-topic proportions: one row per unit and topic, units in input order."""
+    """Long table of unit-topic proportions: one row per unit and topic, units in input order.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The modelled text units, with their ids and place.
+    theta : np.ndarray
+        Units x topics proportions of the final model.
+
+    Returns
+    -------
+    pd.DataFrame
+        unit_id, doc_id, place, topic (1-based) and proportion.
+    """
     n, k = theta.shape
     frame = pd.DataFrame(
         {

@@ -62,7 +62,20 @@ def fit_schedule(n_units: int, passes: int, iterations: int, unit_visits: int, m
 
 
 def schedule(p: ThemeParams, n_units: int) -> tuple[int, int]:
-    """(passes, iterations) of every LDA fit on `n_units` units under the themes parameters `p`."""
+    """(passes, iterations) of every LDA fit on `n_units` units under the themes parameters `p`.
+
+    Parameters
+    ----------
+    p : ThemeParams
+        The themes parameters: passes, iterations, unit visits and their floors.
+    n_units : int
+        The number of units the fit sees.
+
+    Returns
+    -------
+    tuple[int, int]
+        The fit's passes and its cap on E-step iterations.
+    """
     return fit_schedule(n_units, p.passes, p.iterations, p.unit_visits, p.min_passes, p.min_iterations)
 
 
@@ -98,6 +111,21 @@ def stratified_sample(units: Sequence[Unit], max_units: int, seed: int) -> list[
 
     All units when there are no more than `max_units`. Each place's draw is
     seeded from `seed` and the place's name.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units, each with its place.
+    max_units : int
+        The largest sample (`themes.selection_max_units`); a ValueError when sampling is needed and it is
+        below the number of places.
+    seed : int
+        The seed of the draw.
+
+    Returns
+    -------
+    list[int]
+        The sampled units' indices.
     """
     by_place: dict[str, list[int]] = {}
     for i, unit in enumerate(units):

@@ -274,7 +274,21 @@ def fit_all(data: SeededFitData, jobs: Sequence[tuple[float, int]], processes: i
 
 
 def seed_table(prep: SeededPrep, sp: SeededParams) -> pd.DataFrame:
-    """Every dimension's seeds (or its lack of one) with counts and token shares."""
+    """Every dimension's seeds (or its lack of one) with counts and token shares.
+
+    Parameters
+    ----------
+    prep : SeededPrep
+        The seeded model's vocabulary, seeds, topics and corpus.
+    sp : SeededParams
+        The keyword-assisted model's parameters (the seeds' weight).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per dimension and seed (one empty row for a dimension without seeds): topic, rank, term,
+        count, token share and pseudo-count.
+    """
     rows = []
     total = prep.total_tokens
     topic_of = {d: k + 1 for k, d in enumerate(prep.topic_dims) if d != FREE}

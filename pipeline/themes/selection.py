@@ -12,7 +12,19 @@ __all__ = ["choose_k", "frontier", "settle_k", "summarise_sweep"]
 
 
 def summarise_sweep(k_selection: pd.DataFrame) -> pd.DataFrame:
-    """Mean and spread across seeds for each K."""
+    """Mean and spread across seeds for each K.
+
+    Parameters
+    ----------
+    k_selection : pd.DataFrame
+        The sweep's table, one row per K x seed.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per K: seeds, coherence, exclusivity, perplexity and stability means, and the spreads of c_v and
+        stability.
+    """
     g = k_selection.groupby("k", sort=True)
     out = pd.DataFrame(
         {
@@ -47,6 +59,20 @@ def settle_k(k_selection: pd.DataFrame, min_stability: float, fixed: int | None 
 
     A fixed K still reports what the rule would have chosen from the sweep,
     so that a reader sees whether the two agree.
+
+    Parameters
+    ----------
+    k_selection : pd.DataFrame
+        The sweep's table, one row per K x seed.
+    min_stability : float
+        The mean stability a K needs to be chosen by the rule.
+    fixed : int or None, optional
+        The K set by hand, if any.
+
+    Returns
+    -------
+    tuple[int, str]
+        The K and the reason, as text.
     """
     k, reason = choose_k(k_selection, min_stability)
     if fixed is None:

@@ -34,7 +34,22 @@ __all__ = ["frex_exclusivity", "semantic_coherence"]
 
 
 def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) -> np.ndarray:
-    """stm's exclusivity per topic from a topics x terms weight matrix (rows sum to 1)."""
+    """stm's exclusivity per topic from a topics x terms weight matrix (rows sum to 1).
+
+    Parameters
+    ----------
+    phi : np.ndarray
+        Topics x terms weights.
+    topn : int, optional
+        How many top terms of each topic are summed.
+    frex_weight : float, optional
+        The weight of exclusivity against frequency in the FREX harmonic mean.
+
+    Returns
+    -------
+    np.ndarray
+        One exclusivity per topic.
+    """
     # scipy.stats (~1.5 s) is loaded only when the measures are computed
     from scipy.stats import rankdata
 
@@ -56,7 +71,20 @@ def frex_exclusivity(phi: np.ndarray, topn: int = 10, frex_weight: float = 0.7) 
 
 def semantic_coherence(top_ids: Sequence[Sequence[int]], doc_term_sets: Sequence[set[int]]) -> np.ndarray:
     """stm's semantic coherence per topic; `top_ids` are term ids in rank order,
-    `doc_term_sets` the set of term ids of each unit."""
+    `doc_term_sets` the set of term ids of each unit.
+
+    Parameters
+    ----------
+    top_ids : Sequence[Sequence[int]]
+        Each topic's top term ids, highest rank first.
+    doc_term_sets : Sequence[set[int]]
+        The term ids of each unit.
+
+    Returns
+    -------
+    np.ndarray
+        One coherence per topic (a sum of log co-document frequencies, 0 or below).
+    """
     needed = sorted({i for ids in top_ids for i in ids})
     df: dict[int, int] = {i: 0 for i in needed}
     pair_df: dict[tuple[int, int], int] = {}

@@ -86,6 +86,20 @@ def split_units(units: Sequence[Unit], fraction: float, seed: int) -> tuple[list
     Each place keeps at least one training unit; a place holds out
     round(fraction x its units). Stratifying keeps every place's language in
     both parts, so held-out perplexity is not a test of an unseen place.
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The units of the sweep, each with its place.
+    fraction : float
+        The share of each place's units held out (`themes.holdout_fraction`).
+    seed : int
+        The seed of the split.
+
+    Returns
+    -------
+    tuple[list[int], list[int]]
+        The training and the held-out indices, each ascending.
     """
     rng = np.random.default_rng(seed)
     held: list[int] = []
@@ -119,7 +133,26 @@ def _vocab(dictionary) -> list[str]:
 def fit_lda(corpus, dictionary, k: int, seed: int, p: ThemeParams):
     """One LDA fit; `eval_every=None` because gensim's periodic perplexity
     evaluation would draw from the model's random state and cost a pass.
-    Passes and the E-step cap follow the corpus size (`pipeline.themes.scaling.schedule`)."""
+    Passes and the E-step cap follow the corpus size (`pipeline.themes.scaling.schedule`).
+
+    Parameters
+    ----------
+    corpus : list of list of tuple[int, int]
+        The units' bags of words.
+    dictionary : gensim.corpora.Dictionary
+        The dictionary of `corpus`.
+    k : int
+        The number of topics.
+    seed : int
+        The fit's random state.
+    p : ThemeParams
+        The themes parameters: priors, chunk size and the fit schedule.
+
+    Returns
+    -------
+    gensim.models.LdaModel
+        The fitted model.
+    """
     # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import LdaModel
 
@@ -149,6 +182,11 @@ def single_thread_blas() -> Iterator[None]:
     a clean product, so numpy warns "invalid value encountered in dot" with
     nothing invalid in the result; that warning is silenced here and the
     callers check their results for non-finite values instead.
+
+    Yields
+    ------
+    None
+        Control, with one BLAS thread until the block ends.
     """
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="invalid value encountered in dot", category=RuntimeWarning)
@@ -221,7 +259,20 @@ def sweep_work(data: SweepData) -> int:
 def job_pool(data: SweepData, processes: int) -> Iterator[engine.Pool]:
     """The pool of the sweep's tasks: in this process when `processes` is 1 or the sweep is small
     (`SWEEP_MIN_WORK`), else on the run's dask cluster, where `data` goes to every worker once
-    (pipeline/common/engine.py)."""
+    (pipeline/common/engine.py).
+
+    Parameters
+    ----------
+    data : SweepData
+        What the tasks read: parameters and corpora.
+    processes : int
+        The number of processes asked for (`themes.processes`).
+
+    Yields
+    ------
+    engine.Pool
+        The pool, closed when the block ends.
+    """
     if sweep_work(data) < SWEEP_MIN_WORK:
         processes = 1
     with engine.pool(engine.same, (data,), processes) as workers:
@@ -238,6 +289,20 @@ def submit_tasks(
     model) overlaps with the tasks only when they run on workers. Tasks start
     by decreasing expected cost (larger K, larger coherence batch) so that no
     worker is left with one long task at the end.
+
+    Parameters
+    ----------
+    data : SweepData
+        What the tasks read: parameters and corpora.
+    tasks : Sequence[tuple[str, tuple]]
+        Each task's kind and its job.
+    pool : engine.Pool or None
+        The pool from `job_pool`, or None to run the tasks in this process.
+
+    Returns
+    -------
+    Callable[[], list[Any]]
+        The function that waits for the tasks and gives their results.
     """
     what = "fits" if tasks and tasks[0][0] == "fit" else "coherence batches"
 
@@ -264,6 +329,22 @@ def sweep_coherence(
     serially or in any number of workers. c_v and c_npmi cannot share one
     accumulator: their sliding windows differ (110 and 10 tokens, as Röder et
     al. define them).
+
+    Parameters
+    ----------
+    data : SweepData
+        What the tasks read: parameters and corpora.
+    results : Sequence[FitResult]
+        The sweep's fits.
+    segmentations : Sequence[str]
+        The segmentations whose topics are scored.
+    pool : engine.Pool or None
+        The pool from `job_pool`, or None to score in this process.
+
+    Returns
+    -------
+    dict[str, dict[str, dict[tuple[int, tuple[str, ...]], float]]]
+        Score by segmentation, measure and (K, topic terms).
     """
     tasks, keys = [], []
     for s in segmentations:
@@ -288,6 +369,24 @@ def segmentation_data(units, field: str, train_idx, held_idx, p: ThemeParams, fu
     held-out units are unseen text (their out-of-vocabulary words are dropped,
     as usual for held-out likelihood). The final model's dictionary covers all
     units; `full=False` leaves it out (the ablation has no final model).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        Every text unit.
+    field : str
+        The units' token field of this segmentation.
+    train_idx, held_idx : list[int]
+        The indices of the sweep's training and held-out units.
+    p : ThemeParams
+        The themes parameters: the dictionary's `no_below` and `no_above`.
+    full : bool, optional
+        Whether to build the final model's corpora of every unit too.
+
+    Returns
+    -------
+    SegmentationData
+        The sweep's corpora, and the final model's when `full`.
     """
     train_texts = [list(units[i][field]) for i in train_idx]
     held_texts = [list(units[i][field]) for i in held_idx]
@@ -316,6 +415,26 @@ def coherence_scores(
     depends on its batch only in the last bits (the order of floating-point
     sums follows the batch's vocabulary), so the sweep forms its batches by a
     fixed rule that does not depend on the number of processes.
+
+    Parameters
+    ----------
+    topics : Sequence[Sequence[str]]
+        The batch's topics, each as its terms in rank order.
+    measure : str
+        The gensim coherence measure ("c_v", "c_npmi" or "u_mass").
+    texts : list of list of str
+        The units' tokens, read by the sliding-window measures.
+    corpus : list of list of tuple[int, int]
+        The units' bags of words, read by u_mass.
+    dictionary : gensim.corpora.Dictionary
+        The dictionary of `corpus`.
+    topn : int
+        How many top terms of each topic are scored.
+
+    Returns
+    -------
+    list[float]
+        One score per topic, in order.
     """
     # gensim (~2.5 s) is loaded only when a model is fitted
     from gensim.models import CoherenceModel
@@ -366,6 +485,20 @@ def sweep_table(
 
     `scores[measure][(K, topic terms)]` is the coherence of each distinct
     topic; a run's coherence is the mean over its topics.
+
+    Parameters
+    ----------
+    results : Sequence[FitResult]
+        The segmentation's sweep fits.
+    scores : dict[str, dict[tuple[str, ...], float]]
+        The segmentation's coherence scores from `sweep_coherence`.
+    seeds : Sequence[int]
+        The sweep's seeds, against whose models each run's stability is measured.
+
+    Returns
+    -------
+    pd.DataFrame
+        Per K and seed: coherences, exclusivity, semantic coherence, perplexity and stability.
     """
     runs = {(r.job[2], r.job[3]): [[t for t, _ in topic] for topic in r.tops] for r in results}
     rows = []

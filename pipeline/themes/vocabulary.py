@@ -24,7 +24,24 @@ __all__ = ["frame_vocabulary", "pruning_table", "without_terms"]
 
 
 def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_below: int, no_above: float) -> pd.DataFrame:
-    """One row per term pruned as too common, then one row for all terms pruned as too rare."""
+    """One row per term pruned as too common, then one row for all terms pruned as too rare.
+
+    Parameters
+    ----------
+    texts : Sequence[Sequence[str]]
+        Each unit's tokens.
+    places : Sequence[str]
+        Each unit's place.
+    no_below : int
+        The fewest units a kept term appears in.
+    no_above : float
+        The largest share of units a kept term appears in.
+
+    Returns
+    -------
+    pd.DataFrame
+        Term, reason, units, unit share, tokens, token share and places.
+    """
     n = len(texts)
     df: Counter = Counter()
     tokens: Counter = Counter()
@@ -48,13 +65,43 @@ def pruning_table(texts: Sequence[Sequence[str]], places: Sequence[str], no_belo
 
 def frame_vocabulary(term_categories: Mapping[str, str], categories: Iterable[str],
                      extra: Iterable[str] = ()) -> frozenset[str]:
-    """Every lexicon term of the given categories, plus `extra` tokens (the notation tokens)."""
+    """Every lexicon term of the given categories, plus `extra` tokens (the notation tokens).
+
+    Parameters
+    ----------
+    term_categories : Mapping[str, str]
+        The lexicon's category of each term.
+    categories : Iterable[str]
+        The categories whose terms are wanted (`themes.exclude_categories`).
+    extra : Iterable[str], optional
+        Further tokens to include.
+
+    Returns
+    -------
+    frozenset[str]
+        The terms.
+    """
     wanted = set(categories)
     return frozenset({t for t, c in term_categories.items() if c in wanted} | set(extra))
 
 
 def without_terms(units: Sequence[Unit], terms: frozenset[str], field: str = "tokens") -> list[Unit]:
-    """Copies of the units with the given terms dropped from `field` (other fields shared, not copied)."""
+    """Copies of the units with the given terms dropped from `field` (other fields shared, not copied).
+
+    Parameters
+    ----------
+    units : Sequence[Unit]
+        The text units.
+    terms : frozenset[str]
+        The terms to drop (such as `frame_vocabulary`'s).
+    field : str, optional
+        The token field to filter.
+
+    Returns
+    -------
+    list[Unit]
+        The units; the same unit objects when `terms` is empty.
+    """
     if not terms:
         return list(units)
     return [{**unit, field: [t for t in unit[field] if t not in terms]} for unit in units]
