@@ -189,6 +189,19 @@ def _validate(root: Path, args: argparse.Namespace, frame: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: parse `argv`, run the command, and turn every failure into one line and an exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program's name; the process's own when None.
+
+    Returns
+    -------
+    int
+        The exit code: 0 done, 1 a failure or a `check` that found differences, 2 a bad input (one line
+        naming the file and the problem), 130 an interrupt and 143 a termination.
+    """
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
