@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -57,6 +58,7 @@ from pipeline.text.stage import Segmentation, segment_corpus
 from pipeline.themes.labels import load_topic_labels
 from pipeline.themes.ldavis import ldavis_html
 from pipeline.themes.model import run_themes
+from pipeline.themes.results import SeededSummary, ThemesSummary
 from pipeline.themes.seeded_tables import run_seeded
 from pipeline.validate.kit import score_all
 
@@ -225,8 +227,8 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
         state.cache.key("themes_seeded", segment=state.keys.get("segment"), params=params.record(), covariates=covariates),
         compute_seeded)
     with _Timer(state, "themes_output"):
-        state.extras["themes"] = found.summary.manifest()
-        state.extras["themes_seeded"] = seeded.summary.manifest()
+        state.summaries["themes"] = found.summary
+        state.summaries["themes_seeded"] = seeded.summary
         glosses = term_glosses(seg.lexicon, out.lexicon / "glossary.csv")
         write_outputs(out, "themes", StageOutputs(
             tables={**tables_of(found), **tables_of(seeded)},
@@ -275,7 +277,8 @@ def write_corpus_outputs(out: Paths, state: StudyState) -> None:
         "cleaning_review": review_table(state.documents, state.params.clean.chrome)}))
 
 
-def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Path, summary: dict) -> dict:
+def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Path,
+                 summaries: Mapping[str, ThemesSummary | SeededSummary]) -> dict:
     inputs = sorted(p for p in paths.raw.iterdir() if p.is_file() and not p.name.startswith("."))
     inputs += [paths.manifest_csv, params_file]
     inputs += [p for p in input_files(paths) if p.is_relative_to(paths.lexicon) or p.is_relative_to(paths.validation)
@@ -295,7 +298,7 @@ def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Pat
         "packages": provenance.package_versions(),
         "git": provenance.git_state(paths.root),
         "seeds": provenance.collect_seeds(record),
-        "summary": summary,
+        "summary": {name: found.manifest() for name, found in summaries.items()},
         "fingerprint": run_fingerprint(paths, params, provenance.package_versions()),
         "python": "3.11",
     })
@@ -426,13 +429,13 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
                                                                        seg.units)))
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
-        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
+        io.write_json(run_manifest(paths, out, params, params_file, state.summaries), out.run_manifest)
         produced = findings_outputs(out.tables, Names.of(concepts), FindingsSettings.from_params(params))
         write_outputs(out, "findings", produced)
         findings = produced.pages["findings.md"]
         stage_report(paths, out, state, executed_dir, findings)
         embed_fonts(out.results, cjk_font_path())
-        io.write_json(run_manifest(paths, out, params, params_file, state.extras), out.run_manifest)
+        io.write_json(run_manifest(paths, out, params, params_file, state.summaries), out.run_manifest)
         # Checked again just before the swap: a file the user added to the
         # results folder during the run is not deleted either.
         guard.check_results_folder(target, KEEP)

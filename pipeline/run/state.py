@@ -7,13 +7,13 @@ import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from pipeline.common.params import StudyParams
 from pipeline.corpus.stage import CleanDocument
 from pipeline.run.cache import StageCache
+from pipeline.themes.results import SeededSummary, ThemesSummary
 
 __all__ = ["StudyState", "StageTimer", "peak_rss_mb"]
 
@@ -26,7 +26,8 @@ class StudyState:
     params: StudyParams
     documents: list[CleanDocument] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The models' summaries for the run manifest, by the manifest's key (`themes`, `themes_seeded`).
+    summaries: dict[str, ThemesSummary | SeededSummary] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     cache: StageCache = field(default_factory=lambda: StageCache(Path("."), enabled=False))
