@@ -65,7 +65,6 @@ folder, so that nothing under the project's build/ is touched).
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import hashlib
 import json
@@ -84,7 +83,7 @@ sys.path.insert(0, str(PROJECT_ROOT))  # the study's package, when the script is
 
 from pipeline.common.config import Paths  # noqa: E402
 from pipeline.corpus import clean, script  # noqa: E402
-from pipeline.run.params import load_params  # noqa: E402
+from pipeline.common.params import load_params  # noqa: E402
 from pipeline.text import lexicon as lex_mod  # noqa: E402
 from pipeline.text.stage import build_segmenter, segment_article  # noqa: E402
 
@@ -102,7 +101,7 @@ LICENCE_STATEMENT = (
 
 PIPELINE_FUNCTIONS = [
     "pipeline.common.config.Paths.at",
-    "pipeline.run.params.load_params",
+    "pipeline.common.params.load_params",
     "pipeline.text.lexicon.load_lexicon",
     "pipeline.text.stage.build_segmenter",
     "pipeline.text.stage.segment_article",
@@ -193,9 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"more than one report for a year: {sorted(y for y, n in Counter(years).items() if n > 1)}")
 
     paths = Paths.at(PROJECT_ROOT)
-    params = copy.deepcopy(load_params(paths.params))
     # The ablation's plain-jieba tokens are not counted here; not building them changes no token.
-    params["themes"]["ablation"] = False
+    params = load_params(paths.params).updated({"themes": {"ablation": False}})
     lexicon = lex_mod.load_lexicon(paths.lexicon / "governance_terms.csv")
     converter = script.make_converter("t2s")
 
