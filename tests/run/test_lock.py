@@ -32,6 +32,7 @@ HOLD = textwrap.dedent("""
             time.sleep(0.01)
         print("held", child or "", flush=True)
         time.sleep(float(sys.argv[2]))
+        Path(sys.argv[1], "done-holding").touch()  # still inside the lock
 """)
 
 
@@ -84,9 +85,9 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
 def test_wait_starts_when_the_holder_is_done(tmp_path, caplog):
     process, _ = holder(tmp_path, 1.5)
     try:
-        start = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="pipeline"), project_lock(tmp_path, wait=True):
-            assert time.monotonic() - start > 1.0  # held until the holder let go
+            # The holder marks the end of its hold before it lets go: a lock taken earlier would not see it.
+            assert (tmp_path / "done-holding").exists()
         assert process.wait(timeout=10) == 0
         assert f"another run (pid {process.pid}) holds" in caplog.text and "waiting" in caplog.text
     finally:
