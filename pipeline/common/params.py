@@ -322,9 +322,10 @@ class BenchParams(Section):
 
     def resolved(self, quick: bool) -> dict[str, Any]:
         """The section as plain values for full or quick mode (a quick_* key, when set, wins in quick mode)."""
-        values = {k: v for k, v in self.record().items() if not k.startswith("quick_")}
+        record = self.record()
+        values = {k: v for k, v in record.items() if not k.startswith("quick_")}
         if quick:
-            values.update({k.removeprefix("quick_"): v for k, v in self.record().items() if k.startswith("quick_")})
+            values.update({k.removeprefix("quick_"): v for k, v in record.items() if k.startswith("quick_")})
         return values
 
     @model_validator(mode="after")
@@ -470,17 +471,16 @@ def expected(annotation: Any, metadata: list[Any] = ()) -> str:
     return text + (", or null" if nullable else "")
 
 
-def _field(model: type[BaseModel], path: list[str]) -> tuple[type[BaseModel] | None, Any, list[Any], int]:
-    """The field `path` leads to: (its section model, annotation, metadata, how many parts of the path name fields)."""
-    annotation, metadata, depth, section = None, [], 0, model
+def _field(model: type[BaseModel], path: list[str]) -> tuple[Any, list[Any], int]:
+    """The field `path` leads to: (its annotation, its metadata, how many parts of the path name fields)."""
+    annotation, metadata, depth = None, [], 0
     for part in path:
         inner = _strip_optional(annotation)[0] if annotation is not None else model
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)) or part not in inner.model_fields:
             break
-        section = inner
         info = inner.model_fields[part]
         annotation, metadata, depth = info.annotation, list(info.metadata), depth + 1
-    return section, annotation, metadata, depth
+    return annotation, metadata, depth
 
 
 def _value(raw: Any, path: list[str]) -> Any:
@@ -491,22 +491,18 @@ def _value(raw: Any, path: list[str]) -> Any:
 
 def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel]) -> list[str]:  # noqa: PLR0911 (one return for each kind of pydantic error)
     loc = [str(p) for p in error["loc"]]
-    section, annotation, metadata, depth = _field(model, loc)
+    annotation, metadata, depth = _field(model, loc)
     path = loc[:depth]
     dotted = ".".join(path)
     kind = error["type"]
     if kind in ("relation", "override"):
         return error["msg"].split("\n")
     if kind == "extra_forbidden":
-        prefix = ".".join(path)
-        name = ".".join(loc[: depth + 1])
-        known = ", ".join(sorted(section.model_fields if depth else model.model_fields)) \
-            if section is not None else ""
-        if depth == 0:
-            return [f"{name}: unknown key as a section (known: {known}); check its spelling"]
-        inner = _strip_optional(annotation)[0]
-        known = ", ".join(sorted(inner.model_fields)) if isinstance(inner, type) else known
-        return [f"{name}: unknown key in section {prefix} (known: {known}); check its spelling"]
+        # The unknown key's owner: the section the path leads to, or the whole file at the top.
+        owner = _strip_optional(annotation)[0] if depth else model
+        where = f"in section {dotted}" if depth else "as a section"
+        return [f"{'.'.join(loc[: depth + 1])}: unknown key {where} (known: {', '.join(sorted(owner.model_fields))}); "
+                "check its spelling"]
     if kind == "missing":
         if depth == 1 and model is StudyParams:
             return [f"{dotted}: missing section; copy it from the project's params.yaml"]
@@ -516,7 +512,7 @@ def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel])
     return [f"{dotted} = {_value(raw, path)!r}: expected {expected(annotation, metadata)}"]
 
 
-def problems(raw: Any, model: type[BaseModel] = None) -> list[str]:
+def problems(raw: Any, model: type[BaseModel] | None = None) -> list[str]:
     """Every problem of a parameters mapping, one readable line each (empty when it is valid)."""
     model = model or StudyParams
     if not isinstance(raw, Mapping):
