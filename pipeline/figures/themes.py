@@ -2,7 +2,8 @@
 topic shares by place with their 95% intervals.
 
 Each `figure_*` function takes the tables returned by `pipeline.themes.model.run_themes`
-and returns a matplotlib Figure; `write_theme_figures` saves all of them.
+and returns a matplotlib Figure; `theme_figures` and `seeded_figures` give each
+figure's file name and the function that saves it there.
 Topics are numbered 1..K as in topics.csv.
 """
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FIGURE_FILES", "figure_k_selection", "figure_place_topics", "figure_seeded_place_topics",
            "figure_topic_terms", "METRICS", "SEEDED_FIGURE", "seeded_figures", "seeded_topic_label",
-           "SEEDED_UNSTABLE_FIGURE", "theme_figures", "write_seeded_figures", "write_theme_figures"]
+           "SEEDED_UNSTABLE_FIGURE", "theme_figures"]
 
 FIGURE_FILES = {
     "k_selection": "themes_k_selection.png",
@@ -185,13 +186,6 @@ def theme_figures(result: ThemesResult, min_stability: float | None = None,
     }
 
 
-def write_theme_figures(
-    result: ThemesResult, figures_dir: Path, min_stability: float | None = None, glosses: dict[str, str] | None = None
-) -> list[Path]:
-    """Render and save the three themes figures; returns their paths."""
-    return [draw(Path(figures_dir) / name) for name, draw in theme_figures(result, min_stability, glosses).items()]
-
-
 SEEDED_FIGURE = "themes_seeded_place_topics.png"
 SEEDED_UNSTABLE_FIGURE = "themes_seeded_place_topics_unstable.png"
 
@@ -252,9 +246,3 @@ def seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame,
     return {name: (lambda path, stable=stable: save_figure(
                 figure_seeded_place_topics(seeded_place_topics, named, stable, floor), path))
             for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))}
-
-
-def write_seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame, figures_dir: Path,
-                         floor: float | None = None) -> list[Path]:
-    """The stable topics' figure (the findings' lead figure) and the unstable topics' (an appendix figure)."""
-    return [draw(Path(figures_dir) / name) for name, draw in seeded_figures(seeded_place_topics, named, floor).items()]

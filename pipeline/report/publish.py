@@ -19,7 +19,7 @@ from pipeline.report.validation import replace_validation_section, validation_ma
 from pipeline.text.concepts import load_concepts, load_dimensions
 from pipeline.text.lexicon import category_map, load_lexicon
 
-__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "write_findings", "findings_outputs", "readme_text", "sync_readme",
+__all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "findings_outputs", "readme_text", "sync_readme",
            "sync_codebook", "sync_validation", "embed_fonts"]
 
 # The result tables the findings read, by name.
@@ -44,16 +44,6 @@ def findings_of(tables_dir: Path, names: Names, settings: FindingsSettings,
               if (tables_dir / f"{name}.csv").exists()}
     head = build_headline(tables, names, settings)
     return head, findings_markdown(head, tables, settings, figure)
-
-
-def write_findings(tables_dir: Path, destination: Path, names: Names, settings: FindingsSettings,
-                   figure: str | None = KEY_FIGURE) -> tuple[Headline, str]:
-    """Write the findings tables beside the others in `tables_dir` and the text to `destination`."""
-    head, text = findings_of(tables_dir, names, settings, figure)
-    for name, table in head.tables().items():
-        io.write_csv(table, tables_dir / f"{name}.csv")
-    io.write_text(text, destination)
-    return head, text
 
 
 def findings_outputs(tables_dir: Path, names: Names, settings: FindingsSettings) -> StageOutputs:

@@ -10,12 +10,11 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.common.io import write_text
 from pipeline.common.numeric import round_sig
 from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
 
-__all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html", "write_ldavis_html"]
+__all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html"]
 
 LDAVIS_DIV_ID = "ldavis-themes"
 
@@ -158,9 +157,3 @@ def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None
         f"<script>\nnew LDAvis(\"#{LDAVIS_DIV_ID}\", {script(data)});\n</script>\n"
         "</body>\n</html>\n"
     )
-
-
-def write_ldavis_html(
-    inputs: LdavisInputs, path: Path, title: str | None = None, note: str | None = None, terms: int | None = None
-) -> Path:
-    return write_text(ldavis_html(inputs, title, note, terms), Path(path))

@@ -9,7 +9,7 @@ import pytest
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.params import ThemeParams
 from pipeline.figures.themes import (SEEDED_FIGURE, SEEDED_UNSTABLE_FIGURE, figure_seeded_place_topics,
-                                     write_seeded_figures)
+                                     seeded_figures)
 from pipeline.common.outputs import tables_of
 from pipeline.themes.group_prevalence import covariate_shares, group_shares
 from pipeline.themes.seeded import FREE, choose_seeds, dimensions, free_topic_count, seeded_prior
@@ -258,7 +258,7 @@ def test_seeded_figure_draws_the_stable_topics_each_share_and_interval_on_its_ro
 
 def test_seeded_figures_are_saved_as_pngs_under_their_names(tmp_path):
     """The findings link the stable topics' figure, the appendix the unstable ones'."""
-    paths = write_seeded_figures(FIGURE_SHARES, FIGURE_NAMED, tmp_path)
+    paths = [draw(tmp_path / name) for name, draw in seeded_figures(FIGURE_SHARES, FIGURE_NAMED).items()]
     assert paths == [tmp_path / SEEDED_FIGURE, tmp_path / SEEDED_UNSTABLE_FIGURE]
     assert SEEDED_FIGURE == "themes_seeded_place_topics.png"
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)

@@ -17,7 +17,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.numeric import round_sig
 from pipeline.themes.group_prevalence import group_shares
 from pipeline.themes.labels import apply_labels, load_topic_labels, suggest_label
-from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare, write_ldavis_html
+from pipeline.themes.ldavis import LDAVIS_DIV_ID, deterministic_pcoa, ldavis_html, ldavis_prepare
 from pipeline.themes.matching import agreement, match_topics
 from pipeline.themes.model import run_themes
 from pipeline.common.params import ThemeParams, problems
@@ -668,7 +668,7 @@ def test_ldavis_numbering_matches_topics_table(serial_run):
         assert set(shown) == set(topics[topics.topic == t]["term"])
 
 
-def test_ldavis_page_is_offline_and_deterministic(serial_run, tmp_path):
+def test_ldavis_page_is_offline_and_deterministic(serial_run):
     html = ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
     assert html == ldavis_html(serial_run.ldavis_inputs, "社区治理主题", "Topic n is topic n of topics.csv.")
     assert not re.search(r"<script[^>]+src=", html) and "<link" not in html
@@ -676,8 +676,7 @@ def test_ldavis_page_is_offline_and_deterministic(serial_run, tmp_path):
     assert f'new LDAvis("#{LDAVIS_DIV_ID}"' in html
     data = json.loads(re.search(r'new LDAvis\("#[\w-]+", (.*)\);\n</script>', html).group(1).replace("<\\/", "</"))
     assert data["topic.order"] == list(range(1, serial_run.chosen_k + 1))
-    path = write_ldavis_html(serial_run.ldavis_inputs, tmp_path / "lda.html", "t", "n")
-    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert ldavis_html(serial_run.ldavis_inputs, "t", "n").startswith("<!DOCTYPE html>")
 
 
 def test_pcoa_orientation_is_fixed():
@@ -694,9 +693,9 @@ def test_pcoa_orientation_is_fixed():
 
 
 def test_figures_are_written(serial_run, tmp_path):
-    from pipeline.figures.themes import FIGURE_FILES, write_theme_figures
+    from pipeline.figures.themes import FIGURE_FILES, theme_figures
 
-    paths = write_theme_figures(serial_run, tmp_path, min_stability=0.2)
+    paths = [draw(tmp_path / name) for name, draw in theme_figures(serial_run, min_stability=0.2).items()]
     assert [p.name for p in paths] == list(FIGURE_FILES.values())
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
