@@ -512,17 +512,19 @@ def _line(error: dict[str, Any], raw: Mapping[str, Any], model: type[BaseModel])
     return [f"{dotted} = {_value(raw, path)!r}: expected {expected(annotation, metadata)}"]
 
 
+def _checked(raw: Any, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
+    """The validated model and no problems, or None and every problem, one readable line each."""
+    if not isinstance(raw, Mapping):
+        return None, ["must be a YAML mapping of sections (ingest, clean, ...)"]
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        return None, list(dict.fromkeys(line for error in exc.errors() for line in _line(error, raw, model)))
+
+
 def problems(raw: Any, model: type[BaseModel] | None = None) -> list[str]:
     """Every problem of a parameters mapping, one readable line each (empty when it is valid)."""
-    model = model or StudyParams
-    if not isinstance(raw, Mapping):
-        return ["must be a YAML mapping of sections (ingest, clean, ...)"]
-    try:
-        model.model_validate(raw)
-    except ValidationError as exc:
-        lines = [line for error in exc.errors() for line in _line(error, raw, model)]
-        return list(dict.fromkeys(lines))
-    return []
+    return _checked(raw, model or StudyParams)[1]
 
 
 def described_keys(model: type[BaseModel] = StudyParams, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -569,7 +571,7 @@ def load_params(path: Path) -> StudyParams:
         raise InputError(path, f"is not valid YAML{at} ({getattr(exc, 'problem', None) or exc}); fix the syntax and rerun") from None
     if not isinstance(params, dict):
         raise InputError(path, "must be a YAML mapping of sections (ingest, clean, ...)")
-    found = problems(params)
+    checked, found = _checked(params, StudyParams)
     if found:
         raise InputError(path, found)
-    return StudyParams.model_validate(params)
+    return checked
