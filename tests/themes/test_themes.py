@@ -133,7 +133,8 @@ def units() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def serial_run(units, base_params) -> dict:
-    return run_themes(units, TERM_CATEGORIES, small(base_params), {})
+    # With the ablation, so that its table is tested whatever params.yaml says.
+    return run_themes(units, TERM_CATEGORIES, small(base_params, ablation=True), {})
 
 
 TABLES = (
