@@ -281,6 +281,7 @@ class FindingsParams(Section):
 class ReportParams(Section):
     execute_notebooks: bool
     kernels: Annotated[int, Field(ge=1)] | None = None
+    figure_processes: Annotated[int, Field(ge=1)] = 1
     findings: FindingsParams
 
 

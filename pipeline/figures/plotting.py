@@ -8,17 +8,19 @@ changes global state on import.
 from __future__ import annotations
 
 import csv
+import functools
 import io as _io
 import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 
 from pipeline.common.errors import InputError
 from pipeline.text.lexicon import read_utf8
 
-__all__ = ["CJK_FONT_FILE", "cjk_font_path", "gloss_label", "gloss_topic_label", "save_figure", "term_glosses",
-           "use_cjk_font"]
+__all__ = ["CJK_FONT_FILE", "cjk_font_path", "drawing", "gloss_label", "gloss_topic_label", "save_figure",
+           "term_glosses", "use_cjk_font"]
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
@@ -94,6 +96,32 @@ def save_figure(fig, path: Path) -> Path:
         fig.savefig(path, format="png", metadata={"Software": None}, bbox_inches="tight")
     pyplot.close(fig)
     return path
+
+
+def drawing(make: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[Path], Path]:
+    """A figure as a function of the path it is saved to: `make(*args, **kwargs)` saved by `save_figure`.
+
+    It holds only the function and the data it draws (no closure over a
+    stage's whole result), so that it pickles small and can be drawn in a
+    worker process.
+
+    Parameters
+    ----------
+    make : Callable[..., Any]
+        A module-level function that returns a drawn matplotlib figure.
+    *args, **kwargs : Any
+        Its arguments.
+
+    Returns
+    -------
+    Callable[[Path], Path]
+        A function of the PNG path that draws, saves and returns it.
+    """
+    return functools.partial(_draw_and_save, make, args, kwargs)
+
+
+def _draw_and_save(make: Callable[..., Any], args: tuple, kwargs: dict, path: Path) -> Path:
+    return save_figure(make(*args, **kwargs), path)
 
 
 # English glosses beside Chinese terms, shared by every figure that draws terms.

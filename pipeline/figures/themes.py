@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
-from pipeline.figures.plotting import gloss_label, gloss_topic_label, save_figure, use_cjk_font
+from pipeline.figures.plotting import drawing, gloss_label, gloss_topic_label, use_cjk_font
 
 if TYPE_CHECKING:
     from pipeline.themes.results import ThemesResult
@@ -178,11 +178,10 @@ def theme_figures(result: ThemesResult, min_stability: float | None = None,
         File name -> a function of the path that draws and saves the figure there.
     """
     return {
-        FIGURE_FILES["k_selection"]: lambda path: save_figure(
-            figure_k_selection(result.k_selection, result.chosen_k, min_stability, result.k_selection_plain), path),
-        FIGURE_FILES["topic_terms"]: lambda path: save_figure(figure_topic_terms(result.topics, glosses=glosses), path),
-        FIGURE_FILES["place_topics"]: lambda path: save_figure(
-            figure_place_topics(result.place_topics, result.topic_roles, glosses), path),
+        FIGURE_FILES["k_selection"]: drawing(figure_k_selection, result.k_selection, result.chosen_k, min_stability,
+                                             result.k_selection_plain),
+        FIGURE_FILES["topic_terms"]: drawing(figure_topic_terms, result.topics, glosses=glosses),
+        FIGURE_FILES["place_topics"]: drawing(figure_place_topics, result.place_topics, result.topic_roles, glosses),
     }
 
 
@@ -243,6 +242,5 @@ def seeded_figures(seeded_place_topics: pd.DataFrame, named: pd.DataFrame,
     dict of str to callable
         File name -> a function of the path that draws and saves the figure there.
     """
-    return {name: (lambda path, stable=stable: save_figure(
-                figure_seeded_place_topics(seeded_place_topics, named, stable, floor), path))
+    return {name: drawing(figure_seeded_place_topics, seeded_place_topics, named, stable, floor)
             for stable, name in ((True, SEEDED_FIGURE), (False, SEEDED_UNSTABLE_FIGURE))}

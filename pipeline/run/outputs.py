@@ -11,16 +11,19 @@ missed in silence.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
-from pipeline.common import io
+from pipeline.common import engine, io
 from pipeline.common.config import Paths
 from pipeline.common.outputs import Declaration, StageOutputs, conditional_tables, declared_tables
 from pipeline.figures.themes import FIGURE_FILES, SEEDED_FIGURE, SEEDED_UNSTABLE_FIGURE
 from pipeline.report.headline import HEADLINE_TABLES
 from pipeline.themes.results import SeededResult, ThemesResult
 
-__all__ = ["DECLARATIONS", "declaration", "declared_outputs", "write_outputs"]
+__all__ = ["DECLARATIONS", "Figures", "declaration", "declared_outputs", "write_outputs"]
 
 DECLARATIONS: tuple[Declaration, ...] = (
     Declaration("corpus", tables=("cleaning_audit", "cleaning_review")),
@@ -90,7 +93,66 @@ def _check(declared: Declaration, produced: StageOutputs) -> None:
                                   f"declared but not produced: {', '.join(missing)}" if missing else "") if part))
 
 
-def write_outputs(out: Paths, stage: str, produced: StageOutputs) -> list[Path]:
+class Figures:
+    """Draws a run's figures: in this process as each stage ends, or on the run's workers meanwhile.
+
+    A figure is a leaf of the run (only the notebooks read it) and costs a
+    second or more of matplotlib in one process; on workers it is drawn while
+    this process goes on with the next stage, whose own work would otherwise
+    leave the second core idle. A worker draws into its own temporary folder
+    and hands back the PNG's bytes, which this process writes, so that the
+    workers need not see the results folder (those of a remote cluster do not).
+    """
+
+    def __init__(self, pool: engine.Pool | None = None):
+        self._pool = pool
+        self._pending: list[tuple[Path, Callable[[], list[Any]]]] = []
+
+    def draw(self, draw: Callable[[Path], Any], path: Path) -> None:
+        """Draw one figure to `path`: now in this process, or on a worker (written by `finish`).
+
+        Parameters
+        ----------
+        draw : Callable[[Path], Any]
+            Draws and saves the figure at the path it is given; picklable when the pool has workers.
+        path : Path
+            The PNG file of the results.
+        """
+        if self._pool is None or not self._pool.parallel:
+            draw(path)
+            return
+        self._pending.append((path, self._pool.submit(_draw_png, [(draw, path.name)], f"figure {path.name}")))
+
+    def finish(self) -> list[Path]:
+        """Wait for the figures drawn on workers and write them (each atomically); a failed one raises here.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        written = []
+        pending, self._pending = self._pending, []
+        for path, wait in pending:
+            (data,) = wait()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(f".{path.name}.{os.getpid()}.part")
+            part.write_bytes(data)
+            os.replace(part, path)
+            written.append(path)
+        return written
+
+
+def _draw_png(job: tuple[Callable[[Path], Any], str], state: Any) -> bytes:
+    """In a worker: draw one figure into a temporary folder and return the PNG's bytes."""
+    draw, name = job
+    with tempfile.TemporaryDirectory(prefix="figure-") as folder:
+        path = Path(folder) / name
+        draw(path)
+        return path.read_bytes()
+
+
+def write_outputs(out: Paths, stage: str, produced: StageOutputs, figures: Figures | None = None) -> list[Path]:
     """Write what a stage produced: tables to tables/<name>.csv, figures to figures/<name>, pages to <name>.
 
     Tables are written first, so that a figure drawn from a written table reads
@@ -104,11 +166,14 @@ def write_outputs(out: Paths, stage: str, produced: StageOutputs) -> list[Path]:
         The stage whose declaration the outputs are checked against.
     produced : StageOutputs
         What the stage produced.
+    figures : Figures or None, optional
+        Where the figures are drawn (None: here, now); those drawn on workers
+        are written when the run calls `Figures.finish`.
 
     Returns
     -------
     list of Path
-        The files written.
+        The files written, or (figures on workers) to be written.
 
     Raises
     ------
@@ -120,8 +185,9 @@ def write_outputs(out: Paths, stage: str, produced: StageOutputs) -> list[Path]:
     written = [io.write_csv(frame, out.tables / f"{name}.csv") for name, frame in produced.tables.items()]
     if produced.figures:
         out.figures.mkdir(parents=True, exist_ok=True)
+    drawer = figures or Figures()
     for name, draw in produced.figures.items():
-        draw(out.figures / name)
+        drawer.draw(draw, out.figures / name)
         written.append(out.figures / name)
     written += [io.write_text(text, out.results / name) for name, text in produced.pages.items()]
     return written

@@ -22,7 +22,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from pipeline.common import io
+from pipeline.common import engine, io
 from pipeline.common.config import Paths
 from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
@@ -46,7 +46,7 @@ from pipeline.report.results import read_table
 from pipeline.report.validation import dictionary_validation
 from pipeline.run import guard, provenance
 from pipeline.run.cache import StageCache, files_digest, input_files, run_fingerprint
-from pipeline.run.outputs import write_outputs
+from pipeline.run.outputs import Figures, write_outputs
 from pipeline.run.state import StageTimer as _Timer
 from pipeline.run.state import StudyState
 from pipeline.text.concepts import Concepts, load_concepts, load_dimensions
@@ -118,14 +118,14 @@ def stage_segment(paths: Paths, state: StudyState) -> Segmentation:
         key, lambda: segment_corpus(paths, state.params, state.documents, functools.partial(_Timer, state)))
 
 
-def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame) -> None:
-
+def _corpus_figures(out: Paths, documents: pd.DataFrame, audit: pd.DataFrame, drawer: Figures) -> None:
+    # The tables are read here, so that a worker drawing the figures needs no access to the results folder.
     write_outputs(out, "corpus_figures", StageOutputs(figures={
         "cleaning.png": functools.partial(figures_corpus.plot_cleaning, documents, audit),
-        "lexicon_profile.png": lambda path: figures_corpus.plot_lexicon_profile(
-            read_table(out.tables / "lexicon_profile.csv"), path),
-        "profile_shares.png": lambda path: figures_corpus.plot_profile_shares(
-            read_table(out.tables / "profile_shares.csv"), path)}))
+        "lexicon_profile.png": functools.partial(figures_corpus.plot_lexicon_profile,
+                                                 read_table(out.tables / "lexicon_profile.csv")),
+        "profile_shares.png": functools.partial(figures_corpus.plot_profile_shares,
+                                                read_table(out.tables / "profile_shares.csv"))}), drawer)
 
 
 def write_segment_outputs(out: Paths, seg: Segmentation, params: StudyParams) -> None:
@@ -163,9 +163,24 @@ def write_exports(out: Paths, seg: Segmentation, documents: pd.DataFrame, concep
             io.write_text(content, out.exports / name)
 
 
-def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: Concepts) -> None:
+def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: Concepts,
+                   drawer: Figures | None = None) -> None:
     """Emphases on terms (the discovery view) and on the lexicon's concepts (the primary list), with their
-    evidence, the blind expectations and the generic language the lists hold."""
+    evidence, the blind expectations and the generic language the lists hold.
+
+    Parameters
+    ----------
+    out : Paths
+        The run's output folders.
+    state : StudyState
+        The run so far (parameters, stage cache and keys).
+    seg : Segmentation
+        The segmented units and the lexicon.
+    concepts : Concepts
+        The lexicon's concept level.
+    drawer : Figures or None, optional
+        Where the figures are drawn (None: here, now).
+    """
 
     params = state.params.emphases
     background = load_background(out.background_counts)
@@ -201,11 +216,25 @@ def stage_emphases(out: Paths, state: StudyState, seg: Segmentation, concepts: C
             "place_concepts_logodds.png": functools.partial(
                 figures.plot_top_logodds, produced["place_concepts"], top=top,
                 glosses={c.label: c.gloss for c in concepts.concepts}, entry="label", noun="政策概念",
-                measure="score")}))
+                measure="score")}), drawer)
 
 
-def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation) -> None:
-    """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages."""
+def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation, drawer: Figures | None = None) -> None:
+    """The exploratory and the seeded topic models (each cached), their tables, figures and LDAvis pages.
+
+    Parameters
+    ----------
+    paths : Paths
+        The project's folders and files.
+    out : Paths
+        The run's output folders.
+    state : StudyState
+        The run so far (parameters, stage cache and keys); the models' summaries are stored in it.
+    seg : Segmentation
+        The segmented units and the lexicon.
+    drawer : Figures or None, optional
+        Where the figures are drawn (None: here, now).
+    """
     params = state.params.themes
     labels = load_topic_labels(paths.lexicon / "topic_labels.csv")
     covariates = {d.doc.doc_id: {"level": d.doc.level, "province": d.doc.province} for d in state.documents}
@@ -238,7 +267,8 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation)
                                            terms=params.ldavis_terms),
                    "lda_seeded.html": ldavis_html(
                        seeded.ldavis_inputs, title="Keyword-assisted topics (one per seeded governance dimension)",
-                       note="Topic numbers match results/tables/seeded_topics.csv.", terms=params.ldavis_terms)}))
+                       note="Topic numbers match results/tables/seeded_topics.csv.", terms=params.ldavis_terms)}),
+            drawer)
 
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
@@ -410,8 +440,10 @@ def _sync_documents(paths: Paths, target: Path) -> None:
 
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
     params = state.params
-    with io.staged_directory(target, keep=KEEP) as staging:
+    with io.staged_directory(target, keep=KEEP) as staging, \
+            engine.pool(engine.same, (None,), params.report.figure_processes) as figure_pool:
         out = paths.with_results(staging)
+        drawer = Figures(figure_pool)
         stage_corpus(paths, state)
         write_corpus_outputs(out, state)
         seg = stage_segment(paths, state)
@@ -421,17 +453,19 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         concepts = load_concept_level(paths, seg)
         write_exports(out, seg, documents, concepts)
         write_dictionary_validation(paths, out, seg, documents, state.params.themes.seeded.frame_category)
-        _corpus_figures(out, documents, cleaning_audit_table(state.documents))
-        stage_emphases(out, state, seg, concepts)
-        stage_themes(paths, out, state, seg)
+        _corpus_figures(out, documents, cleaning_audit_table(state.documents), drawer)
+        stage_emphases(out, state, seg, concepts, drawer)
+        stage_themes(paths, out, state, seg, drawer)
         # The coders' sheets against this run.
         write_outputs(out, "validation", StageOutputs(tables=score_all(paths.validation, seg.lexicon, out.tables,
                                                                        seg.units)))
         # The notebooks read the manifest (parameters, package versions), so it
         # is written before they run, and again after to list the report.
+        drawer.finish()
         io.write_json(run_manifest(paths, out, params, params_file, state.summaries), out.run_manifest)
         produced = findings_outputs(out.tables, Names.of(concepts), FindingsSettings.from_params(params))
-        write_outputs(out, "findings", produced)
+        write_outputs(out, "findings", produced, drawer)
+        drawer.finish()
         findings = produced.pages["findings.md"]
         stage_report(paths, out, state, executed_dir, findings)
         embed_fonts(out.results, cjk_font_path())

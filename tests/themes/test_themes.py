@@ -121,6 +121,8 @@ def small(base: dict, **changes) -> ThemeParams:
         min_stability=0.2,
         # The fixture's theme words recur in most units of their places.
         no_above=0.95,
+        # With the ablation, so that its tables are tested whatever params.yaml says.
+        ablation=True,
     )
     params.update(changes)
     return ThemeParams.model_validate(params)
@@ -133,8 +135,7 @@ def units() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def serial_run(units, base_params) -> dict:
-    # With the ablation, so that its table is tested whatever params.yaml says.
-    return run_themes(units, TERM_CATEGORIES, small(base_params, ablation=True), {})
+    return run_themes(units, TERM_CATEGORIES, small(base_params), {})
 
 
 TABLES = (
