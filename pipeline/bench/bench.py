@@ -214,8 +214,10 @@ def write_outputs(work_dir: Path, out_dir: Path, params: StudyParams, quick: boo
     workers_ratio = _read_result(tasks / "workers_ratio" / "workers_ratio.result.json")
 
     table = bench_table(measured)
+    totals = {scale: found["stages"]["total"]["seconds"] for scale, found in measured.items()
+              if found.get("condition", "study") == "study" and "total" in found["stages"]}
     ratios = ratio_table(seg_ratios, theme_ratio, int(settings["themes_ratio_scale"]), settings["targets"],
-                         clean_ratio, max(settings["segment_ratio_scales"]), workers_ratio)
+                         clean_ratio, max(settings["segment_ratio_scales"]), workers_ratio, totals)
     fits = fit_rows(table)
     summary = bench_summary(table, fits, ratios, seg_ratios, theme_ratio, measured, settings,
                        "quick" if quick else "full")

@@ -117,9 +117,10 @@ def interleaved_row(name: str, scale: int, found: dict[str, Any], target: float 
 
 def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], themes_scale: int,
                 targets: dict[str, float], clean: dict[str, Any] | None = None, clean_scale: int = 0,
-                workers: dict[str, Any] | None = None) -> pd.DataFrame:
+                workers: dict[str, Any] | None = None, totals: dict[int, float] | None = None) -> pd.DataFrame:
     """Ratio rows: at each scale of `segment`, our segmentation against raw jieba (interleaved; with the
-    ablation's second cut too, where it ran) and on 2 workers against 1 process; then cleaning on 2 workers
+    ablation's second cut too, where it ran), the whole study against raw jieba over the same text (where
+    `totals` has the scale) and segmentation on 2 workers against 1 process; then cleaning on 2 workers
     against 1 process, and at the same scale segmentation's interleaved throughput on 2 workers and on 2 bare
     processes (the machine's ceiling, no target) against 1; then the themes stage on 2 workers against 1.
 
@@ -139,6 +140,8 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
         The scale the cleaning and interleaved worker ratios were measured at.
     workers : dict[str, Any] or None
         The `workers_ratio` task result; None for no interleaved worker rows.
+    totals : dict[int, float] or None
+        The whole study's seconds at each scale (bench.csv's total rows); None for no study rows.
 
     Returns
     -------
@@ -153,6 +156,10 @@ def ratio_table(segment: dict[int, dict[str, Any]], themes: dict[str, Any], them
         if "segment_with_ablation_vs_raw_jieba" in found:
             rows.append(interleaved_row("segment_with_ablation_vs_raw_jieba", scale,
                                         found["segment_with_ablation_vs_raw_jieba"], None))
+        if totals and scale in totals:
+            rows.append(ratio_row("study_vs_raw_jieba", scale, "raw_jieba_lcut_cpu",
+                                  found["segment_vs_raw_jieba"]["theirs_seconds"], "study_total", totals[scale],
+                                  targets.get("study_vs_jieba"), None))
         if "whole_stage" in segment[scale]:  # the median of alternating pairs; seconds are the sums
             rows.append(interleaved_row("segment_2_workers_vs_1_process", scale, segment[scale]["whole_stage"],
                                         targets["workers_speedup"], ("segment_1_process", "segment_2_workers"),

@@ -298,6 +298,7 @@ class BenchTargets(Section):
     peak_gb: NonNegative
     segment_vs_jieba: NonNegative
     workers_speedup: NonNegative
+    study_vs_jieba: NonNegative | None = None
 
 
 class BenchParams(Section):

@@ -17,7 +17,7 @@ from pipeline.bench.bench import run_bench
 from pipeline.bench.corpus import real_articles, synthetic_corpus, write_project
 from pipeline.bench.memory import StageMemory
 from pipeline.bench.settings import BENCH_CSV_COLUMNS, bench_settings, scale_params
-from pipeline.bench.summary import bench_table, fit_rows, growth_exponent, ratio_row
+from pipeline.bench.summary import bench_table, fit_rows, growth_exponent, ratio_row, ratio_table
 from pipeline.common.config import Paths
 from pipeline.common.params import problems
 from pipeline.corpus import ingest
@@ -140,6 +140,26 @@ def test_ratio_row_reads_as_times_faster():
     assert row["value"] == 2.0 and row["meets_target"] is True and row["identical"] is True
     slow = ratio_row("segment_vs_raw_jieba", 100, "raw", 1.0, "ours", 4.0, 0.8, None)
     assert slow["value"] == 0.25 and slow["meets_target"] is False and slow["identical"] == ""
+
+
+def test_the_whole_study_is_set_against_raw_jieba_over_the_same_text_at_each_ratio_scale():
+    def segment(raw_seconds):
+        pair = {"ratio": 1.2, "theirs_seconds": raw_seconds, "ours_seconds": raw_seconds / 1.2}
+        return {"interleaved": {"segment_vs_raw_jieba": pair}, "timings": {"segment_1_process": 2.0,
+                "segment_2_processes": 1.0}, "identical": True}
+    themes = {"timings": {"themes_1_process": 3.0, "themes_2_processes": 2.0}, "identical": True}
+    targets = {"segment_vs_jieba": 0.9, "workers_speedup": 1.7, "study_vs_jieba": 0.1}
+    table = ratio_table({100: segment(4.0), 1000: segment(40.0)}, themes, 100, targets,
+                        totals={1: 30.0, 100: 36.0, 1000: 500.0}).set_index(["ratio", "scale"])
+    at_100, at_1000 = table.loc[("study_vs_raw_jieba", 100)], table.loc[("study_vs_raw_jieba", 1000)]
+    # raw jieba's seconds over the study's: 4 s of jieba against a 36 s study is 9 times, within ten
+    assert (at_100["numerator_seconds"], at_100["denominator_seconds"]) == (4.0, 36.0)
+    assert at_100["value"] == round(4 / 36, 3) and bool(at_100["meets_target"]) is True
+    assert at_1000["value"] == 0.08 and bool(at_1000["meets_target"]) is False
+    # no row at a scale whose study was not timed, and none without totals
+    assert ("study_vs_raw_jieba", 1) not in table.index
+    plain = ratio_table({100: segment(4.0)}, themes, 100, targets)
+    assert "study_vs_raw_jieba" not in set(plain["ratio"])
 
 
 def test_bench_table_orders_stages_as_they_run():
