@@ -116,6 +116,11 @@ def encodable(ch: str) -> bool:
 _ORDINARY, _IMPROBABLE, _RARE, _LETTER = range(4)
 
 
+# Readings a detector remembers between articles before it starts afresh
+# (each a window of at most max_span + max_grow characters: some tens of MB).
+_MEMO_SIZE = 1 << 16
+
+
 # Distinct character pairs whose word test is remembered (a few MB).
 _PAIR_CACHE_SIZE = 1 << 18
 
@@ -470,16 +475,25 @@ class GarbleDetector:
     for one article's cleaning passes: cleaning repeats every rule until
     nothing changes, and the later passes see the same garbled spans (at
     shifted offsets, once other rules have removed chrome), so each reading is
-    searched once per article and remembered for its later passes.
+    searched once and remembered for the later passes. The memory is the
+    detector's, shared by the articles it cleans: a reading depends only on
+    the stretch of text the search sees (`_reading_near`), so a stretch that
+    recurs in another article (a place name, a standard phrase, a reposted
+    paragraph) is not searched again. It is emptied when it reaches
+    `_MEMO_SIZE` readings, which keeps its memory bounded and changes no
+    answer.
     """
 
     def __init__(self, model: CharModel, params: GarbleParams):
         self.model = model
         self.settings = params
         self.scorer = Scorer(model, self.settings)
+        self._memo: dict[tuple, Reading | None] = {}
 
     def article_rule(self) -> Callable[[str], list[Edit]]:
-        memo: dict[tuple, Reading | None] = {}
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        memo = self._memo
         return lambda text: self.edits(text, memo)
 
     def edits(self, text: str, memo: dict | None = None) -> list[Edit]:

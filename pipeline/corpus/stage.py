@@ -68,7 +68,7 @@ def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
 
 
 def article_rules(cleaner: Cleaner, repeated: frozenset[str] = frozenset()) -> list:
-    """The cleaning rules for one article (its garble memo is its own).
+    """The cleaning rules for one article (its garble search remembers the readings of the cleaner's articles).
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.corpus import chrome
 from pipeline.corpus.charmodel import CharModel
-from pipeline.corpus.garble import Scorer
+from pipeline.corpus.garble import GarbleDetector, Scorer
 from pipeline.corpus.script import make_converter
 from tests.conftest import raw_text
 
@@ -85,3 +85,15 @@ def test_suspicious_positions_on_the_corpus(scorer):
     for doc in ["anhui", "suzhou", "hefei", "huainan", "chengdu"]:
         text = raw_text(doc)
         assert scorer.suspicious_positions(text) == [i for i in range(len(text)) if scorer.suspicious(text, i)]
+
+
+def test_a_detector_shared_by_articles_finds_what_a_fresh_one_finds(project_params):
+    """Readings remembered from one article serve another only where the stretch searched is the same."""
+    model = CharModel.from_jieba_dictionary(make_converter())
+    garble = project_params.clean.garble
+    texts = [raw_text(doc) for doc in ["anhui", "suzhou", "hefei", "huainan", "chengdu"]]
+    # The articles again, each with another's opening glued before it, so the same stretches recur at other offsets.
+    texts += [texts[i - 1][:500] + "\n" + text for i, text in enumerate(texts)]
+    shared = GarbleDetector(model, garble)
+    for text in texts:
+        assert shared.article_rule()(text) == GarbleDetector(model, garble).article_rule()(text)
