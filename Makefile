@@ -53,5 +53,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pipeline bench
 
+## Remove build/: the stage cache, jieba's cache and the startup artifacts
+## (build/artifacts/, keyed by their inputs and used by every run, --no-cache too).
 clean-build:
 	rm -rf build

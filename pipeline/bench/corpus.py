@@ -150,5 +150,7 @@ def write_project(root: Path, source: Paths, run_params: dict[str, Any], rows: S
     # A warm dictionary cache, as in any run after the first.
     if source.jieba_cache.exists():
         shutil.copytree(source.jieba_cache, target.jieba_cache)
+    if source.artifacts.exists():
+        shutil.copytree(source.artifacts, target.artifacts)
     io.write_text(yaml.safe_dump(run_params, allow_unicode=True, sort_keys=False), target.params)
     return target

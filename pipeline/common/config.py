@@ -64,6 +64,11 @@ class Paths:
         return self.root / "build"
 
     @property
+    def artifacts(self) -> Path:
+        """Startup artifacts keyed by their inputs (pipeline/common/artifacts.py)."""
+        return self.build / "artifacts"
+
+    @property
     def jieba_cache(self) -> Path:
         return self.build / "jieba"
 

@@ -26,7 +26,7 @@ from typing import Mapping
 import numpy as np
 import opencc
 
-__all__ = ["CharModel", "is_foreign", "is_han", "pair_code", "read_jieba_dictionary"]
+__all__ = ["CharModel", "is_foreign", "is_han", "jieba_dictionary_path", "pair_code", "read_jieba_dictionary"]
 
 # Han ideographs: the BMP blocks (extension A, unified, compatibility) and the
 # supplementary-plane extensions.
@@ -218,12 +218,28 @@ def pair_code(a: str, b: str) -> int:
     return ord(a) * _PAIR_BASE + ord(b)
 
 
-def _shipped_jieba_dictionary() -> str:
+def jieba_dictionary_path() -> Path:
+    """The dictionary file jieba ships, which the character model is built from.
+
+    Returns
+    -------
+    Path
+        jieba/dict.txt inside the installed jieba package.
+
+    Raises
+    ------
+    ModuleNotFoundError
+        When jieba is not installed.
+    """
     # Located without importing jieba, whose import sets up its tokenizer.
     spec = importlib.util.find_spec("jieba")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("jieba is not installed; it ships the dictionary the character model is built from")
-    return (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8")
+    return Path(spec.origin).parent / "dict.txt"
+
+
+def _shipped_jieba_dictionary() -> str:
+    return jieba_dictionary_path().read_text(encoding="utf-8")
 
 
 def _simplified_map(converter) -> dict[str, str]:

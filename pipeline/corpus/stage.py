@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 import pandas as pd
 
+from pipeline.common.artifacts import artifact, artifact_key
 from pipeline.common.config import Paths
 from pipeline.common.engine import ordered_map, same
 from pipeline.common.params import ChromeParams, CleanParams, StudyParams
-from pipeline.corpus import chrome
+from pipeline.corpus import charmodel, chrome
 from pipeline.corpus import clean as clean_stage
 from pipeline.corpus import duplicates, ingest, script
-from pipeline.corpus.charmodel import CharModel
+from pipeline.corpus.charmodel import CharModel, jieba_dictionary_path
 from pipeline.corpus.garble import GarbleDetector
 
-__all__ = ["CleanDocument", "Cleaner", "article_rules", "build_cleaner", "clean_article", "cleaning_audit_table",
+__all__ = ["CleanDocument", "Cleaner", "article_rules", "build_cleaner", "character_model", "clean_article", "cleaning_audit_table",
            "documents_table", "ingest_and_clean"]
 
 log = logging.getLogger("pipeline")
@@ -60,15 +62,36 @@ def build_cleaner(paths: Paths, params: CleanParams) -> Cleaner:
     """
 
     converter = script.make_converter("t2s")
-    model = CharModel.from_jieba_dictionary(converter)
+    model = character_model(paths, converter)
     return Cleaner(converter, model, clean_stage.load_boilerplate(paths.lexicon / "boilerplate.yaml"),
                    GarbleDetector(model, params.garble),
                    chrome.load_chrome(paths.lexicon / "chrome.yaml"),
                    params.chrome)
 
 
+def character_model(paths: Paths, converter: Any) -> CharModel:
+    """The character model of jieba's dictionary, built once and kept under build/artifacts/.
+
+    Parameters
+    ----------
+    paths : Paths
+        The study's paths (the artifacts folder).
+    converter : opencc.OpenCC
+        The t2s converter (`script.make_converter("t2s")`), used when the model is built.
+
+    Returns
+    -------
+    CharModel
+        The model `CharModel.from_jieba_dictionary(converter)` builds.
+    """
+    # The dictionary's bytes, the code that builds the model, and the libraries that read and convert it.
+    key = artifact_key([jieba_dictionary_path(), Path(charmodel.__file__)], {"converter": "t2s"},
+                       ["jieba", "opencc", "numpy"])
+    return artifact(paths.artifacts, "charmodel", key, lambda: CharModel.from_jieba_dictionary(converter))
+
+
 def article_rules(cleaner: Cleaner, repeated: frozenset[str] = frozenset()) -> list:
-    """The cleaning rules for one article (its garble memo is its own).
+    """The cleaning rules for one article (its garble search remembers the readings of the cleaner's articles).
 
     Parameters
     ----------

@@ -29,7 +29,10 @@ default dictionary segments them, and the study's segmentation differs from
 the plain-jieba baseline by the lexicon alone.
 
 Each tokenizer is a dedicated `jieba.Tokenizer` (never the global `jieba.dt`),
-whose prefix-dictionary cache lives in the folder the caller gives.
+whose prefix-dictionary cache lives in the folder the caller gives. The
+stage starts its tokenizers from one load of jieba's dictionary
+(`jieba_dictionary`, kept under build/artifacts/), which holds what a fresh
+tokenizer's `initialize()` and its POS tagger would read from the file.
 """
 
 from __future__ import annotations
@@ -45,12 +48,13 @@ import jieba.posseg
 import pandas as pd
 import stopwordsiso
 
+from pipeline.common.artifacts import artifact, artifact_key
 from pipeline.text.lexicon import canonical_map, fold_width
 from pipeline.text.matching import TermMatcher
 from pipeline.text.poscut import PlainCut, PosCut
 
-__all__ = ["CACHE_FILE_NAME", "CJK", "DEFAULT_EXCLUDED_TAGS", "FilterRules", "LEXICON_TAG", "StudyTokenizer",
-           "build_plain_tokenizer", "build_tokenizer", "classify_word", "countable_tokens", "filter_tokens",
+__all__ = ["CACHE_FILE_NAME", "CJK", "DEFAULT_EXCLUDED_TAGS", "FilterRules", "JiebaDictionary", "LEXICON_TAG",
+           "StudyTokenizer", "build_plain_tokenizer", "build_tokenizer", "jieba_dictionary", "read_jieba_dictionary", "classify_word", "countable_tokens", "filter_tokens",
            "general_stopwords", "is_number", "is_punctuation", "jieba_words", "make_filter_rules", "plain_token",
            "plain_tokens", "segment", "tagged_cut"]
 
@@ -89,13 +93,23 @@ class StudyTokenizer(jieba.Tokenizer):
     cut (`cutter`), which remembers the weight of every word it has met.
     """
 
-    def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None):
+    def __init__(self, cache_dir: Path, matcher: TermMatcher | None = None,
+                 dictionary: "JiebaDictionary | None" = None):
         super().__init__()
         cache_dir = Path(cache_dir)
         cache_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = str(cache_dir)
         self.cache_file = CACHE_FILE_NAME
         self.matcher = matcher
+        self._word_tags: dict[str, str] | None = None
+        if dictionary is not None:
+            # What `initialize()` loads for jieba's default dictionary, and the
+            # tag table the POS tagger would read from it, taken from one load
+            # (`jieba_dictionary`); the prefix table is copied because add_word
+            # changes it, and the tag table when the tagger is made.
+            self.FREQ, self.total = dict(dictionary.freq), dictionary.total
+            self._word_tags = dictionary.tags
+            self.initialized = True
         self._pos: jieba.posseg.POSTokenizer | None = None
         self._cutter: PosCut | None = None
         self._plain_cutter: PlainCut | None = None
@@ -108,7 +122,13 @@ class StudyTokenizer(jieba.Tokenizer):
     def pos(self) -> jieba.posseg.POSTokenizer:
         if self._pos is None:
             self.check_initialized()
-            self._pos = jieba.posseg.POSTokenizer(self)
+            if self._word_tags is None:
+                self._pos = jieba.posseg.POSTokenizer(self)
+            else:
+                # POSTokenizer.__init__ only reads the tag table from the dictionary file, which is already loaded.
+                pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+                pos.tokenizer, pos.word_tag_tab = self, dict(self._word_tags)
+                self._pos = pos
         return self._pos
 
     @property
@@ -132,7 +152,51 @@ class StudyTokenizer(jieba.Tokenizer):
         super().add_word(word, freq, tag)
 
 
-def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> StudyTokenizer:
+@dataclass(frozen=True)
+class JiebaDictionary:
+    """jieba's default dictionary as a fresh `jieba.Tokenizer` loads it: the prefix table and total of
+    `initialize()`, and the tag table `jieba.posseg.POSTokenizer` reads."""
+    freq: dict[str, int]
+    total: int
+    tags: dict[str, str]
+
+
+def read_jieba_dictionary() -> JiebaDictionary:
+    """jieba's default dictionary, read by jieba's own code from the file it ships.
+
+    Returns
+    -------
+    JiebaDictionary
+        The prefix table and total (`Tokenizer.gen_pfdict`) and the POS tags (`POSTokenizer.load_word_tag`).
+    """
+    tokenizer = jieba.Tokenizer()
+    freq, total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+    return JiebaDictionary(freq, total, jieba.posseg.POSTokenizer(tokenizer).word_tag_tab)
+
+
+def jieba_dictionary(artifacts: Path) -> JiebaDictionary:
+    """`read_jieba_dictionary()`, built once and kept under `artifacts` (pipeline/common/artifacts.py).
+
+    Loading it replaces, per tokenizer, jieba's own cache load and the tagger's parse of the dictionary file;
+    the study's tokenizer and the plain one start from the same load.
+
+    Parameters
+    ----------
+    artifacts : Path
+        The artifacts folder (`Paths.artifacts`).
+
+    Returns
+    -------
+    JiebaDictionary
+        jieba's default dictionary.
+    """
+    # The dictionary's bytes, this module (which reads it) and jieba's version (whose code parses it).
+    key = artifact_key([Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME, Path(__file__)], {}, ["jieba"])
+    return artifact(artifacts, "jieba-dictionary", key, read_jieba_dictionary)
+
+
+def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int,
+                    dictionary: JiebaDictionary | None = None) -> StudyTokenizer:
     """A dedicated tokenizer that keeps every string of `terms` whole.
 
     `terms` are the lexicon's terms and variants (`lexicon_strings`). Each is
@@ -148,6 +212,8 @@ def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> St
         Folder of jieba's prefix-dictionary cache.
     term_freq : int
         jieba frequency of each term (segment.lexicon_freq).
+    dictionary : JiebaDictionary or None
+        jieba's default dictionary, already loaded (`jieba_dictionary`); None initialises from jieba's cache.
 
     Returns
     -------
@@ -162,7 +228,7 @@ def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> St
     terms = sorted({fold_width(t) for t in terms if t})
     if term_freq < 1:
         raise ValueError("term_freq must be a positive frequency")
-    tokenizer = StudyTokenizer(cache_dir, TermMatcher(terms))
+    tokenizer = StudyTokenizer(cache_dir, TermMatcher(terms), dictionary)
     tokenizer.initialize()
     base_total = tokenizer.total
     for term in terms:
@@ -171,20 +237,22 @@ def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int) -> St
     return tokenizer
 
 
-def build_plain_tokenizer(cache_dir: Path) -> StudyTokenizer:
+def build_plain_tokenizer(cache_dir: Path, dictionary: JiebaDictionary | None = None) -> StudyTokenizer:
     """jieba's default dictionary in a dedicated tokenizer, with no lexicon.
 
     Parameters
     ----------
     cache_dir : Path
         Folder of jieba's prefix-dictionary cache.
+    dictionary : JiebaDictionary or None
+        jieba's default dictionary, already loaded (`jieba_dictionary`); None initialises from jieba's cache.
 
     Returns
     -------
     StudyTokenizer
         The initialised tokenizer, for the ablation's plain-jieba baseline.
     """
-    tokenizer = StudyTokenizer(cache_dir)
+    tokenizer = StudyTokenizer(cache_dir, dictionary=dictionary)
     tokenizer.initialize()
     return tokenizer
 

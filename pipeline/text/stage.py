@@ -92,8 +92,10 @@ def build_segmenter(paths: Paths, params: StudyParams, lexicon: pd.DataFrame) ->
     names = load_name_rules(paths.lexicon, stopwords, set(rules.canonical) | set(notation) | set(exclusions["keep"]))
     ablation = params.themes.ablation
     # Notation is kept whole like a lexicon term, then mapped to its token.
+    # jieba's dictionary is loaded once (from build/artifacts/) for both tokenizers.
+    dictionary = seg_mod.jieba_dictionary(paths.artifacts)
     tokenizer = seg_mod.build_tokenizer([*lex_mod.lexicon_strings(lexicon), *notation], paths.jieba_cache,
-                                        seg_params.lexicon_freq)
+                                        seg_params.lexicon_freq, dictionary)
     coverage = TermMatcher(rules.canonical)
     # The coverage check counts the same strings the segmentation keeps whole;
     # when both matchers hold the same strings, one search serves both.
@@ -101,7 +103,7 @@ def build_segmenter(paths: Paths, params: StudyParams, lexicon: pd.DataFrame) ->
         coverage = tokenizer.matcher
     return Segmenter(
         tokenizer=tokenizer,
-        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache) if ablation else None,
+        plain_tokenizer=seg_mod.build_plain_tokenizer(paths.jieba_cache, dictionary) if ablation else None,
         general_stopwords=general, rules=rules,
         classify=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(functools.partial(seg_mod.classify_word, rules=rules)),
         plain_token=functools.lru_cache(maxsize=_CLASSIFY_CACHE_SIZE)(
