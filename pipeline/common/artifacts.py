@@ -133,7 +133,12 @@ def artifact(directory: Path, name: str, key: str, build: Callable[[], T]) -> T:
     except Exception as exc:  # noqa: BLE001 (any unreadable entry, whatever the cause, is rebuilt)
         log.warning("artifact %s could not be read (%s: %s); building it again", path.name, type(exc).__name__, exc)
     value = build()
-    _write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        _write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as exc:
+        # A folder this process cannot write (a remote worker's, a read-only
+        # checkout) costs the next run the build again, nothing more.
+        log.warning("artifact %s could not be kept (%s); the next run builds it again", path.name, exc)
     return value
 
 

@@ -45,6 +45,16 @@ def _build_slowly(directory, queue):
     queue.put(value == list(range(200_000)))
 
 
+def test_a_folder_that_cannot_be_written_costs_a_rebuild_not_the_run(tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    calls = []
+    for _ in range(2):
+        assert artifact(blocked / "artifacts", "model", "k", lambda: calls.append(1) or {"built": True}) == {"built": True}
+    assert len(calls) == 2
+    assert "could not be kept" in caplog.text
+
+
 def test_concurrent_builders_each_get_a_whole_entry(tmp_path):
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
