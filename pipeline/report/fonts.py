@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+from pipeline.common.artifacts import artifact, artifact_key
+
 __all__ = ["FAMILY", "MARKER", "UNICODE_RANGE", "embed_font", "font_style", "is_cjk", "page_characters", "subset_font"]
 
 FAMILY = "StudyCJK"
@@ -29,6 +31,8 @@ MARKER = "study-cjk-font"
 # CJK punctuation, kana, ideographs, compatibility forms and full-width forms.
 UNICODE_RANGE = "U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FA1F"
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
+# No hinting (browsers hint CJK outlines themselves); every layout feature kept.
+_SUBSET_OPTIONS = {"hinting": False, "layout_features": ["*"]}
 
 
 def is_cjk(char: str) -> bool:
@@ -44,15 +48,37 @@ def page_characters(page: str) -> set[str]:
     return {ch for ch in text + escaped if is_cjk(ch)}
 
 
-def subset_font(font_path: Path, characters: Iterable[str]) -> bytes:
-    """An OpenType subset of the font holding the given characters."""
+def subset_font(font_path: Path, characters: Iterable[str], artifacts: Path | None = None) -> bytes:
+    """An OpenType subset of the font holding the given characters.
+
+    Parameters
+    ----------
+    font_path : Path
+        The font file the subset is cut from.
+    characters : Iterable[str]
+        The characters the subset holds.
+    artifacts : Path or None, optional
+        A startup-artifacts folder (`Paths.artifacts`) that keeps each subset under the digest of the font,
+        the characters and fontTools' version, since cutting one takes about a second and the pages of a
+        rerun mostly show the same characters; None cuts it every time.
+
+    Returns
+    -------
+    bytes
+        The subset, an uncompressed OpenType file.
+    """
+    if artifacts is not None:
+        chars = sorted(set(characters))
+        key = artifact_key([font_path], {"characters": "".join(chars), "options": _SUBSET_OPTIONS},
+                           ["fonttools"])
+        return artifact(artifacts, "font-subset", key, lambda: subset_font(font_path, chars))
     # fontTools is loaded only when a font is subset
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
-    options.hinting = False
-    options.layout_features = ["*"]
+    for name, value in _SUBSET_OPTIONS.items():
+        setattr(options, name, value)
     # The source font's bounding boxes are kept: they bound the subset's glyphs
     # too, and recomputing them draws every glyph's outline (a third of the time).
     font = TTFont(str(font_path), recalcTimestamp=False, recalcBBoxes=False)
@@ -75,7 +101,7 @@ def font_style(font: bytes) -> str:
             f'</style>\n')
 
 
-def embed_font(page: str, font_path: Path) -> str:
+def embed_font(page: str, font_path: Path, artifacts: Path | None = None) -> str:
     """The page with a subset of the font embedded before </head> (or at the top when it has no head).
 
     Parameters
@@ -84,6 +110,8 @@ def embed_font(page: str, font_path: Path) -> str:
         An HTML page of the results.
     font_path : Path
         The CJK font file the subset is cut from.
+    artifacts : Path or None, optional
+        Where subsets are kept between runs (`subset_font`); None cuts it every time.
 
     Returns
     -------
@@ -95,6 +123,6 @@ def embed_font(page: str, font_path: Path) -> str:
     characters = page_characters(page)
     if not characters:
         return page
-    style = font_style(subset_font(font_path, characters))
+    style = font_style(subset_font(font_path, characters, artifacts))
     head_end = page.find("</head>")
     return page[:head_end] + style + page[head_end:] if head_end >= 0 else style + page

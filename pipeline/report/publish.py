@@ -157,7 +157,7 @@ def sync_validation(readme: Path, table_csv: Path, lexicon_dir: Path) -> bool:
     return True
 
 
-def embed_fonts(results_dir: Path, font_path: Path) -> list[Path]:
+def embed_fonts(results_dir: Path, font_path: Path, artifacts: Path | None = None) -> list[Path]:
     """Embed the CJK font subset into every HTML page directly under `results_dir`.
 
     Parameters
@@ -166,6 +166,8 @@ def embed_fonts(results_dir: Path, font_path: Path) -> list[Path]:
         The results folder whose HTML pages are rewritten in place.
     font_path : Path
         The CJK font file the subsets are cut from.
+    artifacts : Path or None, optional
+        Where subsets are kept between runs (`pipeline.report.fonts.subset_font`); None cuts each anew.
 
     Returns
     -------
@@ -174,5 +176,5 @@ def embed_fonts(results_dir: Path, font_path: Path) -> list[Path]:
     """
     pages = sorted(results_dir.glob("*.html"))
     for page in pages:
-        io.write_text(embed_font(page.read_text(encoding="utf-8"), font_path), page)
+        io.write_text(embed_font(page.read_text(encoding="utf-8"), font_path, artifacts), page)
     return pages

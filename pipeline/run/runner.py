@@ -468,7 +468,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         drawer.finish()
         findings = produced.pages["findings.md"]
         stage_report(paths, out, state, executed_dir, findings)
-        embed_fonts(out.results, cjk_font_path())
+        embed_fonts(out.results, cjk_font_path(), paths.artifacts)
         io.write_json(run_manifest(paths, out, params, params_file, state.summaries), out.run_manifest)
         # Checked again just before the swap: a file the user added to the
         # results folder during the run is not deleted either.
