@@ -273,12 +273,12 @@ def stage_themes(paths: Paths, out: Paths, state: StudyState, seg: Segmentation,
 
 def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Path, findings: str) -> list[Path]:
     """Execute the notebooks against the new results and export the HTML report, the findings first."""
-    # nbformat (~2 s, through jsonschema) is loaded only when the notebooks are executed
-    from pipeline.report.notebooks import build_report
-
     sources = sorted(paths.notebooks.glob("[0-9][0-9]_*.ipynb")) if paths.notebooks.exists() else []
     if not state.params.report.execute_notebooks or not sources:
         return []
+    # nbformat (~2 s, through jsonschema) is loaded only when the notebooks are executed
+    from pipeline.report.notebooks import build_report
+
     key = state.cache.key("report", results=files_digest([p for p in out.results.rglob("*") if p.is_file()], out.results),
                           notebooks=files_digest(sources, paths.root))
 
