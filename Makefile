@@ -30,9 +30,17 @@ results: $(STAMP)
 check: $(STAMP)
 	$(PY) -m pipeline check
 
-## The test suite, after the regeneration check.
-test: $(STAMP) browser check
-	$(PY) -m pytest
+## The test suite; the regeneration check (`make check`) is one of its tests (tests/run/test_check.py).
+# The tests run on pytest-xdist workers, one test module per worker at a time (--dist loadfile), so that
+# a module's fixtures (the warm project the fault tests share, the check's regeneration) are built once
+# and the tests sharing them never run at the same time; the modules with slow tests start first
+# (tests/conftest.py, kept in that order by --no-loadscope-reorder). One worker per core, at most 4: the
+# slow tests start processes of their own (dask workers, kernels, the benchmark's tasks), and past 4
+# workers the longest module (tests/run/test_faults_processes.py, about 2 minutes) bounds the time anyway.
+# `pytest` alone still runs everything in one process.
+TEST_WORKERS ?= -n auto --maxprocesses=4
+test: $(STAMP) browser
+	$(PY) -m pytest $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## The browser the page tests drive: Debian's Chromium (installed when missing
 ## and this is root; otherwise the browser test says what is missing).

@@ -199,7 +199,11 @@ def test_quick_benchmark_end_to_end(project_params, tmp_path):
     results_before = sorted(p.relative_to(project.results).as_posix() for p in project.results.rglob("*")) \
         if project.results.exists() else []
     out = tmp_path / "bench"
-    summary = run_bench(project, project_params, quick=True, out_dir=out, work_dir=tmp_path / "work")
+    # The quick mode with less to time: cleaning in the scale's run in this process (the cleaning ratio
+    # still starts its 2 workers), and 2 interleaved slices, the fewest in which each side runs first once.
+    params = project_params.updated({"bench": {"quick_workers_ratio_slices": 2,
+                                               "quick_overrides": {"clean": {"processes": 1}}}})
+    summary = run_bench(project, params, quick=True, out_dir=out, work_dir=tmp_path / "work")
 
     table = pd.read_csv(out / "bench.csv")
     assert list(table.columns) == list(BENCH_CSV_COLUMNS)

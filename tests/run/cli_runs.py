@@ -1,4 +1,5 @@
-"""Helpers for running the study's command line on a throw-away project, in this process or in a subprocess."""
+"""Helpers for running the study's command line on a throw-away project, in this process or in a subprocess,
+and one small run of it that the slow tests share."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pipeline.common.config import PROJECT_ROOT, Paths
-from tests.conftest import copy_project_inputs
+from tests.conftest import copy_project_inputs, made_once
 
 
 def write_params(root: Path, name: str = "small.yaml", **sections) -> Path:
@@ -40,6 +42,32 @@ LONG = {"themes": dict(k_min=2, k_max=12, seeds=[1, 2, 3], passes=40, iterations
 @pytest.fixture
 def project(tmp_path) -> Paths:
     return copy_project_inputs(tmp_path / "project")
+
+
+@dataclass(frozen=True)
+class SmallRun:
+    """A project copy after one SMALL run of the command line (its stage cache filled), the parameters file
+    of that run, and the results folder it wrote."""
+
+    project: Paths
+    params: Path
+    results: Path
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> SmallRun:
+    """One SMALL run, shared by the tests that need "a finished run": made once per session (`made_once`),
+    so none of them pays for a run of its own. They read it, or change a copy."""
+
+    def make(folder: Path) -> None:
+        project = copy_project_inputs(folder / "project")
+        params = write_params(project.root, **SMALL)
+        done = subprocess.run(command(project, params, "--quiet", results=folder / "results"),
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    folder = made_once(tmp_path_factory, "small_run", make)
+    return SmallRun(Paths.at(folder / "project"), folder / "project" / "small.yaml", folder / "results")
 
 
 def command(project: Paths, params: Path, *extra: str, results: Path | None = None) -> list[str]:

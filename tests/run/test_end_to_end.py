@@ -1,22 +1,23 @@
-"""The whole study, run into temporary folders: determinism, atomicity, regression."""
+"""The whole study, run into temporary folders: determinism and atomicity. (The regression against the
+committed results is tests/run/test_check.py.)"""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from pipeline.common import io
-from pipeline.common.config import PROJECT_ROOT, Paths
+from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
-from pipeline.common.params import StudyParams
-from pipeline.corpus.stage import documents_table
+from pipeline.common.params import StudyParams, load_params
 from pipeline.run.compare import compare_trees
-from pipeline.run.runner import (load_concept_level, run_study, stage_corpus, stage_emphases, stage_segment,
-                                 write_corpus_outputs, write_segment_outputs)
-from pipeline.run.state import StudyState
+from pipeline.run.runner import run_study
+from tests.conftest import copy_project_inputs
+from tests.run.cli_runs import SMALL, command, write_params
+from tests.run.cli_runs import small_run  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +34,16 @@ def tree_digest(folder) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_two_runs_give_identical_bytes(project_copy, project_params, tmp_path):
-    params = quick_params(project_params)
-    first, second = tmp_path / "first", tmp_path / "second"
-    run_study(project_copy, params, project_copy.params, results_dir=first, notebooks_dir=tmp_path / "nb1", use_cache=False)
-    run_study(project_copy, params, project_copy.params, results_dir=second, notebooks_dir=tmp_path / "nb2", use_cache=False)
+def test_two_runs_give_identical_bytes(small_run, tmp_path):
+    """The shared small run and a second one, independent of it: on a fresh copy of the inputs, with the
+    same parameters, the stage cache off."""
+    project = copy_project_inputs(tmp_path / "project")
+    params = write_params(project.root, small_run.params.name, **SMALL)
+    assert params.read_bytes() == small_run.params.read_bytes()
+    first, second = small_run.results, tmp_path / "second"
+    done = subprocess.run(command(project, params, "--quiet", "--no-cache", results=second), capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
     assert compare_trees(first, second).verdict == "identical"
     # manifest.json too, to the byte (the comparison above leaves out its git block)
     assert tree_digest(first) == tree_digest(second)
@@ -46,10 +52,10 @@ def test_two_runs_give_identical_bytes(project_copy, project_params, tmp_path):
         assert (first / "tables" / f"{table}.csv").exists(), table
 
 
-def test_failed_run_leaves_previous_results_intact(project_copy, project_params, tmp_path):
-    params = quick_params(project_params)
+def test_failed_run_leaves_previous_results_intact(project_copy, small_run, tmp_path):
+    params = load_params(small_run.params)
     results = tmp_path / "results"
-    run_study(project_copy, params, project_copy.params, results_dir=results, notebooks_dir=tmp_path / "nb")
+    shutil.copytree(small_run.results, results)  # the results of a finished run
     before = tree_digest(results)
     # A bad file added to data/raw/ stops the run at ingestion ...
     (project_copy.raw / "broken.txt").write_bytes(b"\x00\x01\x02")
@@ -68,26 +74,6 @@ def test_failed_run_leaves_previous_results_intact(project_copy, project_params,
         run_study(project_copy, params, project_copy.params, results_dir=results, notebooks_dir=tmp_path / "nb")
     assert tree_digest(results) == before
     assert sorted(p.name for p in tmp_path.iterdir() if "staging" in p.name) == []
-
-
-def test_corpus_lexicon_and_emphasis_tables_match_the_committed_results(project_params, tmp_path):
-    """Regression: the stages before topic modelling reproduce results/ byte for byte."""
-    committed = Paths.at().results
-    if not (committed / "tables" / "documents.csv").exists():
-        pytest.fail("results/ has no committed tables; run `make results` and commit them")
-    paths = Paths.at()
-    out = paths.with_results(tmp_path / "results")
-    state = StudyState(params=project_params)
-    stage_corpus(paths, state)
-    write_corpus_outputs(out, state)
-    seg = stage_segment(paths, state)
-    write_segment_outputs(out, seg, project_params)
-    io.write_csv(documents_table(state.documents, seg.doc_counts), out.tables / "documents.csv")
-    stage_emphases(out, state, seg, load_concept_level(paths, seg))
-    produced = sorted(p.relative_to(out.results).as_posix() for p in out.results.rglob("*") if p.is_file())
-    assert produced
-    for name in produced:
-        assert (committed / name).read_bytes() == (out.results / name).read_bytes(), name
 
 
 def test_cli_names_a_missing_parameters_file(tmp_path):

@@ -16,23 +16,27 @@ import pytest
 from pipeline.common.config import Paths
 from pipeline.common.params import load_params
 from pipeline.run.runner import up_to_date
-from tests.conftest import copy_project_inputs
 from tests.run.cli_runs import (LONG, SMALL, alive, command, descendants, group_members, kill_group, start,
                                 wait_for_line, wait_until_empty, write_params)
+from tests.run.cli_runs import small_run  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def warm(tmp_path_factory):
-    """A project copy with its stage cache filled by one small run, and that run's results."""
+def warm(tmp_path_factory, small_run):
+    """A project copy with its stage cache filled by one small run, and that run's results.
+
+    The project is a copy of the shared small run's, whose cache and lock are then this module's own (the
+    stage cache is keyed by paths relative to the project, so the copy's runs reuse it). The results are
+    the shared run's own folder: the tests copy it before changing anything in it.
+    """
     root = tmp_path_factory.mktemp("faults")
-    project = copy_project_inputs(root / "project")
-    small = write_params(project.root, **SMALL)
+    shutil.copytree(small_run.project.root, root / "project")
+    project = Paths.at(root / "project")
+    small = project.root / small_run.params.name
     long = write_params(project.root, "long.yaml", **LONG)
-    done = subprocess.run(command(project, small, "--quiet", results=root / "first"), capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return project, small, long, root / "first"
+    return project, small, long, small_run.results
 
 
 def leftovers(folder, project: Paths) -> list:

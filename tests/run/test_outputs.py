@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from pipeline.common.config import PROJECT_ROOT, Paths
-from pipeline.common.params import StudyParams
+from pipeline.common.params import StudyParams, load_params
 from pipeline.common.outputs import Declaration, StageOutputs, conditional_tables, declared_tables, tables_of
 from pipeline.run import outputs
 from pipeline.run.outputs import DECLARATIONS, declaration, declared_outputs, write_outputs
-from pipeline.run.runner import run_study
 from pipeline.themes.results import SeededResult, ThemesResult
+from tests.run.cli_runs import small_run  # noqa: F401  (fixture)
 
 FRAME = pd.DataFrame({"a": [1, 2]})
 
@@ -106,15 +106,11 @@ def test_the_committed_results_hold_exactly_the_declared_outputs(project_params)
 
 
 @pytest.mark.slow
-def test_a_small_run_writes_every_declared_output_and_nothing_else(project_copy, project_params, tmp_path):
-    params = project_params.updated({
-        "themes": dict(k_min=2, k_max=3, seeds=[1, 2], passes=2, iterations=20, bootstrap_samples=20,
-                       ablation=False, processes=1),
-        "emphases": {"bootstrap_samples": 10}, "report": {"execute_notebooks": False}})
-    results = tmp_path / "results"
-    run_study(project_copy, params, project_copy.params, results_dir=results, notebooks_dir=tmp_path / "nb",
-              use_cache=False)
-    found = files_under(results)
+def test_a_small_run_writes_every_declared_output_and_nothing_else(small_run):
+    # The shared small run: no ablation sweep, so its conditional table must be neither required nor allowed.
+    params = load_params(small_run.params)
+    assert params.themes.ablation is False
+    found = files_under(small_run.results)
     required, allowed = expected_outputs(params)
     assert "tables/k_selection_plain.csv" not in allowed
     assert sorted(required - found) == []
