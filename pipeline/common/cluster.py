@@ -241,8 +241,7 @@ def study_engine(params: StudyParams, build: Path):
     contextlib.AbstractContextManager[Engine]
         The `engine` context of the run, not yet entered.
     """
-    workers = max(params.clean.processes, params.segment.processes, params.themes.processes,
-                  params.report.figure_processes)
+    workers = max(params.clean.processes, params.segment.processes, params.themes.processes)
     return engine(params.dask.scheduler, workers, Path(build) / "dask")
 
 

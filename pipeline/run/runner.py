@@ -438,10 +438,18 @@ def _sync_documents(paths: Paths, target: Path) -> None:
         log.info("data/validation/README.md: precision and recall rewritten from the new table")
 
 
+def _figure_processes(params: StudyParams) -> int:
+    """`report.figure_processes` when another stage works on the run's dask cluster, else 1: a cluster
+    started for the figures alone (2-3 s) would cost more than drawing them in this process."""
+    parallel = params.dask.scheduler is not None or max(
+        params.clean.processes, params.segment.processes, params.themes.processes) > 1
+    return params.report.figure_processes if parallel else 1
+
+
 def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target: Path, executed_dir: Path) -> None:
     params = state.params
     with io.staged_directory(target, keep=KEEP) as staging, \
-            engine.pool(engine.same, (None,), params.report.figure_processes) as figure_pool:
+            engine.pool(engine.same, (None,), _figure_processes(params)) as figure_pool:
         out = paths.with_results(staging)
         drawer = Figures(figure_pool)
         stage_corpus(paths, state)
