@@ -30,7 +30,11 @@ How each kind of file is read:
   files and its `git` block are left out (the files themselves are compared,
   and a clone may lack the commit).
 * figures (`.png`): the same pixel size; their pixels are drawn from the
-  tables, which are compared.
+  tables, which are compared. When every other file has the same bytes, a
+  figure is drawn from the same numbers, so its pixels must match too, but
+  for antialiasing noise: more than `FIGURE_NOISE` of them changed (or a file
+  that no longer decodes) is a difference, the sign of a figure edited or
+  drawn by other code.
 * everything else (cleaned texts, tokens, counts, the R exports): byte for byte.
 
 The tolerance and the rule for numbers are `pipeline.run.numbers`, quoted in the README.
@@ -50,8 +54,8 @@ from typing import Iterable, Literal
 
 from pipeline.run.numbers import TOLERANCE, Tolerance, is_integer, is_number, numbers_close, relative_difference
 
-__all__ = ["Comparison", "Difference", "Drift", "compare_files", "compare_notebooks", "compare_trees",
-           "NOT_REGENERATED", "EXACT_NAMES", "MANIFEST_SKIPPED", "MANIFEST_KEYS_ONLY", "FINGERPRINT", "REPORT_LIMIT",
+__all__ = ["Comparison", "Difference", "Drift", "changed_pixel_share", "compare_files", "compare_notebooks",
+           "compare_trees", "FIGURE_NOISE", "NOT_REGENERATED", "EXACT_NAMES", "MANIFEST_SKIPPED", "MANIFEST_KEYS_ONLY", "FINGERPRINT", "REPORT_LIMIT",
            "Verdict"]
 
 # Folders under results/ that a study run does not produce (the benchmark writes them).
@@ -64,6 +68,11 @@ MANIFEST_KEYS_ONLY = ("outputs",)
 FINGERPRINT = "fingerprint"
 # How many differences a report prints before it summarises the rest.
 REPORT_LIMIT = 12
+# The share of a figure's pixels that may differ when every table it could be
+# drawn from has the same bytes: room for a rasteriser that antialiases an edge
+# otherwise on another architecture (a few hundred pixels of a figure of about
+# a million), far below what a changed bar, label or line moves.
+FIGURE_NOISE = 0.001
 
 Verdict = Literal["identical", "equivalent", "different"]
 
@@ -361,7 +370,42 @@ def compare_trees(expected: Path, actual: Path, tol: Tolerance = TOLERANCE) -> C
     out = _compare_named(((name, expected / name, actual / name) for name in sorted(want & have)), tol)
     out.differences += [Difference(name, "file", "present", "missing") for name in sorted(want - have)]
     out.differences += [Difference(name, "file", "absent", "present") for name in sorted(have - want)]
+    if out.figures and not out.differences and set(out.equivalent_files) <= set(out.figures):
+        # Nothing a figure is drawn from changed: its pixels may differ only by antialiasing noise.
+        for name in out.figures:
+            changed = changed_pixel_share((expected / name).read_bytes(), (actual / name).read_bytes())
+            if changed is None or changed > FIGURE_NOISE:
+                out.differences.append(Difference(
+                    name, "pixels, every other file unchanged", "the committed figure",
+                    "a file that does not decode" if changed is None else f"{changed:.2%} of its pixels changed"))
     return out
+
+
+def changed_pixel_share(a: bytes, b: bytes) -> float | None:
+    """The share of pixels that differ between two PNG images of one size (None when either does not decode).
+
+    Parameters
+    ----------
+    a, b : bytes
+        Two PNG files.
+
+    Returns
+    -------
+    float or None
+        Between 0 and 1; None for a file Pillow cannot decode, or images of different sizes.
+    """
+    # Pillow is loaded only when two figures' pixels are compared
+    import numpy as np
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(a)) as image_a, Image.open(io.BytesIO(b)) as image_b:
+            pixels_a, pixels_b = np.asarray(image_a.convert("RGBA")), np.asarray(image_b.convert("RGBA"))
+    except (OSError, ValueError, SyntaxError):  # Pillow's errors for truncated, corrupt or unknown files
+        return None
+    if pixels_a.shape != pixels_b.shape:
+        return None
+    return float((pixels_a != pixels_b).any(axis=-1).mean())
 
 
 def compare_notebooks(expected: Path, actual: Path, tol: Tolerance = TOLERANCE) -> Comparison:

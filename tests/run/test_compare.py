@@ -20,13 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.report.headline import FindingsSettings
 from pipeline.report.publish import findings_of, lexicon_names
-from pipeline.run.compare import compare_files, compare_notebooks, compare_trees
+from pipeline.run.compare import changed_pixel_share, compare_files, compare_notebooks, compare_trees
 from pipeline.run.numbers import TOLERANCE, numbers_close
 from pipeline.common.params import load_params
 
@@ -215,6 +216,51 @@ def test_figures_are_judged_by_size_and_through_their_tables():
     same_size = compare_files("figures/a.png", _png(4, 3, 0), _png(4, 3, 255))
     assert same_size.verdict == "equivalent" and same_size.figures == ["figures/a.png"]
     assert compare_files("figures/a.png", _png(4, 3, 0), _png(5, 3, 0)).verdict == "different"
+
+
+def _drawn(width: int = 100, height: int = 100, changed: int = 0) -> bytes:
+    """A white PNG with `changed` pixels black (from the top left)."""
+    image = Image.new("RGB", (width, height), "white")
+    for i in range(changed):
+        image.putpixel((i % width, i // width), (0, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _tree(root, table: str, figure: bytes):
+    (root / "tables").mkdir(parents=True)
+    (root / "figures").mkdir()
+    (root / "tables" / "t.csv").write_text(table, encoding="utf-8")
+    (root / "figures" / "f.png").write_bytes(figure)
+    return root
+
+
+def test_a_figure_changed_while_every_table_is_unchanged_is_a_difference(tmp_path):
+    committed = _tree(tmp_path / "a", "k,v\n2,0.5\n", _drawn())
+    edited = _tree(tmp_path / "b", "k,v\n2,0.5\n", _drawn(changed=200))  # 2% of the pixels
+    found = compare_trees(committed, edited)
+    assert found.verdict == "different"
+    assert [(d.file, d.actual) for d in found.differences] == [("figures/f.png", "2.00% of its pixels changed")]
+    # antialiasing noise (at most FIGURE_NOISE of the pixels) stays equivalent
+    assert compare_trees(committed, _tree(tmp_path / "c", "k,v\n2,0.5\n", _drawn(changed=10))).verdict == "equivalent"
+    # a file that no longer decodes is a difference
+    broken = _tree(tmp_path / "d", "k,v\n2,0.5\n", _drawn()[:60])
+    assert [d.actual for d in compare_trees(committed, broken).differences] == ["a file that does not decode"]
+
+
+def test_a_figure_drawn_from_numbers_within_the_tolerance_may_differ_in_its_pixels(tmp_path):
+    committed = _tree(tmp_path / "a", "k,v\n2,0.5\n", _drawn())
+    elsewhere = _tree(tmp_path / "b", "k,v\n2,0.5000000001\n", _drawn(changed=2000))
+    found = compare_trees(committed, elsewhere)
+    assert found.verdict == "equivalent" and found.figures == ["figures/f.png"]
+
+
+def test_changed_pixel_share_counts_pixels_not_bytes():
+    assert changed_pixel_share(_drawn(), _drawn()) == 0.0
+    assert changed_pixel_share(_drawn(), _drawn(changed=50)) == 0.005
+    assert changed_pixel_share(_drawn(), _drawn(width=50)) is None
+    assert changed_pixel_share(b"not a png", _drawn()) is None
 
 
 def test_pages_compare_numbers_within_tolerance_and_images_through_tables():
