@@ -217,7 +217,14 @@ def engine(scheduler: str | None = None, workers: int = 2, local_directory: Path
     try:
         yield current
     except BaseException:
-        current.close(interrupted=True)
+        # The run's own error or interrupt is what its user must see: a cluster
+        # slow to close on a loaded machine (a worker busy in a figure or a fit
+        # when the interrupt came) must not replace it. Its worker processes
+        # end with this process in any case.
+        try:
+            current.close(interrupted=True)
+        except Exception as exc:  # noqa: BLE001 (whatever the close raised, the first error stands)
+            log.warning("engine: the dask cluster did not close cleanly (%s: %s)", type(exc).__name__, exc)
         raise
     else:
         current.close()
