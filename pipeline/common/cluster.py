@@ -15,7 +15,8 @@ import psutil
 
 from pipeline.common.params import StudyParams
 
-__all__ = ["CONNECT_TIMEOUT", "Engine", "LOCAL_CLUSTER_CONFIG", "engine", "engine_for", "study_engine"]
+__all__ = ["CONNECT_TIMEOUT", "Engine", "LOCAL_CLUSTER_CONFIG", "engine", "engine_for", "study_engine",
+           "study_workers"]
 
 log = logging.getLogger("pipeline")
 
@@ -248,8 +249,23 @@ def study_engine(params: StudyParams, build: Path):
     contextlib.AbstractContextManager[Engine]
         The `engine` context of the run, not yet entered.
     """
-    workers = max(params.clean.processes, params.segment.processes, params.themes.processes)
-    return engine(params.dask.scheduler, workers, Path(build) / "dask")
+    return engine(params.dask.scheduler, study_workers(params), Path(build) / "dask")
+
+
+def study_workers(params: StudyParams) -> int:
+    """The most worker processes a stage of the study asks for (1: every stage runs in the run's process).
+
+    Parameters
+    ----------
+    params : StudyParams
+        The study's parameters: each stage's `processes`.
+
+    Returns
+    -------
+    int
+        The largest of `clean.processes`, `segment.processes` and `themes.processes`.
+    """
+    return max(params.clean.processes, params.segment.processes, params.themes.processes)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline.common import engine, io
 from pipeline.common.config import Paths
+from pipeline.common.cluster import study_workers
 from pipeline.common.engine import study_engine
 from pipeline.common.errors import InputError
 from pipeline.common.outputs import StageOutputs, tables_of
@@ -441,8 +442,7 @@ def _sync_documents(paths: Paths, target: Path) -> None:
 def _figure_processes(params: StudyParams) -> int:
     """`report.figure_processes` when another stage works on the run's dask cluster, else 1: a cluster
     started for the figures alone (2-3 s) would cost more than drawing them in this process."""
-    parallel = params.dask.scheduler is not None or max(
-        params.clean.processes, params.segment.processes, params.themes.processes) > 1
+    parallel = params.dask.scheduler is not None or study_workers(params) > 1
     return params.report.figure_processes if parallel else 1
 
 
