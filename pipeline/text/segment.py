@@ -54,9 +54,9 @@ from pipeline.text.matching import TermMatcher
 from pipeline.text.poscut import PlainCut, PosCut
 
 __all__ = ["CACHE_FILE_NAME", "CJK", "DEFAULT_EXCLUDED_TAGS", "FilterRules", "JiebaDictionary", "LEXICON_TAG",
-           "StudyTokenizer", "build_plain_tokenizer", "build_tokenizer", "jieba_dictionary", "read_jieba_dictionary", "classify_word", "countable_tokens", "filter_tokens",
-           "general_stopwords", "is_number", "is_punctuation", "jieba_words", "make_filter_rules", "plain_token",
-           "plain_tokens", "segment", "tagged_cut"]
+           "StudyTokenizer", "build_plain_tokenizer", "build_tokenizer", "classify_word", "countable_tokens",
+           "filter_tokens", "general_stopwords", "is_number", "is_punctuation", "jieba_dictionary", "jieba_words",
+           "load_jieba_dictionary", "make_filter_rules", "plain_token", "plain_tokens", "segment", "tagged_cut"]
 
 LEXICON_TAG = "lex"
 
@@ -161,7 +161,7 @@ class JiebaDictionary:
     tags: dict[str, str]
 
 
-def read_jieba_dictionary() -> JiebaDictionary:
+def load_jieba_dictionary() -> JiebaDictionary:
     """jieba's default dictionary, read by jieba's own code from the file it ships.
 
     Returns
@@ -175,7 +175,7 @@ def read_jieba_dictionary() -> JiebaDictionary:
 
 
 def jieba_dictionary(artifacts: Path) -> JiebaDictionary:
-    """`read_jieba_dictionary()`, built once and kept under `artifacts` (pipeline/common/artifacts.py).
+    """`load_jieba_dictionary()`, built once and kept under `artifacts` (pipeline/common/artifacts.py).
 
     Loading it replaces, per tokenizer, jieba's own cache load and the tagger's parse of the dictionary file;
     the study's tokenizer and the plain one start from the same load.
@@ -192,7 +192,7 @@ def jieba_dictionary(artifacts: Path) -> JiebaDictionary:
     """
     # The dictionary's bytes, this module (which reads it) and jieba's version (whose code parses it).
     key = artifact_key([Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME, Path(__file__)], {}, ["jieba"])
-    return artifact(artifacts, "jieba-dictionary", key, read_jieba_dictionary)
+    return artifact(artifacts, "jieba-dictionary", key, load_jieba_dictionary)
 
 
 def build_tokenizer(terms: Iterable[str], cache_dir: Path, term_freq: int,

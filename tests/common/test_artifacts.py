@@ -9,7 +9,7 @@ import jieba
 
 from pipeline.common.artifacts import artifact, artifact_key, artifact_path
 from pipeline.text.segment import (LEXICON_TAG, build_plain_tokenizer, build_tokenizer, jieba_dictionary,
-                                   read_jieba_dictionary)
+                                   load_jieba_dictionary)
 
 
 def test_the_key_changes_with_every_input(tmp_path):
@@ -73,7 +73,7 @@ def test_tokenizers_from_the_artifact_are_fresh_jieba_tokenizers(tmp_path):
     fresh = jieba.Tokenizer()
     fresh.tmp_dir, fresh.cache_file = str(tmp_path), "fresh.cache"
     fresh.initialize()
-    assert dictionary == read_jieba_dictionary()
+    assert dictionary == load_jieba_dictionary()
     assert (dictionary.freq, dictionary.total) == (fresh.FREQ, fresh.total)
     assert dictionary.tags == jieba.posseg.POSTokenizer(fresh).word_tag_tab
     text = "推进党建引领基层治理，打造15分钟生活圈，社区网格员上门服务居民。"
