@@ -15,6 +15,8 @@ KERNEL := governance-study
 $(STAMP): requirements.lock pyproject.toml
 	@echo "== setting up $(VENV) from requirements.lock"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# pip 23 (Python 3.11's bundled pip) fails to resolve lxml[html_clean] asked for by two packages; 25.3 does.
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==25.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (governance study)" > /dev/null

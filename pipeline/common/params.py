@@ -29,7 +29,7 @@ from pipeline.common.errors import InputError
 
 __all__ = [
     "BenchParams", "CacheParams", "ChromeParams", "CleanParams", "ConceptParams", "DaskParams", "EmphasesParams",
-    "FindingsParams", "GarbleParams", "IngestParams", "NearDuplicateParams", "ProfileParams", "ReportParams",
+    "FindingsParams", "GarbleParams", "IngestParams", "NearDuplicateParams", "PageParams", "ProfileParams", "ReportParams",
     "SeededParams", "SegmentParams", "StudyParams", "ThemeParams", "UnitParams", "NON_STUDY_SECTIONS",
     "described_keys", "expected", "load_params", "merged", "problems",
 ]
@@ -102,10 +102,18 @@ def _distinct(section: str, name: str, seeds: list[int]) -> None:
         raise _problem("relation", f"{section}.{name} = {seeds!r} repeats a seed; stability compares distinct seeds")
 
 
+class PageParams(Section):
+    """How a saved web page becomes an article's text (pipeline/corpus/pages.py)."""
+
+    favor_precision: bool
+    min_chars: Count
+
+
 class IngestParams(Section):
     codecs: Annotated[list[Codec], Field(min_length=1)]
     min_cjk_share: Prob
     min_chinese_chars: Count
+    pages: PageParams
 
 
 class NearDuplicateParams(Section):
