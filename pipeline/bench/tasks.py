@@ -157,7 +157,7 @@ def _task_clean_ratio(job: dict[str, Any]) -> dict[str, Any]:
     params = load_params(root.params)
     model = build_cleaner(root, params.clean).model
     docs = ingest.load_documents(root.raw, root.manifest_csv, params.ingest.codecs, model.mean_logp,
-                                 params.ingest.min_cjk_share)
+                                 params.ingest.min_cjk_share, params.ingest.pages)
     del model
     repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
     jobs = list(zip([d.text for d in docs], repeated))

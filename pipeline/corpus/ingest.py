@@ -17,10 +17,12 @@ from typing import Callable
 
 from pipeline.common.errors import InputError
 from pipeline.common.io import sha256_text
+from pipeline.common.params import PageParams
+from pipeline.corpus.pages import Page, is_page_file, read_page
 
 __all__ = ["DESCRIPTIVE_COLUMNS", "Document", "LEVELS", "MANIFEST_COLUMNS", "OPTIONAL_COLUMNS", "check_articles",
            "check_raw_folder", "chinese_chars", "cjk_share", "decode_bytes", "file_name_problem", "load_documents",
-           "looks_like_html", "raw_entry_problem", "read_manifest"]
+           "looks_like_html", "raw_entry_problem", "read_article", "read_manifest"]
 
 MANIFEST_COLUMNS = ("doc_id", "file", "place", "level", "province", "source", "date", "notes")
 # Optional: the doc_id of an article this one deliberately repeats (a repost
@@ -29,8 +31,9 @@ OPTIONAL_COLUMNS = ("duplicate_of",)
 # Optional too: what kind of text the article is, what occasion it was written
 # for, and who wrote it (when the manifest knows; otherwise the byline the
 # cleaning finds). Place is confounded with all three when a place has one
-# article, so the findings show them beside every place.
-DESCRIPTIVE_COLUMNS = ("genre", "occasion", "author")
+# article, so the findings show them beside every place. The title, when the
+# manifest knows it; a saved page's own title is used otherwise.
+DESCRIPTIVE_COLUMNS = ("genre", "occasion", "author", "title")
 log = logging.getLogger("pipeline")
 LEVELS = ("province", "city", "county", "district", "township", "community")
 
@@ -52,6 +55,8 @@ class Document:
     genre: str = ""
     occasion: str = ""
     author: str = ""
+    title: str = ""
+    page: Page | None = None  # what a saved web page gave besides its text (None for a text file)
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:  # noqa: C901, PLR0912 (one check per column, each with its own message)
@@ -202,9 +207,9 @@ def decode_bytes(data: bytes, path: Path, codecs: list[str], plausibility: Calla
     if b"\x00" in data:
         raise InputError(path, "contains NUL bytes, so it is binary, not an article; replace it with the text file")
     if looks_like_html(data):
-        raise InputError(path, "is a web page (HTML markup), not the article's text; its tags and scripts would be "
-                               "counted as words. Save the article's text only (e.g. copy it from the browser, or "
-                               "extract it with trafilatura) and rerun")
+        raise InputError(path, "is a web page (HTML markup) saved under a name that does not end in .html; its tags "
+                               "and scripts would be counted as words. Rename it to end in .html (and its manifest "
+                               "row's file), so that its main text is taken from the page's structure, and rerun")
     candidates: list[tuple[float, int, str, str]] = []
     for order, codec in enumerate(codecs):
         try:
@@ -249,13 +254,56 @@ def _undecodable(data: bytes, codecs: list[str], min_cjk_share: float) -> str:
             "fix or remove the invalid bytes, or convert the file to UTF-8 (e.g. iconv -f <codec> -t utf-8)")
 
 
+def read_article(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
+                 min_cjk_share: float, pages: PageParams) -> tuple[str, str, Page | None]:
+    """The text of one raw file: a text file decoded, or a saved web page's main text.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes (never modified).
+    path : Path
+        The file, named in errors; a name ending in .html or .htm is read as a saved web page.
+    codecs : list[str]
+        The codecs to try (ingest.codecs).
+    plausibility : Callable[[str], float]
+        How plausible a decoding is as Chinese text.
+    min_cjk_share : float
+        Least share of CJK characters a decoding must give (ingest.min_cjk_share).
+    pages : PageParams
+        How a saved page becomes text (ingest.pages).
+
+    Returns
+    -------
+    tuple[str, str, Page or None]
+        The text, the codec, and for a page what else it gave (its metadata, its size).
+
+    Raises
+    ------
+    InputError
+        When the file is empty or binary, cannot be decoded, is mostly not Chinese, or is a page with no main text.
+    """
+    if not is_page_file(path.name):
+        text, codec = decode_bytes(data, path, codecs, plausibility, min_cjk_share)
+        return text, codec, None
+    if not data.strip():
+        raise InputError(path, "is empty; remove it (and its manifest row) or save the page again")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "contains NUL bytes, so it is binary, not a saved web page; save the page as HTML")
+    page = read_page(data, path, codecs, plausibility, pages)
+    if cjk_share(page.text) < min_cjk_share:
+        raise InputError(path, f"is a web page whose main text is only {cjk_share(page.text):.0%} Chinese, below "
+                               f"ingest.min_cjk_share = {min_cjk_share}; it does not look like a Chinese article")
+    return page.text, page.encoding, page
+
+
 def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cjk_share: float,
-                   min_chinese_chars: int) -> int:
+                   min_chinese_chars: int, pages: PageParams) -> int:
     """Every input of the corpus checked before any stage runs; returns the number of articles.
 
     The manifest, the raw folder, and each article's bytes: decodable as
-    Chinese text with one of `codecs`, and with at least `min_chinese_chars`
-    Chinese characters.
+    Chinese text with one of `codecs` (a saved page: with main text), and
+    with at least `min_chinese_chars` Chinese characters.
 
     Parameters
     ----------
@@ -269,6 +317,8 @@ def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cj
         Least share of CJK characters a decoding must give (ingest.min_cjk_share).
     min_chinese_chars : int
         Least number of Chinese characters of an article (ingest.min_chinese_chars).
+    pages : PageParams
+        How a saved page becomes text (ingest.pages).
 
     Returns
     -------
@@ -286,7 +336,7 @@ def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cj
         path = raw_dir / row["file"]
         with open(path, "rb") as handle:
             data = handle.read()
-        text, _ = decode_bytes(data, path, codecs, cjk_share, min_cjk_share)
+        text, _, _ = read_article(data, path, codecs, cjk_share, min_cjk_share, pages)
         count = chinese_chars(text)
         if count < min_chinese_chars:
             raise InputError(path, f"has {count} Chinese characters; an article needs at least {min_chinese_chars} "
@@ -296,7 +346,7 @@ def check_articles(raw_dir: Path, manifest_path: Path, codecs: list[str], min_cj
 
 
 def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],
-                   plausibility: Callable[[str], float], min_cjk_share: float) -> list[Document]:
+                   plausibility: Callable[[str], float], min_cjk_share: float, pages: PageParams) -> list[Document]:
     """Read every article listed in the manifest; refuse duplicates of the same text.
 
     Parameters
@@ -311,6 +361,8 @@ def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],
         How plausible a decoding is as Chinese text (the character model's mean log probability).
     min_cjk_share : float
         Least share of CJK characters a decoding must give (ingest.min_cjk_share).
+    pages : PageParams
+        How a saved page becomes text (ingest.pages).
 
     Returns
     -------
@@ -330,10 +382,11 @@ def load_documents(raw_dir: Path, manifest_path: Path, codecs: list[str],
         path = raw_dir / row["file"]
         with open(path, "rb") as handle:  # read-only: raw data is never modified
             data = handle.read()
-        text, codec = decode_bytes(data, path, codecs, plausibility, min_cjk_share)
+        text, codec, page = read_article(data, path, codecs, plausibility, min_cjk_share, pages)
         fingerprint = sha256_text("".join(text.split()))
         if fingerprint in seen_text:
             raise InputError(path, f"has the same text as {seen_text[fingerprint]}; keep one copy and remove the other file and its manifest row")
         seen_text[fingerprint] = row["file"]
-        documents.append(Document(**row, text=text, codec=codec, raw_sha256=hashlib.sha256(data).hexdigest()))
+        documents.append(Document(**row, text=text, codec=codec, raw_sha256=hashlib.sha256(data).hexdigest(),
+                                  page=page))
     return documents

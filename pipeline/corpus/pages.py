@@ -56,7 +56,18 @@ class Page:
 
 
 def is_page_file(name: str) -> bool:
-    """True for a file the study reads as a saved web page (.html or .htm, any case)."""
+    """True for a file the study reads as a saved web page (.html or .htm, any case).
+
+    Parameters
+    ----------
+    name : str
+        The file's name.
+
+    Returns
+    -------
+    bool
+        Whether its suffix is one of PAGE_SUFFIXES.
+    """
     return Path(name).suffix.lower() in PAGE_SUFFIXES
 
 
@@ -99,8 +110,9 @@ def decode_page(data: bytes, path: Path, codecs: list[str], plausibility: Callab
     InputError
         When no codec decodes the page.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8", "bom"
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):  # a browser's "save as Unicode" page
+            return data[len(bom):].decode(codec, errors="replace"), codec, "bom"
     match = _META_CHARSET.search(data[:8192])
     if match:
         codec = _codec(match.group(1).decode("ascii", errors="replace"))

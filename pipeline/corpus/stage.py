@@ -157,7 +157,7 @@ def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], C
     cleaner = build_cleaner(paths, params.clean)
     with timed("ingest"):
         docs = ingest.load_documents(paths.raw, paths.manifest_csv, params.ingest.codecs,
-                                     cleaner.model.mean_logp, params.ingest.min_cjk_share)
+                                     cleaner.model.mean_logp, params.ingest.min_cjk_share, params.ingest.pages)
         log.info("ingest: read %d articles listed in %s", len(docs), paths.manifest_csv.name)
     with timed("clean"):
         processes = params.clean.processes
@@ -167,7 +167,7 @@ def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], C
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
         cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
                               processes, "clean", cost=lambda job: len(job[0]))  # longest texts first
-        documents = [CleanDocument(doc, kind, text, audit, _metadata(audit, cleaner))
+        documents = [CleanDocument(doc, kind, text, _page_audit(doc) + audit, _metadata(audit, cleaner))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
         settings = params.clean.near_duplicates
@@ -176,11 +176,35 @@ def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], C
     return documents
 
 
+def _page_audit(doc: ingest.Document) -> list[dict]:
+    """The audit row of a saved page's extraction: how much of the page's visible text the extractor dropped.
+
+    Step 0, before every cleaning rule; its span is empty because the dropped text never reached the article's
+    text (the raw page is untouched in data/raw/, and the note says how much was dropped).
+    """
+    page = doc.page
+    if page is None:
+        return []
+    dropped = max(page.page_chars - page.text_chars, 0)
+    note = (f"saved page ({page.encoding}, {page.encoding_from}): {page.page_chars} visible characters, "
+            f"{page.text_chars} kept as main text by {page.extractor}, {dropped} dropped")
+    return [{"step": 0, "rule": "page_extraction", "start": 0, "end": 0, "before": "", "after": "", "note": note}]
+
+
 def _metadata(audit: list[dict], cleaner: Cleaner) -> dict[str, str]:
     """Author and date named by the chrome an article lost; the author in simplified script, like the text."""
     meta = chrome.metadata(audit, cleaner.chrome)
     meta["author"] = script.to_simplified(meta["author"], cleaner.converter)
     return meta
+
+
+def _first_known(*sources: tuple[str, str] | None) -> tuple[str, str]:
+    """(value, where it came from) of the first source with a value: the manifest wins, then the page, then
+    the chrome cleaning removed; ("", "") when none has one."""
+    for source in sources:
+        if source is not None and source[1]:
+            return source[1], source[0]
+    return "", ""
 
 
 def cleaning_audit_table(documents: list[CleanDocument]) -> pd.DataFrame:
@@ -214,20 +238,29 @@ def documents_table(documents: list[CleanDocument], extra: dict[str, dict[str, i
     Returns
     -------
     pd.DataFrame
-        doc_id, place, level, province, source, date and author (the manifest's, else the removed chrome's), genre,
-        occasion, file, codec, script, chars_raw, chars_clean, changes, and the `extra` columns.
+        doc_id, place, level, province, source, date and author, genre, occasion, file, format (text or page),
+        codec, script, chars_page (a page's visible characters), chars_raw (the text cleaning received),
+        chars_clean, changes, title, and where the title, date and author came from (title_from, date_from,
+        author_from: "manifest", the page's extractor, "removed chrome", or "" when none was found), and the
+        `extra` columns.
     """
     rows = []
     for d in documents:
-        meta = d.meta or {}
+        page = d.doc.page
+        title, title_from = _first_known(("manifest", d.doc.title), (page.title_from, page.title) if page else None)
+        date, date_from = _first_known(("manifest", d.doc.date), (page.date_from, page.date) if page else None,
+                                       ("removed chrome", (d.meta or {}).get("date", "")))
+        author, author_from = _first_known(("manifest", d.doc.author),
+                                           (page.author_from, page.author) if page else None,
+                                           ("removed chrome", (d.meta or {}).get("author", "")))
         row = {"doc_id": d.doc.doc_id, "place": d.doc.place, "level": d.doc.level,
                "province": d.doc.province, "source": d.doc.source,
-               # The manifest's date wins; otherwise the date the removed chrome named.
-               "date": d.doc.date or meta.get("date", ""), "author": d.doc.author or meta.get("author", ""),
-               "genre": d.doc.genre, "occasion": d.doc.occasion,
-               "file": d.doc.file, "codec": d.doc.codec, "script": d.script,
+               "date": date, "author": author, "genre": d.doc.genre, "occasion": d.doc.occasion,
+               "file": d.doc.file, "format": "page" if page else "text", "codec": d.doc.codec, "script": d.script,
+               "chars_page": page.page_chars if page else "",
                "chars_raw": len(d.doc.text), "chars_clean": len(d.text),
-               "changes": len(d.audit)}
+               "changes": sum(row["rule"] != "page_extraction" for row in d.audit),
+               "title": title, "title_from": title_from, "date_from": date_from, "author_from": author_from}
         row.update((extra or {}).get(d.doc.doc_id, {}))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -41,6 +41,8 @@ def cleaning_by_group(audit: pd.DataFrame) -> pd.DataFrame:
     Columns doc_id, group, changes, chars_removed; sorted by doc_id, then group
     in RULE_GROUPS order (unknown groups after, alphabetically).
     """
+    # A saved page's extraction row records what the extractor dropped before cleaning began, not an edit.
+    audit = audit[audit["rule"] != "page_extraction"] if not audit.empty else audit
     if audit.empty:
         return pd.DataFrame(columns=["doc_id", "group", "changes", "chars_removed"])
     before = audit["before"].fillna("").astype(str).str.len()

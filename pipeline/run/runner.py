@@ -357,7 +357,8 @@ def preflight(paths: Paths, params: StudyParams, target: Path) -> None:
     """Every input and the results folder checked before any stage runs (raises InputError)."""
     guard.check_results_folder(target, KEEP)
     ingest = params.ingest
-    check_articles(paths.raw, paths.manifest_csv, ingest.codecs, ingest.min_cjk_share, ingest.min_chinese_chars)
+    check_articles(paths.raw, paths.manifest_csv, ingest.codecs, ingest.min_cjk_share, ingest.min_chinese_chars,
+                   ingest.pages)
     if not paths.lexicon.is_dir():
         raise InputError(paths.lexicon, "the lexicon folder is missing")
 

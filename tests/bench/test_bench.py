@@ -72,7 +72,8 @@ def test_synthetic_corpus_refuses_what_cannot_be_distinct():
 def test_a_scaled_project_passes_ingestion(tmp_path, project_params):
     rows = synthetic_corpus(real_snippet_articles(), 3, 2, seed=9)
     root = write_project(tmp_path / "scaled", Paths.at(), project_params.record(), rows, with_notebooks=False)
-    docs = ingest.load_documents(root.raw, root.manifest_csv, ["utf-8"], lambda text: 0.0, 0.3)
+    docs = ingest.load_documents(root.raw, root.manifest_csv, ["utf-8"], lambda text: 0.0, 0.3,
+                                 project_params.ingest.pages)
     assert [d.doc_id for d in docs] == [r["doc_id"] for r in rows]
     assert [d.text for d in docs] == [r["text"] for r in rows]
     assert (root.lexicon / "governance_terms.csv").exists() and root.params.exists()

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from pipeline.common.errors import InputError
+from pipeline.common.params import load_params
 from pipeline.corpus import ingest
 from pipeline.corpus.charmodel import CharModel
 from pipeline.corpus.script import make_converter
@@ -23,7 +24,8 @@ def plausibility():
 
 
 def _load(paths, plausibility):
-    return ingest.load_documents(paths.raw, paths.manifest_csv, CODECS, plausibility, 0.3)
+    return ingest.load_documents(paths.raw, paths.manifest_csv, CODECS, plausibility, 0.3,
+                                 load_params(paths.params).ingest.pages)
 
 
 def _add_row(paths, **row):
