@@ -261,6 +261,32 @@ def test_a_closing_tag_without_its_bracket_is_removed_and_the_sentence_kept(sett
     assert "chrome_html_markup" in {row["rule"] for row in audit}
 
 
+@pytest.mark.parametrize("planted,kept", [
+    # A script element left in the text goes whole: stripping its tags alone would leave its code as words.
+    ("<script type=\"text/javascript\">var _hmt = _hmt || [];</script>", ""),
+    ("<style>.TRS_Editor P{margin:0}</style>", ""),
+    # A scraper's Markdown link keeps its words and loses its address, javascript: or not.
+    ("[点此查看](javascript:alert(3))", "点此查看"),
+    ("[民政部网站](https://www.mca.gov.cn/article/xw/)", "民政部网站"),
+    ("打印本页 javascript:window.print();", "打印本页 "),
+])
+def test_script_and_links_in_a_sentence_leave_no_code(planted, kept, settings_):
+    line = f"社区议事会每月召开一次{planted}，居民代表参加。"
+    out, audit = run(f"{line}\n{BODY}", settings_)
+    assert out == f"社区议事会每月召开一次{kept}，居民代表参加。\n{BODY}"
+    assert not re.search(r"script|alert|_hmt|margin|https|mca|window|print", out)
+    assert {row["rule"] for row in audit} & {"chrome_html_script", "chrome_markdown_link", "chrome_script_address"}
+
+
+@pytest.mark.parametrize("text", [
+    "数组a[1](http是协议)不受影响。",  # brackets that are not a link
+    "《条例》第[三]条规定(详见附件)。",
+    "居民说:<社区是我家>。",  # angle brackets around Chinese are text, escaped wherever the study writes HTML
+])
+def test_brackets_that_are_not_links_or_scripts_are_kept(text, settings_):
+    assert run(f"{text}\n{BODY}", settings_)[0] == f"{text}\n{BODY}"
+
+
 def test_page_widgets_repeated_at_the_foot_are_not_a_table_of_contents(settings_):
     """A subtitle printed again as picture text and 收藏/分享 repeated at the foot (set F, f18) are not a list of sections."""
     lines = ["2019街坊節本周六開幕", "六場活動全面推廣社會服務", "收藏", "分享", "六場活動全面推廣社會服務", BODY, BODY + "二",
