@@ -1,22 +1,33 @@
-"""Kept lines that still look like chrome, for a researcher to check by eye.
+"""Kept lines that still look like chrome, for a researcher to check by eye, and what they weigh in the findings.
 
 After cleaning, a line near an article's head or tail that is short and does
 not end like a sentence is either a title or heading (keep) or chrome that no
 rule knew (a site name, a caption, a menu of a new site). The table lists
 them per article; a new site's leftovers are found in a minute, and a line
 that is chrome belongs in lexicon/chrome.yaml as a rule for its kind.
+
+The harm check says which of those lines could move a finding: a line whose
+tokens include a term on its place's top list of emphases (terms or
+concepts) or among a topic's top terms. A heading that does so is content; a
+piece of chrome that does so is harm, and the review table and the findings
+name it so that a reader checks it first.
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from pipeline.common.params import ChromeParams
 from pipeline.corpus.chrome import SENTENCE_END
 
-__all__ = ["REVIEW_COLUMNS", "review_lines", "review_table"]
+__all__ = ["HARM_COLUMNS", "REVIEW_COLUMNS", "harm_check", "line_tokens", "review_lines", "review_table", "top_lists"]
 
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
+# Added by the harm check: the top-list terms a line's tokens supply, and the lists they are on.
+HARM_COLUMNS = ["top_terms", "top_lists"]
 
 
 def review_lines(text: str, settings: ChromeParams) -> list[tuple[str, str]]:
@@ -52,3 +63,103 @@ def review_table(documents: list, settings: ChromeParams) -> pd.DataFrame:
     rows = [{"doc_id": d.doc.doc_id, "line": line, "reason": reason}
             for d in documents for line, reason in review_lines(d.text, settings)]
     return pd.DataFrame(rows, columns=REVIEW_COLUMNS)
+
+
+def line_tokens(units: Sequence[Mapping], line: str) -> list[str]:
+    """The tokens the segmentation counted in one kept line of an article.
+
+    Parameters
+    ----------
+    units : sequence of Unit
+        The article's text units (text, tokens and each token's span in the text).
+    line : str
+        A line of the article's cleaned text.
+
+    Returns
+    -------
+    list[str]
+        The tokens lying inside the line, wherever a unit holds it (a unit holding the whole line) or the line
+        holds a unit whole (a line longer than one unit), in unit order.
+    """
+    found: list[str] = []
+    for unit in units:
+        text = unit["text"]
+        if line in text:
+            start = text.index(line)
+            end = start + len(line)
+            found += [t for t, (s, e) in zip(unit["tokens"], unit["spans"]) if s >= start and e <= end]
+        elif text and text in line:
+            found += list(unit["tokens"])
+    return found
+
+
+def top_lists(place_terms: pd.DataFrame, place_concepts: pd.DataFrame,
+              topic_tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every term on a top list the findings draw on, with its place ("" for a topic, which belongs to all).
+
+    Parameters
+    ----------
+    place_terms : pd.DataFrame
+        results/tables/place_terms.csv (place, method, rank, term).
+    place_concepts : pd.DataFrame
+        results/tables/place_concepts.csv (place, method, rank, concept, terms as "term count; ...").
+    topic_tables : Mapping[str, pd.DataFrame]
+        A model's name -> its topics' top terms (topic, rank, term), e.g. topics.csv and seeded_topics.csv.
+
+    Returns
+    -------
+    pd.DataFrame
+        place, term, list (e.g. "place terms, logodds #2", "concept grassroots_governance, tfidf #1",
+        "seeded topic 3 #5").
+    """
+    rows = [{"place": r.place, "term": r.term, "list": f"place terms, {r.method} #{r.rank}"}
+            for r in place_terms.itertuples()]
+    for r in place_concepts.itertuples():
+        for item in str(r.terms).split(";"):
+            term = item.strip().rsplit(" ", 1)[0]
+            if term:
+                rows.append({"place": r.place, "term": term, "list": f"concept {r.concept}, {r.method} #{r.rank}"})
+    for model, table in topic_tables.items():
+        rows += [{"place": "", "term": r.term, "list": f"{model} {r.topic} #{r.rank}"} for r in table.itertuples()]
+    return pd.DataFrame(rows, columns=["place", "term", "list"])
+
+
+def harm_check(review: pd.DataFrame, units: Iterable[Mapping], lists: pd.DataFrame) -> pd.DataFrame:
+    """The review table with, for each kept line, the top-list terms its tokens supply.
+
+    Parameters
+    ----------
+    review : pd.DataFrame
+        The review rows (`review_table`).
+    units : iterable of Unit
+        The corpus's text units (doc_id, place, text, tokens, spans).
+    lists : pd.DataFrame
+        The top lists (`top_lists`).
+
+    Returns
+    -------
+    pd.DataFrame
+        The review columns, then top_terms (the line's tokens on a top list of its place or of a topic,
+        "; "-separated, "" for none) and top_lists (for each such term, the lists it is on).
+    """
+    by_doc: dict[str, list[Mapping]] = defaultdict(list)
+    place_of: dict[str, str] = {}
+    for unit in units:
+        by_doc[unit["doc_id"]].append(unit)
+        place_of[unit["doc_id"]] = unit["place"]
+    listed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in lists.itertuples():
+        listed[(r.place, r.term)].append(r.list)
+    terms_out, lists_out = [], []
+    for r in review.itertuples():
+        place = place_of.get(r.doc_id, "")
+        hits = {}
+        for token in dict.fromkeys(line_tokens(by_doc.get(r.doc_id, []), r.line)):
+            on = listed.get((place, token), []) + listed.get(("", token), [])
+            if on:
+                hits[token] = on
+        terms_out.append("; ".join(hits))
+        lists_out.append("; ".join(f"{term}: {', '.join(on)}" for term, on in hits.items()))
+    out = review[REVIEW_COLUMNS].copy()
+    out["top_terms"], out["top_lists"] = terms_out, lists_out
+    return out

@@ -226,6 +226,25 @@ def _footing_section(head: Headline) -> list[str]:
             _table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
 
 
+def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
+    """The harm check in one paragraph: kept lines listed for review that supply a term to a top list."""
+    review = tables.get("cleaning_review")
+    if review is None or "top_terms" not in review.columns:
+        return []
+    flagged = review[review["top_terms"].fillna("") != ""]
+    if flagged.empty:
+        return [f"**Cleaning's leftovers.** None of the {len(review)} kept lines listed for review "
+                "(`cleaning_review.csv`: short lines at an article's head or tail with no sentence end) supplies a "
+                "term to a place's top list or a topic's top terms.", ""]
+    # Code spans: a line is the article's own text and is shown as it is, never as markup.
+    items = [f"`{str(r.line).replace('`', '｀')}` ({r.doc_id}: {r.top_terms})" for r in flagged.head(shown).itertuples()]
+    more = f"; and {len(flagged) - shown} more" if len(flagged) > shown else ""
+    return [f"**Cleaning's leftovers.** Of the {len(review)} kept lines listed for review (`cleaning_review.csv`: "
+            f"short lines at an article's head or tail with no sentence end), {len(flagged)} supply a term to a "
+            "place's top list or a topic's top terms (column `top_terms`): " + "; ".join(items) + more + ". "
+            "A title or heading belongs there; a line that is chrome does not, and moves the lists it supplies.", ""]
+
+
 def _definitions(settings: FindingsSettings) -> list[str]:
     floor = _pct(settings.presence_floor)
     return ["### Definitions", "",
@@ -300,7 +319,8 @@ def findings_markdown(head: Headline, tables: Tables, settings: FindingsSettings
     """
     abstract = abstract_sentences(head, tables, settings)
     parts = [" ".join(abstract), ""] if abstract else []
-    parts += _footing_section(head) + _concepts_section(head, settings) + _shared_section(head, settings, figure)
+    parts += _footing_section(head) + _review_harm(tables)
+    parts += _concepts_section(head, settings) + _shared_section(head, settings, figure)
     # The reliability line is the last item of the definitions list, not a list of its own.
     parts += _leads_section(head) + (_definitions(settings)[:-1] + _reliability(tables) if abstract else [])
     return "\n".join(parts).rstrip("\n") + "\n"

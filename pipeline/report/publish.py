@@ -24,7 +24,8 @@ __all__ = ["FINDINGS_TABLES", "KEY_FIGURE", "lexicon_names", "findings_of", "fin
 
 # The result tables the findings read, by name.
 FINDINGS_TABLES = ("documents", "profile_shares", "place_concepts", "concept_statistics", "kwic", "expectation_summary",
-                   "seeded_topic_quality", "seeded_place_topics", "seeded_topics", "validation_agreement")
+                   "seeded_topic_quality", "seeded_place_topics", "seeded_topics", "validation_agreement",
+                   "cleaning_review")
 # Relative to results/findings.md; the README's copy points into results/ (`readme_text`).
 KEY_FIGURE = "figures/themes_seeded_place_topics.png"
 

@@ -26,7 +26,7 @@ from pipeline.themes.results import SeededResult, ThemesResult
 __all__ = ["DECLARATIONS", "Figures", "declaration", "declared_outputs", "write_outputs"]
 
 DECLARATIONS: tuple[Declaration, ...] = (
-    Declaration("corpus", tables=("cleaning_audit", "cleaning_review")),
+    Declaration("corpus", tables=("cleaning_audit",)),
     Declaration("segment", tables=("lexicon_coverage", "lexicon_profile", "profile_shares", "profile_sensitivity")),
     Declaration("documents", tables=("documents",)),
     Declaration("dictionary_validation", tables=("dictionary_validation",),
@@ -40,6 +40,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
     Declaration("themes", tables=declared_tables(ThemesResult) + declared_tables(SeededResult),
                 figures=tuple(FIGURE_FILES.values()), pages=("lda.html", "lda_seeded.html"),
                 conditional={**conditional_tables(ThemesResult), **conditional_tables(SeededResult)}),
+    # Written after the emphases and topics: the harm check reads their top lists.
+    Declaration("review", tables=("cleaning_review",)),
     Declaration("validation", tables=("validation_agreement", "validation_dictionary", "validation_topics"),
                 conditional=dict.fromkeys(("validation_agreement", "validation_dictionary", "validation_topics"),
                                           "a sheet folder of data/validation/ holds two coders' sheets")),

@@ -30,7 +30,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.outputs import StageOutputs, tables_of
 from pipeline.common.params import StudyParams
 from pipeline.corpus.ingest import check_articles
-from pipeline.corpus.review import review_table
+from pipeline.corpus.review import harm_check, review_table, top_lists
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.emphases import tables as emphases
 from pipeline.emphases.concepts import compute_concept_emphases, load_background
@@ -303,9 +303,28 @@ def stage_report(paths: Paths, out: Paths, state: StudyState, notebooks_out: Pat
 def write_corpus_outputs(out: Paths, state: StudyState) -> None:
     for d in state.documents:
         io.write_text(d.text + "\n", out.clean_corpus / f"{d.doc.doc_id}.txt")
-    write_outputs(out, "corpus", StageOutputs(tables={
-        "cleaning_audit": cleaning_audit_table(state.documents),
-        "cleaning_review": review_table(state.documents, state.params.clean.chrome)}))
+    write_outputs(out, "corpus", StageOutputs(tables={"cleaning_audit": cleaning_audit_table(state.documents)}))
+
+
+def write_review(out: Paths, state: StudyState, seg: Segmentation) -> None:
+    """The kept lines to review, each with the top-list terms it supplies (the harm check), once the emphases and
+    topics are written: the top lists are the reader's (emphases.stability_top rows per place and method, a
+    topic's listed terms)."""
+    top = state.params.emphases.stability_top
+    tables = {name: read_table(out.tables / f"{name}.csv")
+              for name in ("place_terms", "place_concepts", "topics", "seeded_topics")
+              if (out.tables / f"{name}.csv").exists()}
+    empty = pd.DataFrame(columns=["place", "method", "rank", "term", "concept", "terms", "topic"])
+    lists = top_lists(tables.get("place_terms", empty).query("rank <= @top"),
+                      tables.get("place_concepts", empty).query("rank <= @top"),
+                      {label: tables[name] for name, label in (("topics", "topic"), ("seeded_topics", "seeded topic"))
+                       if name in tables})
+    review = harm_check(review_table(state.documents, state.params.clean.chrome), seg.units, lists)
+    if (review["top_terms"] != "").any():
+        # Information, not a warning: a title or heading is meant to supply terms; the findings name the lines.
+        log.info("review: %d kept line(s) of cleaning_review.csv supply a term to a top list; check that each is "
+                 "a heading, not chrome (column top_terms)", int((review["top_terms"] != "").sum()))
+    write_outputs(out, "review", StageOutputs(tables={"cleaning_review": review}))
 
 
 def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Path,
@@ -465,6 +484,7 @@ def _run_into_staging(paths: Paths, state: StudyState, params_file: Path, target
         _corpus_figures(out, documents, cleaning_audit_table(state.documents), drawer)
         stage_emphases(out, state, seg, concepts, drawer)
         stage_themes(paths, out, state, seg, drawer)
+        write_review(out, state, seg)
         # The coders' sheets against this run.
         write_outputs(out, "validation", StageOutputs(tables=score_all(paths.validation, seg.lexicon, out.tables,
                                                                        seg.units)))
