@@ -67,7 +67,7 @@ def _corpus(tables: Tables) -> str | None:
     per = "one article per place" if len(docs) == len(places) else "a few articles per place"
     biggest = places["province"].value_counts()
     inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {biggest.index[0]}"
-              if int(biggest.iloc[0]) > 1 else "")
+              if not biggest.empty and int(biggest.iloc[0]) > 1 else "")  # no province recorded: nothing to say
     return (f"The study reads web articles on community governance (社区治理) from {len(places)} "
             f"place{'s' if len(places) != 1 else ''}, "
             f"{per}: {listed}{inside}.")
