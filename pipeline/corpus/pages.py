@@ -23,6 +23,7 @@ from typing import Callable
 
 from pipeline.common.errors import InputError
 from pipeline.common.params import PageParams
+from pipeline.corpus.extractors import extract_paragraphs
 
 __all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "visible_text"]
 
@@ -167,6 +168,12 @@ def _iso_date(value: str | None) -> str:
     return "-".join(match.groups()) if match else ""
 
 
+def _holds_headline(lines: list[str], title: str) -> bool:
+    """True when one of the text's first lines already is, or contains, the headline."""
+    form = "".join(title.split())
+    return any(form in "".join(line.split()) for line in lines[:3])
+
+
 def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
               settings: PageParams) -> Page:
     """A saved page read as an article.
@@ -194,13 +201,19 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
     InputError
         When the page cannot be decoded, or nothing usable comes out of it.
     """
-    import trafilatura  # only pages need the extractor
+    import trafilatura  # only pages need the metadata reader
 
     html, codec, codec_from = decode_page(data, path, codecs, plausibility)
     page_chars = _chars(visible_text(html))
-    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
-                               favor_precision=settings.favor_precision, deduplicate=False,
-                               with_metadata=False) or ""
+    name = settings.extractor
+    if name == "trafilatura" and settings.favor_precision:
+        name = "trafilatura_precision"
+    lines = extract_paragraphs(html, name)
+    meta = trafilatura.extract_metadata(html)
+    title = (meta.title or "").strip() if meta else ""
+    if settings.headline and title and lines and not _holds_headline(lines, title):
+        lines = [title] + lines
+    text = "\n".join(lines)
     text = unicodedata.normalize("NFC", text)
     text_chars = _chars(text)
     if text_chars < settings.min_chars:
@@ -208,12 +221,10 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
                                f"characters, {text_chars} kept by the extractor, below ingest.pages.min_chars = "
                                f"{settings.min_chars}); save the article's text as a .txt file instead, or remove "
                                "the page and its manifest row")
-    meta = trafilatura.extract_metadata(html)
-    title = (meta.title or "").strip() if meta else ""
     date = _iso_date(meta.date if meta else None)
     author = (meta.author or "").strip() if meta else ""
     return Page(text=text, encoding=codec, encoding_from=codec_from,
                 title=title, title_from="page (trafilatura)" if title else "",
                 date=date, date_from="page (htmldate)" if date else "",
                 author=author, author_from="page (trafilatura)" if author else "",
-                page_chars=page_chars, text_chars=text_chars, extractor="trafilatura")
+                page_chars=page_chars, text_chars=text_chars, extractor=name)
