@@ -107,7 +107,7 @@ class PageParams(Section):
 
     # The names of pipeline/corpus/extractors.py's EXTRACTORS (tests/corpus/test_pages.py checks they agree).
     extractor: Literal["trafilatura", "trafilatura_precision", "trafilatura_recall", "readability",
-                       "justext_stoplist", "justext_length", "justext_punct", "both", "union",
+                       "justext_length", "justext_punct", "both", "union",
                        "recall_in_readability"]
     favor_precision: bool
     headline: bool

@@ -5,8 +5,8 @@ The names are the choices of `ingest.pages.extractor` and of `python -m pipeline
 
 - `trafilatura`, `trafilatura_precision`, `trafilatura_recall`: trafilatura's default, precision and recall modes;
 - `readability`: readability-lxml's article block, split into its block elements;
-- `justext_stoplist`: jusText with its Chinese stoplist as published (its stop-word density counts
-  whitespace-separated words, so unspaced Chinese scores almost nothing);
+- (no jusText stoplist variant: jusText 3.0.2 ships no Chinese stoplist, `get_stoplist("Chinese")` raises,
+  and its stop-word density counts whitespace-separated words, which unspaced Chinese does not have);
 - `justext_length`: jusText without a stoplist (length and link density only);
 - `justext_punct`: jusText's context-sensitive pass over our own context-free classification, where the
   density of full-width sentence punctuation stands in for stop-word density (jusText has no hook for a
@@ -85,7 +85,7 @@ def _readability(html: str) -> list[str]:
     return html_lines(summary)
 
 
-def _justext_paragraphs(html: str, stoplist: frozenset[str], punct: bool) -> list[str]:
+def _justext_paragraphs(html: str, punct: bool) -> list[str]:
     import justext  # heavy: loaded only when a page is read
     from justext.core import ParagraphMaker, classify_paragraphs, html_to_dom, preprocessor, \
         revise_paragraph_classification
@@ -110,19 +110,11 @@ def _justext_paragraphs(html: str, stoplist: frozenset[str], punct: bool) -> lis
                 paragraph.cf_class = "neargood"
             else:
                 paragraph.cf_class = "bad"
-    elif stoplist:
-        classify_paragraphs(paragraphs, stoplist, stopwords_low=0.30, stopwords_high=0.32)
     else:
         classify_paragraphs(paragraphs, frozenset(), length_low=30, length_high=100, stopwords_low=0,
                             stopwords_high=0)
     revise_paragraph_classification(paragraphs, justext.core.MAX_HEADING_DISTANCE_DEFAULT)
     return [" ".join(p.text.split()) for p in paragraphs if not p.is_boilerplate and p.text.strip()]
-
-
-def _chinese_stoplist() -> frozenset[str]:
-    import justext  # heavy: loaded only when a page is read
-
-    return frozenset(justext.get_stoplist("Chinese"))
 
 
 def _form(line: str) -> str:
@@ -159,9 +151,8 @@ EXTRACTORS: dict[str, Callable[[str], list[str]]] = {
     "trafilatura_precision": lambda html: _trafilatura(html, "precision"),
     "trafilatura_recall": lambda html: _trafilatura(html, "recall"),
     "readability": _readability,
-    "justext_stoplist": lambda html: _justext_paragraphs(html, _chinese_stoplist(), punct=False),
-    "justext_length": lambda html: _justext_paragraphs(html, frozenset(), punct=False),
-    "justext_punct": lambda html: _justext_paragraphs(html, frozenset(), punct=True),
+    "justext_length": lambda html: _justext_paragraphs(html, punct=False),
+    "justext_punct": lambda html: _justext_paragraphs(html, punct=True),
     "both": lambda html: _cross(_trafilatura(html, "default"), _readability(html)),
     "union": lambda html: _union(_trafilatura(html, "default"), _readability(html)),
     "recall_in_readability": lambda html: _cross(_trafilatura(html, "recall"), _readability(html)),

@@ -73,10 +73,22 @@ def _codec(name: str) -> str | None:
         return None
 
 
+def _can_be_chinese(codec: str, data: bytes) -> bool:
+    """False for a declared codec that cannot write Chinese at all (latin-1, cp1252, ...) on a page with
+    non-ASCII bytes: such codecs decode any bytes, so a wrong declaration would otherwise turn the page into
+    mojibake without an error."""
+    try:
+        "中文".encode(codec)
+    except UnicodeEncodeError:
+        return data.isascii()
+    return True
+
+
 def decode_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float]) -> tuple[str, str, str]:
     """(text, codec, how the codec was chosen) of a page's bytes.
 
-    A byte-order mark wins, then the charset the page declares (when it decodes the bytes strictly), then the
+    A byte-order mark wins, then the charset the page declares (when it decodes the bytes strictly and can
+    write Chinese at all), then the
     most plausible strict decoding among the ingest codecs, then charset-normalizer's detection.
 
     Parameters
@@ -105,7 +117,7 @@ def decode_page(data: bytes, path: Path, codecs: list[str], plausibility: Callab
     match = _META_CHARSET.search(data[:8192])
     if match:
         codec = _codec(match.group(1).decode("ascii", errors="replace"))
-        if codec:
+        if codec and _can_be_chinese(codec, data):
             try:
                 return data.decode(codec), codec, "declared"
             except UnicodeDecodeError:
