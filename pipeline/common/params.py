@@ -108,7 +108,8 @@ class PageParams(Section):
     # The names of pipeline/corpus/extractors.py's EXTRACTORS (tests/corpus/test_pages.py checks they agree).
     extractor: Literal["trafilatura", "trafilatura_precision", "trafilatura_recall", "readability",
                        "justext_length", "justext_punct", "both", "union",
-                       "recall_in_readability"]
+                       "recall_in_readability",
+                       "trafilatura_tidy", "tidy_in_readability", "tidy_union"]
     favor_precision: bool
     headline: bool
     min_chars: Count

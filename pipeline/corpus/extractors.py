@@ -4,6 +4,8 @@ The names are the choices of `ingest.pages.extractor` and of `python -m pipeline
 --extractor NAME`, where each was measured on Chinese news pages with gold text:
 
 - `trafilatura`, `trafilatura_precision`, `trafilatura_recall`: trafilatura's default, precision and recall modes;
+- `trafilatura_tidy`: trafilatura's default, with its table rows (`| cell | cell |`, mostly layout tables of
+  navigation on older sites) reduced to their prose cells, and lines repeating an earlier line dropped;
 - `readability`: readability-lxml's article block, split into its block elements;
 - (no jusText stoplist variant: jusText 3.0.2 ships no Chinese stoplist, `get_stoplist("Chinese")` raises,
   and its stop-word density counts whitespace-separated words, which unspaced Chinese does not have);
@@ -13,7 +15,8 @@ The names are the choices of `ingest.pages.extractor` and of `python -m pipeline
   character-level density, so that one function is ours);
 - `both`: trafilatura's paragraphs that readability's block also holds (a cross-check for precision);
 - `union`: trafilatura's paragraphs, then readability's that trafilatura lacks;
-- `recall_in_readability`: trafilatura's recall mode, kept only where readability's block holds it.
+- `recall_in_readability`: trafilatura's recall mode, kept only where readability's block holds it;
+- `tidy_in_readability`, `tidy_union`: `both` and `union` on trafilatura_tidy's lines.
 
 Every extractor returns text only: parsers decode entities once and drop comments, scripts and styles, so an
 escaped `&lt;script&gt;` in an article comes out as the literal text `<script>`.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-__all__ = ["EXTRACTORS", "extract_paragraphs", "html_lines"]
+__all__ = ["EXTRACTORS", "extract_paragraphs", "html_lines", "tidy_lines"]
 
 _BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "article",
            "blockquote", "pre", "dd", "dt", "dl", "center", "form", "header", "footer", "td", "th"}
@@ -73,6 +76,38 @@ def _trafilatura(html: str, mode: str) -> list[str]:
                                favor_precision=mode == "precision", favor_recall=mode == "recall",
                                deduplicate=False, with_metadata=False) or ""
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def _prose_cell(cell: str) -> bool:
+    """A table cell that reads as article text: sentence punctuation in 15+ characters, or 40+ characters."""
+    form = "".join(cell.split())
+    return (len(form) >= 15 and any(c in _PUNCT for c in form)) or len(form) >= 40
+
+
+def tidy_lines(lines: list[str]) -> list[str]:
+    """Table rows (`| cell | cell |`) reduced to their prose cells, and lines repeating an earlier one dropped.
+
+    Parameters
+    ----------
+    lines : list[str]
+        Extracted lines, trafilatura's table rows among them.
+
+    Returns
+    -------
+    list[str]
+        The lines tidied, in order.
+    """
+    kept: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line) if _prose_cell(c)]
+            line = " ".join(c.replace("\\|", "|") for c in cells)
+        form = "".join(line.split())
+        if form and form not in seen:
+            kept.append(line)
+            seen.add(form)
+    return kept
 
 
 def _readability(html: str) -> list[str]:
@@ -150,12 +185,15 @@ EXTRACTORS: dict[str, Callable[[str], list[str]]] = {
     "trafilatura": lambda html: _trafilatura(html, "default"),
     "trafilatura_precision": lambda html: _trafilatura(html, "precision"),
     "trafilatura_recall": lambda html: _trafilatura(html, "recall"),
+    "trafilatura_tidy": lambda html: tidy_lines(_trafilatura(html, "default")),
     "readability": _readability,
     "justext_length": lambda html: _justext_paragraphs(html, punct=False),
     "justext_punct": lambda html: _justext_paragraphs(html, punct=True),
     "both": lambda html: _cross(_trafilatura(html, "default"), _readability(html)),
     "union": lambda html: _union(_trafilatura(html, "default"), _readability(html)),
     "recall_in_readability": lambda html: _cross(_trafilatura(html, "recall"), _readability(html)),
+    "tidy_in_readability": lambda html: _cross(tidy_lines(_trafilatura(html, "default")), _readability(html)),
+    "tidy_union": lambda html: tidy_lines(_union(_trafilatura(html, "default"), _readability(html))),
 }
 
 

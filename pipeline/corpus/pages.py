@@ -25,7 +25,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.params import PageParams
 from pipeline.corpus.extractors import extract_paragraphs
 
-__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "visible_text"]
+__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "headline", "visible_text"]
 
 log = logging.getLogger("pipeline")
 
@@ -186,6 +186,42 @@ def _holds_headline(lines: list[str], title: str) -> bool:
     return any(form in "".join(line.split()) for line in lines[:3])
 
 
+# What sites put between a headline and their own name in <title>: 标题_频道_新浪网, 標題 | 聯合新聞網.
+_TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－|\s-\s)\s*")
+
+
+def headline(html: str, title: str) -> tuple[str, str]:
+    """(the article's headline, where it came from): the longest <h1>-<h3> whose text the page's title holds,
+    else the title's first part before a site-name separator; ("", "") when the page has no title.
+
+    Parameters
+    ----------
+    html : str
+        The decoded page.
+    title : str
+        The page's title as the metadata reader found it.
+
+    Returns
+    -------
+    tuple[str, str]
+        The headline and "page (heading in title)" or "page (title, site name cut)".
+    """
+    import lxml.html  # only pages need an HTML parser
+
+    form = "".join(title.split())
+    if not form:
+        return "", ""
+    try:
+        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2", "h3")]
+    except Exception:  # an unparsable page has no headings; the title still serves
+        headings = []
+    held = [h for h in headings if len("".join(h.split())) >= 4 and "".join(h.split()) in form]
+    if held:
+        return max(held, key=len), "page (heading in title)"
+    return _TITLE_SEPARATORS.split(title.strip())[0].strip(), "page (title, site name cut)"
+
+
 def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
               settings: PageParams) -> Page:
     """A saved page read as an article.
@@ -222,7 +258,7 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
         name = "trafilatura_precision"
     lines = extract_paragraphs(html, name)
     meta = trafilatura.extract_metadata(html)
-    title = (meta.title or "").strip() if meta else ""
+    title, title_from = headline(html, (meta.title or "").strip() if meta else "")
     if settings.headline and title and lines and not _holds_headline(lines, title):
         lines = [title] + lines
     text = "\n".join(lines)
@@ -236,7 +272,7 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
     date = _iso_date(meta.date if meta else None)
     author = (meta.author or "").strip() if meta else ""
     return Page(text=text, encoding=codec, encoding_from=codec_from,
-                title=title, title_from="page (trafilatura)" if title else "",
+                title=title, title_from=title_from,
                 date=date, date_from="page (htmldate)" if date else "",
                 author=author, author_from="page (trafilatura)" if author else "",
                 page_chars=page_chars, text_chars=text_chars, extractor=name)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pipeline.common.errors import InputError
 from pipeline.common.params import PageParams
 from pipeline.corpus.charmodel import CharModel
-from pipeline.corpus.extractors import EXTRACTORS, html_lines
-from pipeline.corpus.pages import decode_page, read_page
+from pipeline.corpus.extractors import EXTRACTORS, html_lines, tidy_lines
+from pipeline.corpus.pages import decode_page, headline, read_page
 from pipeline.corpus.script import make_converter
 
 CODECS = ["utf-8", "gb18030", "big5hkscs", "big5"]
@@ -161,3 +161,17 @@ def test_decode_page_names_its_source_for_a_declared_charset(plausibility, tmp_p
                                    plausibility)
     assert (codec, how) == ("big5hkscs", "declared")
     assert TRADITIONAL[2] in text
+
+
+def test_the_headline_is_the_heading_the_title_holds_or_the_title_without_the_site_name():
+    assert headline("<h1>新浪网</h1><h1>居民议事会成立</h1>", "居民议事会成立_新闻中心_新浪网") == \
+        ("居民议事会成立", "page (heading in title)")
+    assert headline("<p>无标题</p>", "產官學研合作 打造醫療雲 | 財經 | 聯合新聞網") == \
+        ("產官學研合作 打造醫療雲", "page (title, site name cut)")
+    assert headline("<h1>x</h1>", "") == ("", "")
+
+
+def test_tidy_keeps_prose_cells_of_table_rows_and_drops_repeats():
+    rows = ["| 首頁 | 新聞 | 財經 |", "| 行政院科技會報將在18日召開會議，結合企業與學界打造醫療雲。 | 轉寄 |",
+            "段落一，内容完整。", "段落一，内容完整。"]
+    assert tidy_lines(rows) == ["行政院科技會報將在18日召開會議，結合企業與學界打造醫療雲。", "段落一，内容完整。"]
