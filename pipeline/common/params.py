@@ -109,7 +109,8 @@ class PageParams(Section):
     extractor: Literal["trafilatura", "trafilatura_precision", "trafilatura_recall", "readability",
                        "justext_length", "justext_punct", "both", "union",
                        "recall_in_readability",
-                       "trafilatura_tidy", "tidy_in_readability", "tidy_union"]
+                       "trafilatura_tidy", "tidy_in_readability", "tidy_union",
+                       "tidy_checked"]
     favor_precision: bool
     headline: bool
     min_chars: Count

@@ -16,7 +16,10 @@ The names are the choices of `ingest.pages.extractor` and of `python -m pipeline
 - `both`: trafilatura's paragraphs that readability's block also holds (a cross-check for precision);
 - `union`: trafilatura's paragraphs, then readability's that trafilatura lacks;
 - `recall_in_readability`: trafilatura's recall mode, kept only where readability's block holds it;
-- `tidy_in_readability`, `tidy_union`: `both` and `union` on trafilatura_tidy's lines.
+- `tidy_in_readability`, `tidy_union`: `both` and `union` on trafilatura_tidy's lines;
+- `tidy_checked`: trafilatura_tidy's lines, of which those that do not read as prose (no sentence punctuation)
+  are kept only where readability's block holds them; when readability's block is under a fifth of
+  trafilatura's text (readability missed the article), no line is checked.
 
 Every extractor returns text only: parsers decode entities once and drop comments, scripts and styles, so an
 escaped `&lt;script&gt;` in an article comes out as the literal text `<script>`.
@@ -181,6 +184,18 @@ def _union(primary: list[str], extra: list[str]) -> list[str]:
     return primary + [line for line in extra if not _held(line, other, grams)]
 
 
+_SENTENCE = set("，。！？；")
+
+
+def _checked(lines: list[str], check: list[str]) -> list[str]:
+    """Lines that read as prose, and the others only where `check` holds them (see the module docstring)."""
+    other = "".join(_form(line) for line in check)
+    if len(other) < 0.2 * sum(len(_form(line)) for line in lines):
+        return lines
+    grams = _grams(other)
+    return [line for line in lines if any(c in _SENTENCE for c in line) or _held(line, other, grams)]
+
+
 EXTRACTORS: dict[str, Callable[[str], list[str]]] = {
     "trafilatura": lambda html: _trafilatura(html, "default"),
     "trafilatura_precision": lambda html: _trafilatura(html, "precision"),
@@ -193,6 +208,7 @@ EXTRACTORS: dict[str, Callable[[str], list[str]]] = {
     "union": lambda html: _union(_trafilatura(html, "default"), _readability(html)),
     "recall_in_readability": lambda html: _cross(_trafilatura(html, "recall"), _readability(html)),
     "tidy_in_readability": lambda html: _cross(tidy_lines(_trafilatura(html, "default")), _readability(html)),
+    "tidy_checked": lambda html: _checked(tidy_lines(_trafilatura(html, "default")), _readability(html)),
     "tidy_union": lambda html: tidy_lines(_union(_trafilatura(html, "default"), _readability(html))),
 }
 

@@ -2,14 +2,16 @@
 
 A researcher usually has the page an article was published on, not its text.
 The page is decoded with the charset it declares (or, failing that, the
-ingest codecs and a detector), its main text is taken by trafilatura (the
-maintained extractor measured best on Chinese news pages, see
-`python -m pipeline.corpus.evaluate --pages`), and its metadata come from the
-page's own structure, each value with where it came from. The text then goes
-through the same cleaning as a text file; nothing of the markup survives:
-the extractor returns text, and entities are decoded once, so a `<script>`
-written inside an article is article text (escaped wherever the study writes
-HTML) and never a live tag.
+ingest codecs and a detector), its main text is taken by the extractor
+ingest.pages.extractor names (pipeline/corpus/extractors.py; chosen by
+measurement on Chinese news pages with gold text, see
+`python -m pipeline.corpus.evaluate --pages`), the headline is put first when
+the extractor left it out, and the metadata come from the page's own
+structure, each value with where it came from. The text then goes through the
+same cleaning as a text file; nothing of the markup survives: the extractors
+return text, and entities are decoded once, so a `<script>` written inside an
+article is article text (escaped wherever the study writes HTML) and never a
+live tag.
 """
 
 from __future__ import annotations
