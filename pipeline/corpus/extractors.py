@@ -36,6 +36,7 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr
            "blockquote", "pre", "dd", "dt", "dl", "center", "form", "header", "footer", "td", "th"}
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "select", "textarea")
 # Full-width sentence punctuation: prose has one every 20-40 characters, navigation and link lists almost none.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _PUNCT = set("，。；：！？、“”「」（）")
 
 
@@ -54,6 +55,7 @@ def html_lines(fragment: str) -> list[str]:
     """
     import lxml.html  # only pages need an HTML parser
 
+    fragment = _CONTROL.sub("", fragment)  # lxml refuses to set a text holding C0 control characters
     try:
         root = lxml.html.document_fromstring(fragment.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
     except Exception:  # an empty or unparsable fragment has no text
@@ -230,4 +232,4 @@ def extract_paragraphs(html: str, name: str) -> list[str]:
     """
     if name not in EXTRACTORS:
         raise ValueError(f"unknown page extractor {name!r}; one of {', '.join(EXTRACTORS)}")
-    return [re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", line) for line in EXTRACTORS[name](html)]
+    return [_CONTROL.sub("", line) for line in EXTRACTORS[name](html)]

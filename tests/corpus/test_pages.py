@@ -109,7 +109,7 @@ def test_script_and_style_content_never_reach_the_text(extractor, plausibility):
         assert marker not in text
 
 
-@pytest.mark.parametrize("extractor", ["trafilatura", "readability", "both", "justext_punct"])
+@pytest.mark.parametrize("extractor", ["trafilatura", "readability", "both", "justext_punct", "tidy_checked"])
 def test_escaped_markup_inside_an_article_is_kept_as_literal_text(extractor, plausibility):
     quoted = "网络安全课上，老师演示了攻击者如何在留言中写入&lt;script&gt;标签，提醒居民不要点击陌生链接，注意保护个人信息。"
     data = page(LONG + [quoted + quoted], "utf-8").encode("utf-8")
@@ -145,15 +145,23 @@ _TEXT = st.text(alphabet=st.sampled_from(list("社区治理居民议事会服务
                 max_size=120).filter(lambda s: len(squeeze(s)) >= 20)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+STUDY = PageParams(extractor="tidy_checked", favor_precision=False, headline=True, min_chars=50)
+
+
+@pytest.mark.parametrize("choice", [SETTINGS, STUDY], ids=["trafilatura", "study"])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paragraph=_TEXT)
-def test_any_article_paragraph_comes_out_whole_and_without_markup(paragraph, plausibility):
-    import html as html_module
+def test_any_article_paragraph_comes_out_whole_and_without_markup(choice, paragraph, plausibility):
+    import html as html_module  # the escaping a page's author (or CMS) applies to article text
 
     data = page(SIMPLIFIED + [html_module.escape(paragraph)], "utf-8").encode("utf-8")
-    text = read(data, plausibility).text
+    text = read(data, plausibility, choice).text
     assert squeeze(paragraph) in squeeze(text)
     assert "<p" not in text and "</" not in text and "<div" not in text and "<a " not in text
+
+
+def test_the_study_settings_are_the_measured_choice(project_params):
+    assert project_params.ingest.pages == STUDY
 
 
 def test_decode_page_names_its_source_for_a_declared_charset(plausibility, tmp_path):
@@ -175,3 +183,13 @@ def test_tidy_keeps_prose_cells_of_table_rows_and_drops_repeats():
     rows = ["| 首頁 | 新聞 | 財經 |", "| 行政院科技會報將在18日召開會議，結合企業與學界打造醫療雲。 | 轉寄 |",
             "段落一，内容完整。", "段落一，内容完整。"]
     assert tidy_lines(rows) == ["行政院科技會報將在18日召開會議，結合企業與學界打造醫療雲。", "段落一，内容完整。"]
+
+
+@pytest.mark.parametrize("extractor", sorted(EXTRACTORS))
+def test_control_characters_in_a_page_neither_crash_nor_reach_the_text(extractor, plausibility):
+    # Real pages carry stray C0 control characters (a vertical tab, a NUL from a broken CMS) in their text;
+    # lxml refuses them as element text.
+    data = page([p.replace("，", "\x0b，", 1).replace("。", "\x01。", 1) for p in LONG], "utf-8").encode("utf-8")
+    text = read(data, plausibility, STUDY.model_copy(update={"extractor": extractor})).text
+    assert "\x0b" not in text and "\x01" not in text
+    assert squeeze(SIMPLIFIED[0]) in squeeze(text)
