@@ -105,7 +105,14 @@ def _distinct(section: str, name: str, seeds: list[int]) -> None:
 class PageParams(Section):
     """How a saved web page becomes an article's text (pipeline/corpus/pages.py)."""
 
+    # The names of pipeline/corpus/extractors.py's EXTRACTORS (tests/corpus/test_pages.py checks they agree).
+    extractor: Literal["trafilatura", "trafilatura_precision", "trafilatura_recall", "readability",
+                       "justext_length", "justext_punct", "both", "union",
+                       "recall_in_readability",
+                       "trafilatura_tidy", "tidy_in_readability", "tidy_union",
+                       "tidy_checked"]
     favor_precision: bool
+    headline: bool
     min_chars: Count
 
 

@@ -28,6 +28,11 @@ Measures:
 Run as `python -m pipeline.corpus.evaluate [folder ...]`: with no folder, every
 held-out set under tests/ (tests/heldout/, tests/heldout_b/, ...), each on its
 own and combined; with --lines, also every line that is not as labelled.
+
+Run as `python -m pipeline.corpus.evaluate --pages DIR [DIR ...] [--extractor NAME]
+[--half development|heldout] [--out CSV]` to measure main-text extraction from
+saved web pages on page sets instead (pipeline/corpus/pageeval.py defines the
+measures).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from pipeline.common.config import PROJECT_ROOT, Paths
 from pipeline.common.params import load_params
 from pipeline.corpus import clean
 from pipeline.corpus.edits import apply_edits
+from pipeline.corpus.extractors import EXTRACTORS
+from pipeline.corpus.pageeval import evaluate_pages, print_report
 from pipeline.corpus.stage import article_rules, build_cleaner
 
 __all__ = ["Line", "align", "combine", "evaluate", "heldout_folders", "is_lost", "line_outcomes", "main", "names_cut",
@@ -232,11 +239,36 @@ def heldout_folders(root: Path) -> list[Path]:
     return [tests / "heldout"] + sorted(p for p in tests.glob("heldout_*") if (p / "articles").is_dir())
 
 
+def _main_pages(args: argparse.Namespace) -> int:
+    """Measure extraction on page sets, with the study's settings unless --extractor/--headline say otherwise."""
+    paths = Paths.at(PROJECT_ROOT)
+    params = load_params(paths.params)
+    settings = params.ingest.pages
+    if args.extractor:
+        settings = settings.model_copy(update={"extractor": args.extractor, "favor_precision": False})
+    if args.headline:
+        settings = settings.model_copy(update={"headline": args.headline == "yes"})
+    cleaner = build_cleaner(paths, params.clean)
+    rows = evaluate_pages(args.pages, settings, params.ingest.codecs, cleaner.model.mean_logp, study_cleaner(),
+                          normal, args.half)
+    print(f"== pages: {', '.join(str(p) for p in args.pages)}; half: {args.half or 'all'}; "
+          f"extractor: {settings.extractor}; headline: {settings.headline}")
+    print_report(rows, args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", help="labelled folders (default: every held-out set under tests/)")
     parser.add_argument("--lines", action="store_true", help="list every line not handled as labelled")
+    parser.add_argument("--pages", nargs="+", type=Path, help="page sets to measure extraction on instead")
+    parser.add_argument("--extractor", choices=sorted(EXTRACTORS), help="default: ingest.pages.extractor")
+    parser.add_argument("--headline", choices=["yes", "no"], help="default: ingest.pages.headline")
+    parser.add_argument("--half", choices=["development", "heldout"], help="only this half of each page set")
+    parser.add_argument("--out", type=Path, help="with --pages: one row per page and pass (CSV)")
     args = parser.parse_args(argv)
+    if args.pages:
+        return _main_pages(args)
     folders = [Path(f) for f in args.folders] or heldout_folders(PROJECT_ROOT)
     clean_one = study_cleaner()
     results = [evaluate(folder, clean_one) for folder in folders]

@@ -2,14 +2,16 @@
 
 A researcher usually has the page an article was published on, not its text.
 The page is decoded with the charset it declares (or, failing that, the
-ingest codecs and a detector), its main text is taken by trafilatura (the
-maintained extractor measured best on Chinese news pages, see
-`python -m pipeline.corpus.evaluate --pages`), and its metadata come from the
-page's own structure, each value with where it came from. The text then goes
-through the same cleaning as a text file; nothing of the markup survives:
-the extractor returns text, and entities are decoded once, so a `<script>`
-written inside an article is article text (escaped wherever the study writes
-HTML) and never a live tag.
+ingest codecs and a detector), its main text is taken by the extractor
+ingest.pages.extractor names (pipeline/corpus/extractors.py; chosen by
+measurement on Chinese news pages with gold text, see
+`python -m pipeline.corpus.evaluate --pages`), the headline is put first when
+the extractor left it out, and the metadata come from the page's own
+structure, each value with where it came from. The text then goes through the
+same cleaning as a text file; nothing of the markup survives: the extractors
+return text, and entities are decoded once, so a `<script>` written inside an
+article is article text (escaped wherever the study writes HTML) and never a
+live tag.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from typing import Callable
 
 from pipeline.common.errors import InputError
 from pipeline.common.params import PageParams
+from pipeline.corpus.extractors import extract_paragraphs
 
-__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "visible_text"]
+__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "headline", "visible_text"]
 
 log = logging.getLogger("pipeline")
 
@@ -83,10 +86,22 @@ def _codec(name: str) -> str | None:
         return None
 
 
+def _can_be_chinese(codec: str, data: bytes) -> bool:
+    """False for a declared codec that cannot write Chinese at all (latin-1, cp1252, ...) on a page with
+    non-ASCII bytes: such codecs decode any bytes, so a wrong declaration would otherwise turn the page into
+    mojibake without an error."""
+    try:
+        "中文".encode(codec)
+    except UnicodeEncodeError:
+        return data.isascii()
+    return True
+
+
 def decode_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float]) -> tuple[str, str, str]:
     """(text, codec, how the codec was chosen) of a page's bytes.
 
-    A byte-order mark wins, then the charset the page declares (when it decodes the bytes strictly), then the
+    A byte-order mark wins, then the charset the page declares (when it decodes the bytes strictly and can
+    write Chinese at all), then the
     most plausible strict decoding among the ingest codecs, then charset-normalizer's detection.
 
     Parameters
@@ -116,7 +131,7 @@ def decode_page(data: bytes, path: Path, codecs: list[str], plausibility: Callab
     match = _META_CHARSET.search(data[:8192])
     if match:
         codec = _codec(match.group(1).decode("ascii", errors="replace"))
-        if codec:
+        if codec and _can_be_chinese(codec, data):
             try:
                 return data.decode(codec), codec, "declared"
             except UnicodeDecodeError:
@@ -179,6 +194,48 @@ def _iso_date(value: str | None) -> str:
     return "-".join(match.groups()) if match else ""
 
 
+def _holds_headline(lines: list[str], title: str) -> bool:
+    """True when one of the text's first lines already is, or contains, the headline."""
+    form = "".join(title.split())
+    return any(form in "".join(line.split()) for line in lines[:3])
+
+
+# What sites put between a headline and their own name in <title>: 标题_频道_新浪网, 標題 | 聯合新聞網.
+_TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－|\s-\s)\s*")
+
+
+def headline(html: str, title: str) -> tuple[str, str]:
+    """(the article's headline, where it came from): the longest <h1>-<h3> whose text the page's title holds,
+    else the title's first part before a site-name separator; ("", "") when the page has no title.
+
+    Parameters
+    ----------
+    html : str
+        The decoded page.
+    title : str
+        The page's title as the metadata reader found it.
+
+    Returns
+    -------
+    tuple[str, str]
+        The headline and "page (heading in title)" or "page (title, site name cut)".
+    """
+    import lxml.html  # only pages need an HTML parser
+
+    form = "".join(title.split())
+    if not form:
+        return "", ""
+    try:
+        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2", "h3")]
+    except Exception:  # an unparsable page has no headings; the title still serves
+        headings = []
+    held = [h for h in headings if len("".join(h.split())) >= 4 and "".join(h.split()) in form]
+    if held:
+        return max(held, key=len), "page (heading in title)"
+    return _TITLE_SEPARATORS.split(title.strip())[0].strip(), "page (title, site name cut)"
+
+
 def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable[[str], float],
               settings: PageParams) -> Page:
     """A saved page read as an article.
@@ -206,13 +263,19 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
     InputError
         When the page cannot be decoded, or nothing usable comes out of it.
     """
-    import trafilatura  # only pages need the extractor
+    import trafilatura  # only pages need the metadata reader
 
     html, codec, codec_from = decode_page(data, path, codecs, plausibility)
     page_chars = _chars(visible_text(html))
-    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True,
-                               favor_precision=settings.favor_precision, deduplicate=False,
-                               with_metadata=False) or ""
+    name = settings.extractor
+    if name == "trafilatura" and settings.favor_precision:
+        name = "trafilatura_precision"
+    lines = extract_paragraphs(html, name)
+    meta = trafilatura.extract_metadata(html)
+    title, title_from = headline(html, (meta.title or "").strip() if meta else "")
+    if settings.headline and title and lines and not _holds_headline(lines, title):
+        lines = [title] + lines
+    text = "\n".join(lines)
     text = unicodedata.normalize("NFC", text)
     text_chars = _chars(text)
     if text_chars < settings.min_chars:
@@ -220,12 +283,10 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
                                f"characters, {text_chars} kept by the extractor, below ingest.pages.min_chars = "
                                f"{settings.min_chars}); save the article's text as a .txt file instead, or remove "
                                "the page and its manifest row")
-    meta = trafilatura.extract_metadata(html)
-    title = (meta.title or "").strip() if meta else ""
     date = _iso_date(meta.date if meta else None)
     author = (meta.author or "").strip() if meta else ""
     return Page(text=text, encoding=codec, encoding_from=codec_from,
-                title=title, title_from="page (trafilatura)" if title else "",
+                title=title, title_from=title_from,
                 date=date, date_from="page (htmldate)" if date else "",
                 author=author, author_from="page (trafilatura)" if author else "",
-                page_chars=page_chars, text_chars=text_chars, extractor="trafilatura")
+                page_chars=page_chars, text_chars=text_chars, extractor=name)
