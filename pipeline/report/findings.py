@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.common.numeric import rank_key
 from pipeline.report.headline import FindingsSettings, Headline, coder_reliability
+from pipeline.report.results import md_text
 
 __all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
            "MAX_ABSTRACT_SENTENCES", "PLURAL", "Tables"]
@@ -45,8 +46,9 @@ def _pct(value: float) -> str:
 
 
 def _cell(value: object) -> str:
-    """A Markdown table cell: pipes would split the cell, line breaks the row."""
-    return str(value).replace("|", "｜").replace("\n", " ")
+    """A Markdown table cell that shows the value as written: article text (titles, authors, passages in
+    context) may hold pipes, which would split the cell, line breaks, which would end the row, or markup."""
+    return md_text(value)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -62,11 +64,12 @@ def _corpus(tables: Tables) -> str | None:
     places = docs.drop_duplicates("place")
     levels = {level: [p for p, lv in zip(places["place"], places["level"]) if lv == level]
               for level in dict.fromkeys(places["level"])}
-    listed = "; ".join(f"{'、'.join(names)} ({'a ' + level if len(names) == 1 else PLURAL.get(level, level + 's')})"
+    listed = "; ".join(f"{'、'.join(map(md_text, names))} "
+                       f"({'a ' + md_text(level) if len(names) == 1 else md_text(PLURAL.get(level, level + 's'))})"
                        for level, names in levels.items())
     per = "one article per place" if len(docs) == len(places) else "a few articles per place"
     biggest = places["province"].value_counts()
-    inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {biggest.index[0]}"
+    inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {md_text(biggest.index[0])}"
               if int(biggest.iloc[0]) > 1 else "")
     return (f"The study reads web articles on community governance (社区治理) from {len(places)} "
             f"place{'s' if len(places) != 1 else ''}, "
@@ -78,7 +81,7 @@ def _stresses(head: Headline) -> str | None:
     if c.empty:
         return None
     first = c.groupby("place", sort=False).head(1)
-    listed = "; ".join(f"{r.place} {r.label} ({r.gloss})" for r in first.itertuples())
+    listed = "; ".join(f"{md_text(r.place)} {md_text(r.label)} ({md_text(r.gloss)})" for r in first.itertuples())
     return (f"Counting each policy concept's terms together, against the other articles and against what "
             f"government work reports say anyway, each article stresses some concepts more than the others do, "
             f"led by {listed}; each rests on {int(c['sentences'].min())} to {int(c['sentences'].max())} "
@@ -97,13 +100,13 @@ def _shared(head: Headline, settings: FindingsSettings) -> str | None:
         return (f"No dimension is present in {need} or more places by either the dictionary or the topic model "
                 f"(present: at least {_pct(settings.presence_floor)} of a place's text at the lower end of the "
                 f"95% interval).")
-    text = (f"By the dictionary, {_join(list(by_dictionary['name'])) or 'no dimension'} "
+    text = (f"By the dictionary, {_join([md_text(n) for n in by_dictionary['name']]) or 'no dimension'} "
             f"{'is' if len(by_dictionary) == 1 else 'are'} present in at least {need} of the "
             f"{int(s['places'].iloc[0])} articles (in at least {_pct(settings.presence_floor)} of an article's "
             f"sentences, at the lower end of the 95% interval)")
     if len(both) == len(by_dictionary) == len(by_topics):
         return text + "; the keyword-assisted topic model agrees."
-    found = (f"finds {_join(list(both['name']))} present at the same floor" if not both.empty
+    found = (f"finds {_join([md_text(n) for n in both['name']])} present at the same floor" if not both.empty
              else "finds none of them present at the same floor")
     return (text + f"; the keyword-assisted topic model, whose intervals rest on one article's passages, {found}, "
             f"so its shares are read as description only.")
@@ -118,7 +121,7 @@ def _leads(head: Headline) -> str | None:
                                                           ("tie", "tied")) if counts.get(v, 0)]
     # A dimension tied for the most sentences is at the top as much as one alone there.
     tops = pd.Series([name for names in lead["leads_with"] for name in names.split(" = ")]).value_counts()
-    top, n = tops.index[0], int(tops.iloc[0])
+    top, n = md_text(tops.index[0]), int(tops.iloc[0])
     where = f"in {n} of the {len(lead)} articles" if n > 1 else "in one article"
     clear = int(counts.get("clear", 0))
     opening = ("No article has a clear lead" if clear == 0 else f"{clear} of the {len(lead)} articles have a clear lead")
@@ -143,7 +146,7 @@ def _caveat(head: Headline) -> str | None:
     a = head.articles
     if a.empty or a["place"].duplicated().any():
         return None
-    genres = [g for g in dict.fromkeys(a["genre"]) if g != "unknown"]
+    genres = [md_text(g) for g in dict.fromkeys(a["genre"]) if g != "unknown"]
     kinds = f" ({_join(genres)})" if genres else ""
     return (f"Each place is a single article, and genre, author and occasion change with the place{kinds}, so every "
             f"contrast here is between texts: it shows what these authors stressed on these occasions, not what "
