@@ -18,8 +18,8 @@ import pandas as pd
 from pipeline.common.config import Paths
 from pipeline.common.io import read_jsonl
 
-__all__ = ["RESULTS_ENV", "clean_text", "figure_path", "load_manifest", "load_table", "load_units", "md_text",
-           "read_table", "results_dir"]
+__all__ = ["RESULTS_ENV", "clean_text", "figure_path", "load_manifest", "load_table", "load_units", "md_code",
+           "md_text", "read_table", "results_dir"]
 
 RESULTS_ENV = "STUDY_RESULTS_DIR"
 
@@ -62,6 +62,30 @@ def md_text(value: object) -> str:
     text = _AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
     return _MD_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text,
                               count=1)
+
+
+def md_code(value: object) -> str:
+    """Article-derived text as one Markdown code span, shown as written (for a garbled span quoted verbatim).
+
+    Inside a code span nothing is markup but a run of backticks as long as the span's own; the span's
+    backticks are made one longer than the longest run in the text, and a space pads a text that starts or
+    ends with a backtick. Line breaks become spaces. Entities are literal in a code span, so a pipe stays a
+    pipe: the span is for prose, not for a table cell.
+
+    Parameters
+    ----------
+    value : object
+        The text (or any value, shown as `str(value)`).
+
+    Returns
+    -------
+    str
+        The code span.
+    """
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", str(value))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def results_dir() -> Path:
