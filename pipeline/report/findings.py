@@ -23,7 +23,7 @@ from pipeline.common.numeric import rank_key
 from pipeline.report.headline import FindingsSettings, Headline, coder_reliability
 from pipeline.report.results import md_text
 
-__all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
+__all__ = ["findings_markdown", "abstract_sentences", "markdown_table", "replace_section", "section_of", "START", "END",
            "MAX_ABSTRACT_SENTENCES", "PLURAL", "Tables"]
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -51,7 +51,21 @@ def _cell(value: object) -> str:
     return md_text(value)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table whose cells show their values as written (`md_text`).
+
+    Parameters
+    ----------
+    header : Sequence[str]
+        The column names, written as they are (the study's own words).
+    rows : Sequence[Sequence[object]]
+        The rows' values; strings may be article text.
+
+    Returns
+    -------
+    str
+        The table's lines, without a final newline.
+    """
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -172,7 +186,7 @@ def _concepts_section(head: Headline, settings: FindingsSettings) -> list[str]:
             f"concept's terms, the sentences and passages they fall in, its uses in the other articles together, "
             f"the share of resamples in which it stays in the top {settings.list_top}, its q (Benjamini–Hochberg "
             f"over every article × concept comparison), and a use in context from the passage that uses it most.",
-            "", _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "uses elsewhere",
+            "", markdown_table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "uses elsewhere",
                         "stable in", "q", "in context"], rows),
             ""]
 
@@ -194,7 +208,7 @@ def _shared_section(head: Headline, settings: FindingsSettings, figure: str | No
            f"Dimensions present in at least {need} articles by the dictionary (with or without brand names and "
            f"self-references) or by a stable topic, or whose stable topic's share reaches the floor in as many "
            f"(definitions below).", "",
-           _table(["dimension", "dictionary", "dictionary, every term", "stable topic", "topic share at the floor",
+           markdown_table(["dimension", "dictionary", "dictionary, every term", "stable topic", "topic share at the floor",
                    "why they differ"], rows), ""]
     if figure:
         out += [f"![Stable keyword-assisted topics by place]({figure})", "",
@@ -214,7 +228,7 @@ def _leads_section(head: Headline) -> list[str]:
     rows = [(r.place, r.leads_with, r.mentioning, r.runner_up, r.runner_up_mentioning, r.sentences, r.verdict,
              r.leads_with_all) for r in lead.itertuples()]
     return ["### Which dimension leads in each article", "",
-            _table(["place", "most sentences mention", "sentences", "runner-up", "its sentences", "of all sentences",
+            markdown_table(["place", "most sentences mention", "sentences", "runner-up", "its sentences", "of all sentences",
                     "lead", "counting every term"], rows), ""]
 
 
@@ -226,7 +240,7 @@ def _footing_section(head: Headline) -> list[str]:
     return ["### Footing: one article stands for each place", "",
             "Every comparison below is between these articles, whose genre, author and occasion change with the "
             "place.", "",
-            _table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
+            markdown_table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
 
 
 def _definitions(settings: FindingsSettings) -> list[str]:
