@@ -21,8 +21,9 @@ import pandas as pd
 
 from pipeline.common.numeric import rank_key
 from pipeline.report.headline import FindingsSettings, Headline, coder_reliability
+from pipeline.report.results import md_code, md_text
 
-__all__ = ["findings_markdown", "abstract_sentences", "replace_section", "section_of", "START", "END",
+__all__ = ["findings_markdown", "abstract_sentences", "markdown_table", "replace_section", "section_of", "START", "END",
            "MAX_ABSTRACT_SENTENCES", "PLURAL", "Tables"]
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -45,11 +46,26 @@ def _pct(value: float) -> str:
 
 
 def _cell(value: object) -> str:
-    """A Markdown table cell: pipes would split the cell, line breaks the row."""
-    return str(value).replace("|", "｜").replace("\n", " ")
+    """A Markdown table cell that shows the value as written: article text (titles, authors, passages in
+    context) may hold pipes, which would split the cell, line breaks, which would end the row, or markup."""
+    return md_text(value)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table whose cells show their values as written (`md_text`).
+
+    Parameters
+    ----------
+    header : Sequence[str]
+        The column names, written as they are (the study's own words).
+    rows : Sequence[Sequence[object]]
+        The rows' values; strings may be article text.
+
+    Returns
+    -------
+    str
+        The table's lines, without a final newline.
+    """
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -62,11 +78,12 @@ def _corpus(tables: Tables) -> str | None:
     places = docs.drop_duplicates("place")
     levels = {level: [p for p, lv in zip(places["place"], places["level"]) if lv == level]
               for level in dict.fromkeys(places["level"])}
-    listed = "; ".join(f"{'、'.join(names)} ({'a ' + level if len(names) == 1 else PLURAL.get(level, level + 's')})"
+    listed = "; ".join(f"{'、'.join(map(md_text, names))} "
+                       f"({'a ' + md_text(level) if len(names) == 1 else md_text(PLURAL.get(level, level + 's'))})"
                        for level, names in levels.items())
     per = "one article per place" if len(docs) == len(places) else "a few articles per place"
     biggest = places["province"].value_counts()
-    inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {biggest.index[0]}"
+    inside = (f"; {int(biggest.iloc[0])} of the {len(places)} places are in {md_text(biggest.index[0])}"
               if not biggest.empty and int(biggest.iloc[0]) > 1 else "")  # no province recorded: nothing to say
     return (f"The study reads web articles on community governance (社区治理) from {len(places)} "
             f"place{'s' if len(places) != 1 else ''}, "
@@ -78,7 +95,7 @@ def _stresses(head: Headline) -> str | None:
     if c.empty:
         return None
     first = c.groupby("place", sort=False).head(1)
-    listed = "; ".join(f"{r.place} {r.label} ({r.gloss})" for r in first.itertuples())
+    listed = "; ".join(f"{md_text(r.place)} {md_text(r.label)} ({md_text(r.gloss)})" for r in first.itertuples())
     return (f"Counting each policy concept's terms together, against the other articles and against what "
             f"government work reports say anyway, each article stresses some concepts more than the others do, "
             f"led by {listed}; each rests on {int(c['sentences'].min())} to {int(c['sentences'].max())} "
@@ -97,13 +114,13 @@ def _shared(head: Headline, settings: FindingsSettings) -> str | None:
         return (f"No dimension is present in {need} or more places by either the dictionary or the topic model "
                 f"(present: at least {_pct(settings.presence_floor)} of a place's text at the lower end of the "
                 f"95% interval).")
-    text = (f"By the dictionary, {_join(list(by_dictionary['name'])) or 'no dimension'} "
+    text = (f"By the dictionary, {_join([md_text(n) for n in by_dictionary['name']]) or 'no dimension'} "
             f"{'is' if len(by_dictionary) == 1 else 'are'} present in at least {need} of the "
             f"{int(s['places'].iloc[0])} articles (in at least {_pct(settings.presence_floor)} of an article's "
             f"sentences, at the lower end of the 95% interval)")
     if len(both) == len(by_dictionary) == len(by_topics):
         return text + "; the keyword-assisted topic model agrees."
-    found = (f"finds {_join(list(both['name']))} present at the same floor" if not both.empty
+    found = (f"finds {_join([md_text(n) for n in both['name']])} present at the same floor" if not both.empty
              else "finds none of them present at the same floor")
     return (text + f"; the keyword-assisted topic model, whose intervals rest on one article's passages, {found}, "
             f"so its shares are read as description only.")
@@ -118,7 +135,7 @@ def _leads(head: Headline) -> str | None:
                                                           ("tie", "tied")) if counts.get(v, 0)]
     # A dimension tied for the most sentences is at the top as much as one alone there.
     tops = pd.Series([name for names in lead["leads_with"] for name in names.split(" = ")]).value_counts()
-    top, n = tops.index[0], int(tops.iloc[0])
+    top, n = md_text(tops.index[0]), int(tops.iloc[0])
     where = f"in {n} of the {len(lead)} articles" if n > 1 else "in one article"
     clear = int(counts.get("clear", 0))
     opening = ("No article has a clear lead" if clear == 0 else f"{clear} of the {len(lead)} articles have a clear lead")
@@ -143,7 +160,7 @@ def _caveat(head: Headline) -> str | None:
     a = head.articles
     if a.empty or a["place"].duplicated().any():
         return None
-    genres = [g for g in dict.fromkeys(a["genre"]) if g != "unknown"]
+    genres = [md_text(g) for g in dict.fromkeys(a["genre"]) if g != "unknown"]
     kinds = f" ({_join(genres)})" if genres else ""
     return (f"Each place is a single article, and genre, author and occasion change with the place{kinds}, so every "
             f"contrast here is between texts: it shows what these authors stressed on these occasions, not what "
@@ -169,7 +186,7 @@ def _concepts_section(head: Headline, settings: FindingsSettings) -> list[str]:
             f"concept's terms, the sentences and passages they fall in, its uses in the other articles together, "
             f"the share of resamples in which it stays in the top {settings.list_top}, its q (Benjamini–Hochberg "
             f"over every article × concept comparison), and a use in context from the passage that uses it most.",
-            "", _table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "uses elsewhere",
+            "", markdown_table(["place", "concept", "gloss", "dimension", "uses", "sentences", "passages", "uses elsewhere",
                         "stable in", "q", "in context"], rows),
             ""]
 
@@ -191,7 +208,7 @@ def _shared_section(head: Headline, settings: FindingsSettings, figure: str | No
            f"Dimensions present in at least {need} articles by the dictionary (with or without brand names and "
            f"self-references) or by a stable topic, or whose stable topic's share reaches the floor in as many "
            f"(definitions below).", "",
-           _table(["dimension", "dictionary", "dictionary, every term", "stable topic", "topic share at the floor",
+           markdown_table(["dimension", "dictionary", "dictionary, every term", "stable topic", "topic share at the floor",
                    "why they differ"], rows), ""]
     if figure:
         out += [f"![Stable keyword-assisted topics by place]({figure})", "",
@@ -211,7 +228,7 @@ def _leads_section(head: Headline) -> list[str]:
     rows = [(r.place, r.leads_with, r.mentioning, r.runner_up, r.runner_up_mentioning, r.sentences, r.verdict,
              r.leads_with_all) for r in lead.itertuples()]
     return ["### Which dimension leads in each article", "",
-            _table(["place", "most sentences mention", "sentences", "runner-up", "its sentences", "of all sentences",
+            markdown_table(["place", "most sentences mention", "sentences", "runner-up", "its sentences", "of all sentences",
                     "lead", "counting every term"], rows), ""]
 
 
@@ -223,7 +240,7 @@ def _footing_section(head: Headline) -> list[str]:
     return ["### Footing: one article stands for each place", "",
             "Every comparison below is between these articles, whose genre, author and occasion change with the "
             "place.", "",
-            _table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
+            markdown_table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
 
 
 def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
@@ -236,8 +253,8 @@ def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
         return [f"**Cleaning's leftovers.** None of the {len(review)} kept lines listed for review "
                 "(`cleaning_review.csv`: short lines at an article's head or tail with no sentence end) supplies a "
                 "term to a place's top list or a topic's top terms.", ""]
-    # Code spans: a line is the article's own text and is shown as it is, never as markup.
-    items = [f"`{str(r.line).replace('`', '｀')}` ({r.doc_id}: {r.top_terms})" for r in flagged.head(shown).itertuples()]
+    # A line is the article's own text: shown as it is, never as markup.
+    items = [f"{md_code(r.line)} ({md_text(r.doc_id)}: {md_text(r.top_terms)})" for r in flagged.head(shown).itertuples()]
     more = f"; and {len(flagged) - shown} more" if len(flagged) > shown else ""
     return [f"**Cleaning's leftovers.** Of the {len(review)} kept lines listed for review (`cleaning_review.csv`: "
             f"short lines at an article's head or tail with no sentence end), {len(flagged)} supply a term to a "

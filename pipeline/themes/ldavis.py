@@ -14,9 +14,14 @@ from pipeline.common.numeric import round_sig
 from pipeline.themes.params import round_frame
 from pipeline.themes.sweep import single_thread_blas
 
-__all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html"]
+__all__ = ["LDAVIS_DIV_ID", "LdavisInputs", "deterministic_pcoa", "ldavis_prepare", "ldavis_html",
+           "script_json"]
 
 LDAVIS_DIV_ID = "ldavis-themes"
+# Characters of JSON text that HTML reads inside <script> (or old JavaScript reads as line ends); JSON's \u
+# escape keeps each the same character. Outside strings JSON has none of them, so the escape is only ever
+# inside a string.
+_SCRIPT_UNSAFE = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,26 @@ def _ldavis_asset(name: str) -> str:
     return (Path(pyLDAvis.__file__).parent / "js" / name).read_text(encoding="utf-8")
 
 
+def script_json(text: str) -> str:
+    """JSON text safe inside an HTML `<script>` element, and the same JSON value.
+
+    A term is article text: `</script>` or `<!--` in it would end or derail the script block, and
+    `json.dumps` leaves `<`, `>` and `&` as they are. Escaped as `\\u003c` and the like they are still the
+    same characters to `JSON.parse` and to JavaScript; U+2028 and U+2029 are line ends to older JavaScript.
+
+    Parameters
+    ----------
+    text : str
+        JSON text, as `json.dumps` writes it.
+
+    Returns
+    -------
+    str
+        The JSON text with `<`, `>`, `&`, U+2028 and U+2029 written as `\\u` escapes.
+    """
+    return text.translate(_SCRIPT_UNSAFE)
+
+
 def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None = None, terms: int | None = None) -> str:
     """A self-contained LDAvis page: d3, LDAvis and its stylesheet inlined from
     the pyLDAvis package (no network at view time), and a fixed element id so
@@ -141,7 +166,7 @@ def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None
     data = json.dumps(prepared.to_dict(), cls=NumPyEncoder, ensure_ascii=False, sort_keys=True)
 
     def script(text: str) -> str:
-        # "</" would end the inline script early if a term or the library held it.
+        # "</" would end the inline script early if the library held it.
         return text.replace("</", "<\\/")
 
     return (
@@ -154,6 +179,6 @@ def ldavis_html(inputs: LdavisInputs, title: str | None = None, note: str | None
         f"<div id=\"{LDAVIS_DIV_ID}\" style=\"background-color:white;\"></div>\n"
         f"<script>\n{script(_ldavis_asset('d3.v5.min.js'))}\n</script>\n"
         f"<script>\n{script(_ldavis_asset(f'ldavis.v{JS_VERSION}.js'))}\n</script>\n"
-        f"<script>\nnew LDAvis(\"#{LDAVIS_DIV_ID}\", {script(data)});\n</script>\n"
+        f"<script>\nnew LDAvis(\"#{LDAVIS_DIV_ID}\", {script_json(data)});\n</script>\n"
         "</body>\n</html>\n"
     )
