@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.errors import InputError
-from pipeline.common.params import ChromeParams
+from pipeline.common.params import ChromeParams, load_params
 from pipeline.corpus import chrome, clean
 from pipeline.corpus.review import review_lines
 
 LEXICON = chrome.load_chrome(PROJECT_ROOT / "lexicon" / "chrome.yaml")
+LEXICON_SETTINGS = load_params(PROJECT_ROOT / "params.yaml").clean.chrome  # for property tests (no fixtures)
 PATTERNS = clean.load_boilerplate(PROJECT_ROOT / "lexicon" / "boilerplate.yaml")
 BODY = "社区是城市社会的基本单元,居民议事会每月召开一次。"
 
@@ -471,3 +472,13 @@ def test_a_title_printed_twice_is_not_a_table_of_contents(settings_):
     text = "\n".join([title, title, "王斌通", BODY, BODY])
     out, _ = run(text, settings_)
     assert out.count(title) == 2
+
+
+@given(st.integers(min_value=1, max_value=40), st.sampled_from([" |", "|", " ｜", " │"]))
+@settings(max_examples=30, deadline=None)
+def test_a_run_of_trailing_layout_bars_settles_at_once(count, bar):
+    """A footer of a layout table's empty cells (台灣醒報's footer ended in seven) once took a pass per bar and
+    stopped the run with "did not settle"."""
+    out, audit = run(f"{BODY}\n居民代表参加了会议。{bar * count}", LEXICON_SETTINGS)
+    assert out == f"{BODY}\n居民代表参加了会议。"
+    assert [row["rule"] for row in audit if row["rule"].startswith("chrome_layout")] == ["chrome_layout_bar_tail"]
