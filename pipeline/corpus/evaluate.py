@@ -58,7 +58,18 @@ __all__ = ["Line", "align", "combine", "evaluate", "heldout_folders", "is_lost",
 
 
 def normal(text: str) -> str:
-    """The comparison form of a text (see the module docstring)."""
+    """The comparison form of a text (see the module docstring).
+
+    Parameters
+    ----------
+    text : str
+        A line or a whole text.
+
+    Returns
+    -------
+    str
+        NFC, inserted pinyin readings removed, full-width letters and digits folded, all whitespace dropped.
+    """
     text = unicodedata.normalize("NFC", text)
     text, _ = apply_edits(text, clean.pinyin_edits(text))
     text, _ = apply_edits(text, clean.fullwidth_alnum_edits(text))
@@ -74,6 +85,18 @@ class Line:
 
 
 def read_labels(path: Path) -> list[Line]:
+    """The line labels of one held-out article.
+
+    Parameters
+    ----------
+    path : Path
+        Its labels file (labels/<id>.tsv: line_no, label, kind, text).
+
+    Returns
+    -------
+    list[Line]
+        One per labelled line, in file order.
+    """
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     return [Line(int(r["line_no"]), r["label"], r["kind"] or "", r["text"]) for r in rows]
@@ -121,7 +144,22 @@ def align(raw_lines: list[str], cleaned_lines: list[str], floor: float = 0.6) ->
 
 
 def line_outcomes(raw: str, cleaned: str, labels: list[Line]) -> list[dict]:
-    """One row per labelled line: its label and whether cleaning kept, altered or removed it."""
+    """One row per labelled line: its label and whether cleaning kept, altered or removed it.
+
+    Parameters
+    ----------
+    raw : str
+        The article as it was.
+    cleaned : str
+        The article as cleaning left it.
+    labels : list[Line]
+        The article's line labels.
+
+    Returns
+    -------
+    list[dict]
+        line_no, label, kind, status ("kept", "altered" or "removed") and the raw line's text.
+    """
     raw_lines = raw.splitlines()
     labelled = [line for line in labels if normal(raw_lines[line.line_no - 1])]
     cleaned_lines = [c for c in (normal(x) for x in cleaned.splitlines()) if c]
@@ -212,7 +250,18 @@ def evaluate(folder: Path, clean_one: Callable[[str], str]) -> tuple[list[dict],
 
 
 def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
-    """Cleaning exactly as the study's run does it, before script conversion."""
+    """Cleaning exactly as the study's run does it, before script conversion.
+
+    Parameters
+    ----------
+    root : Path or None
+        The project whose lexicons and parameters to use (default: this checkout).
+
+    Returns
+    -------
+    Callable[[str], str]
+        Raw text -> cleaned text.
+    """
     paths = Paths.at(root or PROJECT_ROOT)
     cleaner = build_cleaner(paths, load_params(paths.params).clean)
 
@@ -234,7 +283,18 @@ def combine(results: list[tuple[list[dict], list[tuple[str, str]], dict]]) -> di
 
 
 def heldout_folders(root: Path) -> list[Path]:
-    """The labelled held-out sets: tests/heldout/ and every tests/heldout_*/ beside it."""
+    """The labelled held-out sets: tests/heldout/ and every tests/heldout_*/ beside it.
+
+    Parameters
+    ----------
+    root : Path
+        The project root.
+
+    Returns
+    -------
+    list[Path]
+        The sets' folders (each with articles/ and labels/).
+    """
     tests = root / "tests"
     return [tests / "heldout"] + sorted(p for p in tests.glob("heldout_*") if (p / "articles").is_dir())
 
