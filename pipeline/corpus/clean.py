@@ -24,7 +24,7 @@ import yaml
 from pipeline.common.errors import InputError
 from pipeline.corpus.edits import Edit, apply_edits
 
-__all__ = ["BoilerplatePattern", "Rule", "blank_run_edits", "boilerplate_edits", "clean_text", "default_rules",
+__all__ = ["BoilerplatePattern", "Rule", "Unsettled", "blank_run_edits", "boilerplate_edits", "clean_text", "default_rules",
            "fullwidth_alnum_edits", "is_pinyin_reading", "line_edge_edits", "load_boilerplate", "nfc_edits",
            "odd_space_edits", "pinyin_edits", "space_run_edits", "text_edge_edits"]
 
@@ -231,6 +231,11 @@ def nfc_edits(text: str) -> list[Edit]:
 
 # ----------------------------------------------------------------- engine ---
 
+class Unsettled(ValueError):
+    """Cleaning still changed the text after its last pass (a rule undoing another, or a text garbled throughout
+    whose garble is found a stretch a pass)."""
+
+
 Rule = Callable[[str], list[Edit]]
 
 
@@ -287,7 +292,7 @@ def clean_text(text: str, rules: list[Rule], max_passes: int = 5) -> tuple[str, 
 
     Raises
     ------
-    ValueError
+    Unsettled
         When a pass still changes the text after `max_passes`.
     """
     audit: list[dict] = []
@@ -301,4 +306,4 @@ def clean_text(text: str, rules: list[Rule], max_passes: int = 5) -> tuple[str, 
             changed = changed or bool(rows)
         if not changed:
             return text, audit
-    raise ValueError(f"cleaning did not settle after {max_passes} passes; a rule keeps undoing another")
+    raise Unsettled(f"cleaning did not settle after {max_passes} passes: each pass still changed the text")

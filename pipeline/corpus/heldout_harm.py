@@ -8,9 +8,12 @@ real corpus), runs the whole study on it (no notebooks, a short topic
 sweep), and then reports, per set and combined:
 
 - chrome lines kept: labelled chrome that the cleaned text still holds;
-- harmful: kept chrome lines whose tokens include a term on their place's
+- supplying: kept chrome lines whose tokens include a term on their place's
   top lists (terms and concepts, `emphases.stability_top` rows per method)
-  or among a topic's top terms, with the terms;
+  or among a topic's top terms;
+- harmful: kept chrome lines that alone put a term on such a list (every
+  occurrence of the term in the place, or in the corpus for a topic, is in
+  the line), with the terms;
 - the review table's flags (`cleaning_review.csv`, column top_terms) by
   label: a flagged heading is content, a flagged chrome line is harm.
 
@@ -117,7 +120,7 @@ def harm_rows(folders: list[Path], results: Path, top: int) -> list[dict]:
     Returns
     -------
     list[dict]
-        set, id, line_no, label, kind, text, top_terms, top_lists.
+        set, id, line_no, label, kind, text, top_terms, only_from_line, top_lists.
     """
     units = [json.loads(line) for line in (results / "corpus" / "units.jsonl").read_text(encoding="utf-8").splitlines()]
     by_doc: dict[str, list[dict]] = defaultdict(list)
@@ -142,7 +145,7 @@ def harm_rows(folders: list[Path], results: Path, top: int) -> list[dict]:
                 found = harm_check(review, by_doc[article.stem], lists).iloc[0]
                 rows.append({"set": folder.name, "id": article.stem, "line_no": row["line_no"], "label": row["label"],
                              "kind": row["kind"], "text": line, "top_terms": found["top_terms"],
-                             "top_lists": found["top_lists"]})
+                             "only_from_line": found["only_from_line"], "top_lists": found["top_lists"]})
     return rows
 
 
@@ -161,14 +164,20 @@ def summarise_harm(rows: list[dict], review: pd.DataFrame, labels: dict[tuple[st
     Returns
     -------
     dict
-        chrome_kept, chrome_harmful, harmful_terms, review_lines, review_flagged, and review_flagged_<label>.
+        chrome_kept, chrome_supplying_top_terms (kept chrome whose tokens include a top-list term),
+        chrome_harmful (kept chrome that alone put a term on a list: column only_from_line), harmful_terms,
+        review_lines, review_flagged (top_terms), review_flagged_alone (only_from_line), and
+        review_flagged_<label> (top_terms, by the line's label).
     """
     chrome = [r for r in rows if r["label"] == "chrome"]
-    harmful = [r for r in chrome if r["top_terms"]]
+    supplying = [r for r in chrome if r["top_terms"]]
+    harmful = [r for r in chrome if r["only_from_line"]]
     flagged = review[review["top_terms"] != ""]
-    summary = {"chrome_kept": len(chrome), "chrome_harmful": len(harmful),
-               "harmful_terms": "; ".join(f"{r['id']}:{r['line_no']} {r['top_terms']}" for r in harmful),
-               "review_lines": len(review), "review_flagged": len(flagged)}
+    summary = {"chrome_kept": len(chrome), "chrome_supplying_top_terms": len(supplying),
+               "chrome_harmful": len(harmful),
+               "harmful_terms": "; ".join(f"{r['id']}:{r['line_no']} {r['only_from_line']}" for r in harmful),
+               "review_lines": len(review), "review_flagged": len(flagged),
+               "review_flagged_alone": int((review["only_from_line"] != "").sum())}
     for label in ("heading", "body", "chrome", "unlabelled"):
         summary[f"review_flagged_{label}"] = sum(labels.get((r.doc_id, normal(r.line)), "unlabelled") == label
                                                 for r in flagged.itertuples())
@@ -206,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}: {value}")
         if args.lines:
             for r in rows:
-                if r["label"] == "chrome" and r["top_terms"]:
-                    print(f"{r['set']}/{r['id']}:{r['line_no']}\t{r['kind']}\t{r['text'][:60]}\t{r['top_lists']}")
+                if r["label"] == "chrome" and r["only_from_line"]:
+                    print(f"{r['set']}/{r['id']}:{r['line_no']}\t{r['kind']}\t{r['text'][:60]}\t{r['only_from_line']}")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -27,7 +27,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.params import PageParams
 from pipeline.corpus.extractors import extract_paragraphs
 
-__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "is_page_file", "read_page", "headline", "visible_text"]
+__all__ = ["PAGE_SUFFIXES", "Page", "decode_page", "headline", "is_page_file", "labelled_date", "read_page", "visible_text"]
 
 log = logging.getLogger("pipeline")
 
@@ -194,6 +194,33 @@ def _iso_date(value: str | None) -> str:
     return "-".join(match.groups()) if match else ""
 
 
+# A date the page itself labels as the article's (发布日期：2017-05-15, 發文日期: 2023年3月31日). Government
+# pages carry a template's publication time in their <meta> tags as well, which a CMS rewrites when it republishes
+# an old notice; the labelled date on the page is the one a reader sees.
+_LABELLED_DATE = re.compile(r"(?:发布|發布|發佈|发表|發表|发文|發文|成文|印发|印發|生成|公布|公佈)(?:日期|时间|時間)\s*[:：]\s*"
+                            r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+
+
+def labelled_date(visible: str) -> str:
+    """The first date a page's visible text labels as its publication date, as YYYY-MM-DD ("" when none).
+
+    Parameters
+    ----------
+    visible : str
+        The page's visible text (`visible_text`).
+
+    Returns
+    -------
+    str
+        The date, or "" when no labelled date (with a real month and day) is found.
+    """
+    for match in _LABELLED_DATE.finditer(visible):
+        year, month, day = (int(g) for g in match.groups())
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{year:04d}-{month:02d}-{day:02d}"
+    return ""
+
+
 def _holds_headline(lines: list[str], title: str) -> bool:
     """True when one of the text's first lines already is, or contains, the headline."""
     form = "".join(title.split())
@@ -266,7 +293,8 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
     import trafilatura  # only pages need the metadata reader
 
     html, codec, codec_from = decode_page(data, path, codecs, plausibility)
-    page_chars = _chars(visible_text(html))
+    visible = visible_text(html)
+    page_chars = _chars(visible)
     name = settings.extractor
     if name == "trafilatura" and settings.favor_precision:
         name = "trafilatura_precision"
@@ -283,10 +311,12 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
                                f"characters, {text_chars} kept by the extractor, below ingest.pages.min_chars = "
                                f"{settings.min_chars}); save the article's text as a .txt file instead, or remove "
                                "the page and its manifest row")
-    date = _iso_date(meta.date if meta else None)
+    date, date_from = labelled_date(visible), "page (labelled date)"
+    if not date:
+        date, date_from = _iso_date(meta.date if meta else None), "page (htmldate)"
     author = (meta.author or "").strip() if meta else ""
     return Page(text=text, encoding=codec, encoding_from=codec_from,
                 title=title, title_from=title_from,
-                date=date, date_from="page (htmldate)" if date else "",
+                date=date, date_from=date_from if date else "",
                 author=author, author_from="page (trafilatura)" if author else "",
                 page_chars=page_chars, text_chars=text_chars, extractor=name)

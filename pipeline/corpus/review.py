@@ -15,7 +15,7 @@ name it so that a reader checks it first.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -26,8 +26,10 @@ from pipeline.corpus.chrome import SENTENCE_END
 __all__ = ["HARM_COLUMNS", "REVIEW_COLUMNS", "harm_check", "line_tokens", "review_lines", "review_table", "top_lists"]
 
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
-# Added by the harm check: the top-list terms a line's tokens supply, and the lists they are on.
-HARM_COLUMNS = ["top_terms", "top_lists"]
+# Added by the harm check: the top-list terms a line's tokens supply, those the line alone supplies (every
+# occurrence of the term in its place, or in the corpus for a topic's terms, is in this line: without the line the
+# term would not be on the list at all), and the lists they are on.
+HARM_COLUMNS = ["top_terms", "only_from_line", "top_lists"]
 
 
 def review_lines(text: str, settings: ChromeParams) -> list[tuple[str, str]]:
@@ -140,26 +142,35 @@ def harm_check(review: pd.DataFrame, units: Iterable[Mapping], lists: pd.DataFra
     -------
     pd.DataFrame
         The review columns, then top_terms (the line's tokens on a top list of its place or of a topic,
-        "; "-separated, "" for none) and top_lists (for each such term, the lists it is on).
+        "; "-separated, "" for none), only_from_line (those of them whose every occurrence in the place, or in the
+        corpus for a topic's term, is in this line) and top_lists (for each such term, the lists it is on).
     """
     by_doc: dict[str, list[Mapping]] = defaultdict(list)
     place_of: dict[str, str] = {}
+    in_place: Counter = Counter()  # (place, token) -> count; ("", token) -> count in the whole corpus
     for unit in units:
         by_doc[unit["doc_id"]].append(unit)
         place_of[unit["doc_id"]] = unit["place"]
+        for token in unit["tokens"]:
+            in_place[(unit["place"], token)] += 1
+            in_place[("", token)] += 1
     listed: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in lists.itertuples():
         listed[(r.place, r.term)].append(r.list)
-    terms_out, lists_out = [], []
+    terms_out, alone_out, lists_out = [], [], []
     for r in review.itertuples():
         place = place_of.get(r.doc_id, "")
-        hits = {}
-        for token in dict.fromkeys(line_tokens(by_doc.get(r.doc_id, []), r.line)):
-            on = listed.get((place, token), []) + listed.get(("", token), [])
-            if on:
-                hits[token] = on
+        in_line = Counter(line_tokens(by_doc.get(r.doc_id, []), r.line))
+        hits, alone = {}, []
+        for token in in_line:
+            scopes = [scope for scope in (place, "") if listed.get((scope, token))]
+            if scopes:
+                hits[token] = listed.get((place, token), []) + listed.get(("", token), [])
+                if any(in_place[(scope, token)] <= in_line[token] for scope in scopes):
+                    alone.append(token)
         terms_out.append("; ".join(hits))
+        alone_out.append("; ".join(alone))
         lists_out.append("; ".join(f"{term}: {', '.join(on)}" for term, on in hits.items()))
     out = review[REVIEW_COLUMNS].copy()
-    out["top_terms"], out["top_lists"] = terms_out, lists_out
+    out["top_terms"], out["only_from_line"], out["top_lists"] = terms_out, alone_out, lists_out
     return out

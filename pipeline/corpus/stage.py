@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline.common.artifacts import artifact, artifact_key
 from pipeline.common.config import Paths
 from pipeline.common.engine import ordered_map, same
+from pipeline.common.errors import InputError
 from pipeline.common.params import ChromeParams, CleanParams, StudyParams
 from pipeline.corpus import charmodel, chrome
 from pipeline.corpus import clean as clean_stage
@@ -165,8 +166,12 @@ def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], C
         build, build_args = ((build_cleaner, (paths, params.clean)) if processes > 1 and len(docs) > 1
                              else (same, (cleaner,)))
         repeated = chrome.repeated_lines([d.text for d in docs], [d.source for d in docs])
-        cleaned = ordered_map(clean_article, list(zip([d.text for d in docs], repeated)), build, build_args,
-                              processes, "clean", cost=lambda job: len(job[0]))  # longest texts first
+        jobs = list(zip([d.text for d in docs], repeated))
+        try:
+            cleaned = ordered_map(clean_article, jobs, build, build_args, processes, "clean",
+                                  cost=lambda job: len(job[0]))  # longest texts first
+        except clean_stage.Unsettled:
+            raise _unsettled_input(docs, jobs, cleaner, paths) from None
         documents = [CleanDocument(doc, kind, text, _page_audit(doc) + audit, _metadata(audit, cleaner))
                      for doc, (kind, text, audit) in zip(docs, cleaned)]
         log.info("clean: %d changes logged", sum(len(d.audit) for d in documents))
@@ -174,6 +179,19 @@ def ingest_and_clean(paths: Paths, params: StudyParams, timed: Callable[[str], C
         if settings.check:
             duplicates.check_near_duplicates(documents, paths.raw, settings.shingle_chars, float(settings.threshold))
     return documents
+
+
+def _unsettled_input(docs: list[ingest.Document], jobs: list, cleaner: Cleaner, paths: Paths) -> InputError:
+    """The article whose cleaning did not settle, named: found again in this process, on the error path only."""
+    for doc, job in zip(docs, jobs):
+        try:
+            clean_article(job, cleaner)
+        except clean_stage.Unsettled as exc:
+            return InputError(paths.raw / doc.file, f"{exc}. Its text is most likely garbled throughout (a page saved "
+                                                    "in one encoding and read in another, or saved twice over); "
+                                                    "open it to check, then save it again or remove it and its "
+                                                    "manifest row")
+    return InputError(paths.raw, "cleaning did not settle on an article, but not when it was cleaned again alone")
 
 
 def _page_audit(doc: ingest.Document) -> list[dict]:

@@ -256,9 +256,11 @@ def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
     # A line is the article's own text: shown as it is, never as markup.
     items = [f"{md_code(r.line)} ({md_text(r.doc_id)}: {md_text(r.top_terms)})" for r in flagged.head(shown).itertuples()]
     more = f"; and {len(flagged) - shown} more" if len(flagged) > shown else ""
+    alone = int((review["only_from_line"].fillna("") != "").sum()) if "only_from_line" in review.columns else 0
     return [f"**Cleaning's leftovers.** Of the {len(review)} kept lines listed for review (`cleaning_review.csv`: "
             f"short lines at an article's head or tail with no sentence end), {len(flagged)} supply a term to a "
             "place's top list or a topic's top terms (column `top_terms`): " + "; ".join(items) + more + ". "
+            f"{alone} of them are the only source of such a term (column `only_from_line`). "
             "A title or heading belongs there; a line that is chrome does not, and moves the lists it supplies.", ""]
 
 

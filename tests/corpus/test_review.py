@@ -54,8 +54,19 @@ def test_chrome_that_supplies_a_top_term_is_named_and_a_line_that_supplies_none_
     assert list(checked.columns) == REVIEW_COLUMNS + HARM_COLUMNS
     # 老街 is on 漯河市's own list; 首页 on a topic's, which belongs to every place; 新村 on none.
     assert checked["top_terms"].tolist() == ["老街; 首页", "群众自治", ""]
+    # 老街 and 首页 occur nowhere else in 漯河市 (nor 首页 in the corpus): the menu alone put them on the lists;
+    # 群众自治 occurs only in its heading too
+    assert checked["only_from_line"].tolist() == ["老街; 首页", "群众自治", ""]
     assert "老街: place terms, logodds #1" in checked["top_lists"][0]
     assert "首页: topic 1 #2" in checked["top_lists"][0]
+
+
+def test_a_term_the_body_also_uses_is_supplied_but_not_only_from_the_line():
+    body = unit("luohe", "漯河市", "老街社区议事会召开。", ["老街", "社区", "议事会"])
+    review = pd.DataFrame({"doc_id": ["luohe"], "line": [MENU], "reason": ["head line 1"]})
+    checked = harm_check(review, [UNITS[0], body], top_lists(PLACE_TERMS, CONCEPTS, {"topic": TOPICS}))
+    assert checked["top_terms"].tolist() == ["老街; 首页"]
+    assert checked["only_from_line"].tolist() == ["首页"]
 
 
 def test_another_places_list_does_not_count():
