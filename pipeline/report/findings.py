@@ -260,7 +260,8 @@ def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
     return [f"**Cleaning's leftovers.** Of the {len(review)} kept lines listed for review (`cleaning_review.csv`: "
             f"short lines at an article's head or tail with no sentence end), {len(flagged)} supply a term to a "
             "place's top list or a topic's top terms (column `top_terms`): " + "; ".join(items) + more + ". "
-            f"{alone} of them are the only source of such a term (column `only_from_line`). "
+            f"{alone} of them {'is' if alone == 1 else 'are'} the only source of such a term (column "
+            "`only_from_line`). "
             "A title or heading belongs there; a line that is chrome does not, and moves the lists it supplies.", ""]
 
 
