@@ -111,7 +111,6 @@ class PageParams(Section):
                        "recall_in_readability",
                        "trafilatura_tidy", "tidy_in_readability", "tidy_union",
                        "tidy_checked"]
-    favor_precision: bool
     headline: bool
     min_chars: Count
 

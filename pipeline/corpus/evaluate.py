@@ -305,7 +305,7 @@ def _main_pages(args: argparse.Namespace) -> int:
     params = load_params(paths.params)
     settings = params.ingest.pages
     if args.extractor:
-        settings = settings.model_copy(update={"extractor": args.extractor, "favor_precision": False})
+        settings = settings.model_copy(update={"extractor": args.extractor})
     if args.headline:
         settings = settings.model_copy(update={"headline": args.headline == "yes"})
     cleaner = build_cleaner(paths, params.clean)

@@ -37,6 +37,7 @@ import pandas as pd
 import yaml
 
 from pipeline.common.config import PROJECT_ROOT
+from pipeline.common.params import load_params
 from pipeline.corpus import script
 from pipeline.corpus.evaluate import heldout_folders, line_outcomes, normal, read_labels, study_cleaner
 from pipeline.corpus.review import harm_check, line_tokens, top_lists
@@ -50,12 +51,6 @@ QUICK = {"ingest": {"min_chinese_chars": 50},
                     "bootstrap_samples": 20, "ablation": False},
          "emphases": {"bootstrap_samples": 20},
          "report": {"execute_notebooks": False}}
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    for key, value in extra.items():
-        base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
-    return base
 
 
 def build_project(folders: list[Path], root: Path) -> Path:
@@ -90,9 +85,9 @@ def build_project(folders: list[Path], root: Path) -> Path:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    params = _merge(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8")), QUICK)
+    params = load_params(PROJECT_ROOT / "params.yaml").updated(QUICK)  # checked like any parameters file
     path = root / "params.yaml"
-    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(params.record(), allow_unicode=True), encoding="utf-8")
     return path
 
 
@@ -201,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             return done.returncode
-        top = yaml.safe_load(params.read_text(encoding="utf-8"))["emphases"]["stability_top"]
+        top = load_params(params).emphases.stability_top
         rows = harm_rows(folders, root / "results", top)
         review = pd.read_csv(root / "results" / "tables" / "cleaning_review.csv", keep_default_na=False, dtype=str)
         labels = {(r["id"], normal(r["text"])): r["label"] for r in rows}

@@ -232,8 +232,9 @@ _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－|\s-\s)\s*")
 
 
 def headline(html: str, title: str) -> tuple[str, str]:
-    """(the article's headline, where it came from): the longest <h1>-<h3> whose text the page's title holds,
-    else the title's first part before a site-name separator; ("", "") when the page has no title.
+    """(the article's headline, where it came from): the title a government CMS declares (<meta
+    name="ArticleTitle">), else the longest <h1>-<h3> whose text the page's <title> holds, else that title's first
+    part before a site-name separator; ("", "") when the page has no title.
 
     Parameters
     ----------
@@ -249,14 +250,19 @@ def headline(html: str, title: str) -> tuple[str, str]:
     """
     import lxml.html  # only pages need an HTML parser
 
-    form = "".join(title.split())
-    if not form:
-        return "", ""
     try:
         root = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
         headings = [" ".join(h.text_content().split()) for h in root.iter("h1", "h2", "h3")]
-    except Exception:  # an unparsable page has no headings; the title still serves
-        headings = []
+        declared = [" ".join(str(v).split()) for v in root.xpath('//meta[@name="ArticleTitle"]/@content')]
+        # The <title> element itself: a metadata reader may offer the site's logo heading in its place.
+        title = " ".join((root.findtext(".//title") or "").split()) or title
+    except Exception:  # an unparsable page has no headings; the title found by the metadata reader still serves
+        headings, declared = [], []
+    if declared and declared[0]:
+        return declared[0], "page (ArticleTitle meta)"
+    form = "".join(title.split())
+    if not form:
+        return "", ""
     held = [h for h in headings if len("".join(h.split())) >= 4 and "".join(h.split()) in form]
     if held:
         return max(held, key=len), "page (heading in title)"
@@ -296,8 +302,6 @@ def read_page(data: bytes, path: Path, codecs: list[str], plausibility: Callable
     visible = visible_text(html)
     page_chars = _chars(visible)
     name = settings.extractor
-    if name == "trafilatura" and settings.favor_precision:
-        name = "trafilatura_precision"
     lines = extract_paragraphs(html, name)
     meta = trafilatura.extract_metadata(html)
     title, title_from = headline(html, (meta.title or "").strip() if meta else "")

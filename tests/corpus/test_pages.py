@@ -49,7 +49,7 @@ def plausibility():
     return CharModel.from_jieba_dictionary(make_converter()).mean_logp
 
 
-SETTINGS = PageParams(extractor="trafilatura", favor_precision=False, headline=False, min_chars=50)
+SETTINGS = PageParams(extractor="trafilatura", headline=False, min_chars=50)
 
 
 def read(data: bytes, plausibility, settings: PageParams = SETTINGS, name: str = "page.html"):
@@ -145,7 +145,7 @@ _TEXT = st.text(alphabet=st.sampled_from(list("社区治理居民议事会服务
                 max_size=120).filter(lambda s: len(squeeze(s)) >= 20)
 
 
-STUDY = PageParams(extractor="tidy_checked", favor_precision=False, headline=True, min_chars=50)
+STUDY = PageParams(extractor="tidy_checked", headline=True, min_chars=50)
 
 
 @pytest.mark.parametrize("choice", [SETTINGS, STUDY], ids=["trafilatura", "study"])

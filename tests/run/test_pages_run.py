@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from nbconvert.filters.markdown import markdown2html
 
 from pipeline.common.config import PROJECT_ROOT, Paths
 from tests.conftest import copy_project_inputs, made_once
@@ -41,9 +42,14 @@ def page_run(tmp_path_factory) -> tuple[Paths, Path]:
     def make(folder: Path) -> None:
         project = copy_project_inputs(folder / "project")
         page = PAGE.read_text(encoding="utf-8")
-        body = "<div>　　跨越千山万水"
+        # the headline the page declares, which documents.csv and the report show
+        declared = f'<meta name="ArticleTitle" content="{GOLD["title"]}">'
+        assert declared in page
+        page = page.replace(declared, declared.replace("正式启动", "&lt;社区居民&gt;正式启动"), 1)
+        # inside a paragraph of the article, so that the extractor keeps the text around the planted markup
+        body = "<div>　　举办山西品牌丝路行（南美站）活动，"
         assert body in page
-        page = page.replace(body, f"<div>{ESCAPED_IN_PAGE}{LIVE_IN_PAGE}</div>\n{body}", 1)
+        page = page.replace(body, f"{body}{ESCAPED_IN_PAGE}{LIVE_IN_PAGE}", 1)
         (project.raw / "shanxi.html").write_text(page, encoding="utf-8")
         with open(project.manifest_csv, "a", encoding="utf-8", newline="") as handle:
             handle.write("shanxi,shanxi.html,山西省,province,山西省,,,saved page with planted markup\n")
@@ -66,7 +72,8 @@ def test_the_pages_title_and_date_land_in_documents_with_where_they_came_from(pa
     docs = pd.read_csv(results / "tables" / "documents.csv", keep_default_na=False, dtype=str).set_index("doc_id")
     row = docs.loc["shanxi"]
     assert row["format"] == "page" and docs.loc["hefei", "format"] == "text"
-    assert row["title"] == GOLD["title"] and row["title_from"].startswith("page")
+    assert row["title"] == GOLD["title"].replace("正式启动", "<社区居民>正式启动")
+    assert row["title_from"].startswith("page")
     assert row["date"] == GOLD["date"] and row["date_from"].startswith("page")
     assert int(row["chars_page"]) > int(row["chars_raw"]) > 0
     audit = pd.read_csv(results / "tables" / "cleaning_audit.csv", keep_default_na=False, dtype=str)
@@ -74,7 +81,7 @@ def test_the_pages_title_and_date_land_in_documents_with_where_they_came_from(pa
     assert len(extraction) == 1 and "dropped" in extraction["note"].iloc[0]
     # the article's own sentences are there, the page's navigation is not
     clean = (results / "corpus" / "clean" / "shanxi.txt").read_text(encoding="utf-8")
-    assert "跨越千山万水" in clean and "首页" not in clean
+    assert "跨越千山万水" in clean and "举办山西品牌丝路行（南美站）活动，" in clean and "首页" not in clean
 
 
 def test_no_markup_reaches_a_token(page_run):
@@ -126,14 +133,18 @@ def test_planted_markup_is_never_live_in_any_page_the_study_writes(page_run):
         # angle-bracketed article text shows as text: its bracket is an entity (or a JSON escape) wherever it is
         assert "<社区居民>" not in source and "<社区议事>" not in source, page.name
     report = (results / "report.html").read_text(encoding="utf-8")
-    # the planted line is shown (the review table lists a short line at the head), escaped
-    assert "&lt;社区居民&gt;" in report
+    # the planted headline is shown (notebook 01's table of the articles), escaped
+    assert "（南美站）&lt;社区居民&gt;正式启动" in report
 
 
-def test_the_findings_and_readme_markdown_hold_no_raw_markup(page_run):
+def test_the_findings_render_planted_text_as_text(page_run):
     _, results = page_run
     findings = (results / "findings.md").read_text(encoding="utf-8")
-    assert not re.search(r"<(?:script|img)\b|javascript:|<社区", findings)
+    rendered = markdown2html(findings)
+    elements = _Elements()
+    elements.feed(rendered)
+    assert "<社区议事>" not in rendered and "<社区居民>" not in rendered
+    assert not elements.scripts and not [a for _, a in elements.tags if any("javascript:" in v for v in a.values())]
 
 
 def test_the_notebooks_markdown_outputs_show_planted_text_escaped(page_run):
