@@ -243,20 +243,26 @@ def _footing_section(head: Headline) -> list[str]:
             markdown_table(["place", "genre", "author", "occasion", "source", "date"], rows), ""]
 
 
+def _filled(column: pd.Series) -> pd.Series:
+    """Cells with text: a column the results left all empty reads back as numbers (NaN), not as ""."""
+    return column.notna() & (column.astype(str).str.strip() != "")
+
+
 def _review_harm(tables: Tables, shown: int = 5) -> list[str]:
     """The harm check in one paragraph: kept lines listed for review that supply a term to a top list."""
     review = tables.get("cleaning_review")
     if review is None or "top_terms" not in review.columns:
         return []
-    flagged = review[review["top_terms"].fillna("") != ""]
+    flagged = review[_filled(review["top_terms"])]
     if flagged.empty:
-        return [f"**Cleaning's leftovers.** None of the {len(review)} kept lines listed for review "
+        return [f"**Cleaning's leftovers.** None of the {len(review)} kept line{'s' if len(review) != 1 else ''} "
+                "listed for review "
                 "(`cleaning_review.csv`: short lines at an article's head or tail with no sentence end) supplies a "
                 "term to a place's top list or a topic's top terms.", ""]
     # A line is the article's own text: shown as it is, never as markup.
     items = [f"{md_code(r.line)} ({md_text(r.doc_id)}: {md_text(r.top_terms)})" for r in flagged.head(shown).itertuples()]
     more = f"; and {len(flagged) - shown} more" if len(flagged) > shown else ""
-    alone = int((review["only_from_line"].fillna("") != "").sum()) if "only_from_line" in review.columns else 0
+    alone = int(_filled(review["only_from_line"]).sum()) if "only_from_line" in review.columns else 0
     return [f"**Cleaning's leftovers.** Of the {len(review)} kept lines listed for review (`cleaning_review.csv`: "
             f"short lines at an article's head or tail with no sentence end), {len(flagged)} supply a term to a "
             "place's top list or a topic's top terms (column `top_terms`): " + "; ".join(items) + more + ". "

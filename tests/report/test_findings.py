@@ -145,3 +145,19 @@ def test_reliability_names_flagged_and_stale_dimensions_and_who_coded(committed)
     assert all(("†" in d) == d.startswith(("grid management", "rule of law")) for d in flagged.concepts["dimension"])
     none = findings_markdown(head, {k: v for k, v in tables.items() if k != "validation_agreement"}, settings)
     assert "no independent coding of this lexicon's dimensions is on record" in none
+
+
+def test_the_harm_paragraph_counts_what_the_review_table_flags(committed, tmp_path):
+    head, _, tables, settings = committed
+    review = pd.DataFrame({"doc_id": ["hefei", "hefei", "suzhou"], "line": ["构建群众自治圈", "<社区>首页", "编辑"],
+                           "reason": ["head"] * 3, "top_terms": ["群众自治", "首页", ""],
+                           "only_from_line": ["", "首页", ""], "top_lists": ["x", "y", ""]})
+    # read back as a run reads it: a column the run left empty comes back as numbers (NaN)
+    review.to_csv(tmp_path / "review.csv", index=False)
+    text = findings_markdown(head, {**tables, "cleaning_review": read_table(tmp_path / "review.csv")}, settings)
+    assert "Of the 3 kept lines listed for review" in text and ", 2 supply a term" in text
+    assert "1 of them is the only source" in text
+    assert "`<社区>首页` (hefei: 首页)" in text  # the article's own words, in a code span: shown, never markup
+    empty = review.assign(top_terms=float("nan"), only_from_line=float("nan"))
+    text = findings_markdown(head, {**tables, "cleaning_review": empty}, settings)
+    assert "None of the 3 kept lines listed for review" in text
