@@ -355,10 +355,16 @@ def run_manifest(paths: Paths, out: Paths, params: StudyParams, params_file: Pat
 
 
 def up_to_date(paths: Paths, params: StudyParams, target: Path) -> bool:
-    """True when target/manifest.json is intact, records this run's fingerprint, and lists exactly the outputs there."""
+    """True when target/manifest.json is intact, records this run's fingerprint, lists exactly the outputs there,
+    and records the inputs' bytes as they are (the fingerprint reads the parameters' values, so an edited comment
+    in params.yaml leaves it alone, while the manifest, and so `make check`, records the file's digest)."""
     manifest = guard.read_manifest(target)
     if manifest is None or manifest.get("fingerprint") != run_fingerprint(paths, params, provenance.package_versions()):
         return False
+    for name, digest in manifest.get("inputs", {}).items():
+        path = paths.root / name
+        if path.is_file() and io.sha256_file(path) != digest:
+            return False
     return guard.outputs_intact(target, manifest, KEEP)
 
 

@@ -183,3 +183,21 @@ def test_an_edited_manifest_is_not_up_to_date(warm, tmp_path):
     shutil.copyfile(first / "manifest.json", results / "manifest.json")
     (results / "tables" / "extra.csv").write_text("a\n")
     assert not up_to_date(project, params, results)  # a file the manifest does not list
+
+
+def test_a_comment_edited_in_the_parameters_file_is_not_up_to_date(warm, tmp_path):
+    """The fingerprint reads the parameters' values, the manifest the file's digest: `make results` must not
+    call results up to date that `make check` would then find different."""
+    project, small, _, first = warm
+    params = load_params(small)
+    results = tmp_path / "results"
+    shutil.copytree(first, results)
+    assert up_to_date(project, params, results)
+    original = small.read_bytes()
+    try:
+        small.write_bytes(original + b"# a reader's note\n")
+        assert load_params(small) == params  # the same values
+        assert not up_to_date(project, params, results)
+    finally:
+        small.write_bytes(original)
+    assert up_to_date(project, params, results)
