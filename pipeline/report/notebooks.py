@@ -22,6 +22,8 @@ import contextlib
 import copy
 import os
 import re
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -86,6 +88,22 @@ def _client_class():
     return Client
 
 
+def _kernel_manager(sockets: str):
+    """The kernel's manager: on POSIX its channels are Unix sockets in `sockets`, not TCP ports.
+
+    A TCP port is picked free and bound a moment later by the kernel; with several runs starting kernels at once
+    (parallel tests, two notebooks a run) another process can take it in between, and the kernel dies before
+    it answers ("Address already in use"). A socket file in a folder of this kernel's own cannot be taken.
+    Windows keeps TCP (None: nbclient's own manager).
+    """
+    if os.name != "posix":
+        return None
+    # jupyter_client (~3 s with nbclient) is loaded only when notebooks run
+    from jupyter_client.manager import AsyncKernelManager
+
+    return AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=os.path.join(sockets, "kernel"))
+
+
 async def _stop_kernel(client) -> None:
     """The notebook's kernel is gone, also when its start was cancelled half-way (Ctrl-C)."""
     manager = client.km
@@ -102,10 +120,12 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
 
     nb = nbformat.read(source, as_version=4)
     async with slots:
+        sockets = tempfile.mkdtemp(prefix="kernel-")  # short: a Unix socket's path has at most 107 bytes
         # "immediate": a finished (or interrupted) notebook's kernel is stopped
         # at once, not first sent an interrupt it may receive while still starting.
-        client = _client_class()(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                                shutdown_kernel="immediate", resources={"metadata": {"path": str(source.parent)}})
+        client = _client_class()(nb, km=_kernel_manager(sockets), timeout=timeout, kernel_name=KERNEL,
+                                record_timing=False, shutdown_kernel="immediate",
+                                resources={"metadata": {"path": str(source.parent)}})
         try:
             await client.async_execute()
         except NoSuchKernel:
@@ -117,6 +137,7 @@ async def _execute(source: Path, destination: Path, timeout: int, slots: asyncio
             raise RuntimeError(f"{source}: a cell failed while executing ({what})\n{exc}") from None
         finally:
             await _stop_kernel(client)
+            shutil.rmtree(sockets, ignore_errors=True)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise RuntimeError(f"{source}: error output in the executed notebook: {errors[0].get('ename')}")
