@@ -7,8 +7,9 @@ reader can see, and a test can replay, exactly what the study removed.
 Order matters: inserted pinyin is removed first (it is interleaved with the
 characters the other patterns must see), then known site chrome
 (lexicon/boilerplate.yaml), then the chrome classifier's lines and spans
-(pipeline/corpus/chrome.py, lexicon/chrome.yaml), then garbled spans, then
-Unicode and whitespace normalisation.
+(pipeline/corpus/chrome.py, lexicon/chrome.yaml), then full-width letters and
+digits folded to half-width (the garble search would take them for misread
+bytes), then garbled spans, then whitespace normalisation.
 """
 
 from __future__ import annotations
@@ -260,10 +261,12 @@ def default_rules(patterns: list[BoilerplatePattern], garble_rule: Rule | None,
     rules: list[Rule] = [nfc_edits, pinyin_edits, lambda text: boilerplate_edits(text, patterns)]
     if chrome_rule is not None:
         rules.append(chrome_rule)
+    # Full-width letters and digits are folded before the garble search: to it they are improbable symbols,
+    # and it removed real text such as 。１９９５年 and ＩＰＡＤ from news pages.
+    rules.append(fullwidth_alnum_edits)
     if garble_rule is not None:
         rules.append(garble_rule)
-    rules += [fullwidth_alnum_edits, odd_space_edits, space_run_edits, line_edge_edits,
-              blank_run_edits, text_edge_edits]
+    rules += [odd_space_edits, space_run_edits, line_edge_edits, blank_run_edits, text_edge_edits]
     return rules
 
 

@@ -155,3 +155,20 @@ def test_cleaning_changes_only_logged_spans(text):
     assert replay(text, audit) == out
     # every row's `before` is what stood at its place in the text its rule received
     assert all(row["end"] - row["start"] == len(row["before"]) for row in audit)
+
+
+@pytest.fixture(scope="module")
+def study_clean():
+    from pipeline.corpus.evaluate import study_cleaner  # builds the character model: only for the tests that need it
+    return study_cleaner()
+
+
+@pytest.mark.parametrize("line,kept", [
+    # Full-width letters and digits, as news pages print them (the DAnIEL pages: ＩＰＡＤ, ４８岁): folded to
+    # half-width before the garble search, to which they were improbable symbols that it cut out.
+    ("他说：“这是新潮”。４８岁的张先生用ＩＰＡＤ看新闻。", "他说：“这是新潮”。48岁的张先生用IPAD看新闻。"),
+    ("潮”。４８岁", "潮”。48岁"),
+])
+def test_full_width_letters_and_digits_are_folded_not_taken_for_garble(line, kept, study_clean):
+    body = "社区是城市社会的基本单元,居民议事会每月召开一次。"
+    assert study_clean(f"{line}\n{body}") == f"{kept}\n{body}"
