@@ -40,7 +40,7 @@ from pipeline.common.config import PROJECT_ROOT
 from pipeline.common.params import load_params
 from pipeline.corpus import script
 from pipeline.corpus.evaluate import heldout_folders, line_outcomes, normal, read_labels, study_cleaner
-from pipeline.corpus.review import harm_check, line_tokens, top_lists
+from pipeline.corpus.review import LIST_TABLES, harm_check, line_tokens, top_lists
 
 __all__ = ["build_project", "harm_rows", "main", "summarise_harm"]
 
@@ -91,15 +91,6 @@ def build_project(folders: list[Path], root: Path) -> Path:
     return path
 
 
-def _lists(results: Path, top: int) -> pd.DataFrame:
-    tables = results / "tables"
-    read = {name: pd.read_csv(tables / f"{name}.csv", keep_default_na=False)
-            for name in ("place_terms", "place_concepts", "topics", "seeded_topics") if (tables / f"{name}.csv").exists()}
-    return top_lists(read["place_terms"].query("rank <= @top"), read["place_concepts"].query("rank <= @top"),
-                     {label: read[name] for name, label in (("topics", "topic"), ("seeded_topics", "seeded topic"))
-                      if name in read})
-
-
 def harm_rows(folders: list[Path], results: Path, top: int) -> list[dict]:
     """One row per labelled line the cleaning kept whole: its label and the top-list terms it supplies.
 
@@ -121,7 +112,8 @@ def harm_rows(folders: list[Path], results: Path, top: int) -> list[dict]:
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for unit in units:
         by_doc[unit["doc_id"]].append(unit)
-    lists = _lists(results, top)
+    lists = top_lists({name: pd.read_csv(results / "tables" / f"{name}.csv", keep_default_na=False)
+                       for name in LIST_TABLES if (results / "tables" / f"{name}.csv").exists()}, top)
     clean_one, converter = study_cleaner(), script.make_converter("t2s")
     rows = []
     for folder in folders:

@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline.common.params import ChromeParams
 from pipeline.corpus.chrome import SENTENCE_END
 
-__all__ = ["HARM_COLUMNS", "REVIEW_COLUMNS", "harm_check", "line_tokens", "review_lines", "review_table", "top_lists"]
+__all__ = ["HARM_COLUMNS", "LIST_TABLES", "REVIEW_COLUMNS", "harm_check", "line_tokens", "review_lines", "review_table", "top_lists"]
 
 REVIEW_COLUMNS = ["doc_id", "line", "reason"]
 # Added by the harm check: the top-list terms a line's tokens supply, those the line alone supplies (every
@@ -95,18 +95,22 @@ def line_tokens(units: Sequence[Mapping], line: str) -> list[str]:
     return found
 
 
-def top_lists(place_terms: pd.DataFrame, place_concepts: pd.DataFrame,
-              topic_tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+# The result tables the top lists come from, and the name each topic model's lists go by.
+LIST_TABLES = ("place_terms", "place_concepts", "topics", "seeded_topics")
+_TOPIC_MODELS = (("topics", "topic"), ("seeded_topics", "seeded topic"))
+
+
+def top_lists(tables: Mapping[str, pd.DataFrame], top: int) -> pd.DataFrame:
     """Every term on a top list the findings draw on, with its place ("" for a topic, which belongs to all).
 
     Parameters
     ----------
-    place_terms : pd.DataFrame
-        results/tables/place_terms.csv (place, method, rank, term).
-    place_concepts : pd.DataFrame
-        results/tables/place_concepts.csv (place, method, rank, concept, terms as "term count; ...").
-    topic_tables : Mapping[str, pd.DataFrame]
-        A model's name -> its topics' top terms (topic, rank, term), e.g. topics.csv and seeded_topics.csv.
+    tables : Mapping[str, pd.DataFrame]
+        The run's tables by name (`LIST_TABLES`; a missing one has no lists): place_terms (place, method, rank,
+        term), place_concepts (place, method, rank, concept, terms as "term count; ..."), and the topic
+        models' top terms, topics and seeded_topics (topic, rank, term).
+    top : int
+        The length of a place's list a reader sees (emphases.stability_top): rows ranked below it are not on it.
 
     Returns
     -------
@@ -114,15 +118,19 @@ def top_lists(place_terms: pd.DataFrame, place_concepts: pd.DataFrame,
         place, term, list (e.g. "place terms, logodds #2", "concept grassroots_governance, tfidf #1",
         "seeded topic 3 #5").
     """
-    rows = [{"place": r.place, "term": r.term, "list": f"place terms, {r.method} #{r.rank}"}
-            for r in place_terms.itertuples()]
-    for r in place_concepts.itertuples():
-        for item in str(r.terms).split(";"):
-            term = item.strip().rsplit(" ", 1)[0]
-            if term:
-                rows.append({"place": r.place, "term": term, "list": f"concept {r.concept}, {r.method} #{r.rank}"})
-    for model, table in topic_tables.items():
-        rows += [{"place": "", "term": r.term, "list": f"{model} {r.topic} #{r.rank}"} for r in table.itertuples()]
+    rows = []
+    if "place_terms" in tables:
+        rows += [{"place": r.place, "term": r.term, "list": f"place terms, {r.method} #{r.rank}"}
+                 for r in tables["place_terms"].itertuples() if r.rank <= top]
+    if "place_concepts" in tables:
+        for r in tables["place_concepts"].itertuples():
+            for item in str(r.terms).split(";") if r.rank <= top else ():
+                term = item.strip().rsplit(" ", 1)[0]
+                if term:
+                    rows.append({"place": r.place, "term": term, "list": f"concept {r.concept}, {r.method} #{r.rank}"})
+    for name, model in _TOPIC_MODELS:
+        rows += [{"place": "", "term": r.term, "list": f"{model} {r.topic} #{r.rank}"}
+                 for r in tables.get(name, pd.DataFrame(columns=["topic", "rank", "term"])).itertuples()]
     return pd.DataFrame(rows, columns=["place", "term", "list"])
 
 

@@ -30,7 +30,7 @@ from pipeline.common.errors import InputError
 from pipeline.common.outputs import StageOutputs, tables_of
 from pipeline.common.params import StudyParams
 from pipeline.corpus.ingest import check_articles
-from pipeline.corpus.review import harm_check, review_table, top_lists
+from pipeline.corpus.review import LIST_TABLES, harm_check, review_table, top_lists
 from pipeline.corpus.stage import cleaning_audit_table, documents_table, ingest_and_clean
 from pipeline.emphases import tables as emphases
 from pipeline.emphases.concepts import compute_concept_emphases, load_background
@@ -310,15 +310,9 @@ def write_review(out: Paths, state: StudyState, seg: Segmentation) -> None:
     """The kept lines to review, each with the top-list terms it supplies (the harm check), once the emphases and
     topics are written: the top lists are the reader's (emphases.stability_top rows per place and method, a
     topic's listed terms)."""
-    top = state.params.emphases.stability_top
-    tables = {name: read_table(out.tables / f"{name}.csv")
-              for name in ("place_terms", "place_concepts", "topics", "seeded_topics")
+    tables = {name: read_table(out.tables / f"{name}.csv") for name in LIST_TABLES
               if (out.tables / f"{name}.csv").exists()}
-    empty = pd.DataFrame(columns=["place", "method", "rank", "term", "concept", "terms", "topic"])
-    lists = top_lists(tables.get("place_terms", empty).query("rank <= @top"),
-                      tables.get("place_concepts", empty).query("rank <= @top"),
-                      {label: tables[name] for name, label in (("topics", "topic"), ("seeded_topics", "seeded topic"))
-                       if name in tables})
+    lists = top_lists(tables, state.params.emphases.stability_top)
     review = harm_check(review_table(state.documents, state.params.clean.chrome), seg.units, lists)
     if (review["top_terms"] != "").any():
         # Information, not a warning: a title or heading is meant to supply terms; the findings name the lines.

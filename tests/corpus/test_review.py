@@ -28,6 +28,7 @@ PLACE_TERMS = pd.DataFrame({"place": ["漯河市", "漯河市", "合肥市"], "m
 CONCEPTS = pd.DataFrame({"place": ["漯河市"], "method": ["logodds"], "rank": [2], "concept": ["self_governance"],
                          "terms": ["群众自治 1; 村民自治 2"]})
 TOPICS = pd.DataFrame({"topic": [1, 1], "rank": [1, 2], "term": ["社区", "首页"]})
+TABLES = {"place_terms": PLACE_TERMS, "place_concepts": CONCEPTS, "topics": TOPICS}
 
 
 def test_a_lines_tokens_are_those_inside_it_only():
@@ -39,18 +40,21 @@ def test_a_lines_tokens_are_those_inside_it_only():
 
 
 def test_top_lists_take_the_terms_of_place_terms_concepts_and_topics():
-    lists = top_lists(PLACE_TERMS, CONCEPTS, {"topic": TOPICS})
+    lists = top_lists(TABLES, 15)
     assert set(zip(lists["place"], lists["term"])) == {("漯河市", "老街"), ("漯河市", "议事会"), ("合肥市", "改造"),
                                                        ("漯河市", "群众自治"), ("漯河市", "村民自治"), ("", "社区"),
                                                        ("", "首页")}
     assert "concept self_governance, logodds #2" in set(lists["list"])
+    # rows ranked below the list a reader sees are not on it; a topic's listed terms all are
+    cut = top_lists(TABLES, 1)
+    assert set(zip(cut["place"], cut["term"])) == {("漯河市", "老街"), ("合肥市", "改造"), ("", "社区"), ("", "首页")}
 
 
 def test_chrome_that_supplies_a_top_term_is_named_and_a_line_that_supplies_none_is_not():
     review = pd.DataFrame({"doc_id": ["luohe", "luohe", "luohe"],
                            "line": [MENU, "构建群众自治圈", "不在文中的一行"],
                            "reason": ["head line 1", "head line 2", "head line 3"]})
-    checked = harm_check(review, UNITS, top_lists(PLACE_TERMS, CONCEPTS, {"topic": TOPICS}))
+    checked = harm_check(review, UNITS, top_lists(TABLES, 15))
     assert list(checked.columns) == REVIEW_COLUMNS + HARM_COLUMNS
     # 老街 is on 漯河市's own list; 首页 on a topic's, which belongs to every place; 新村 on none.
     assert checked["top_terms"].tolist() == ["老街; 首页", "群众自治", ""]
@@ -64,20 +68,20 @@ def test_chrome_that_supplies_a_top_term_is_named_and_a_line_that_supplies_none_
 def test_a_term_the_body_also_uses_is_supplied_but_not_only_from_the_line():
     body = unit("luohe", "漯河市", "老街社区议事会召开。", ["老街", "社区", "议事会"])
     review = pd.DataFrame({"doc_id": ["luohe"], "line": [MENU], "reason": ["head line 1"]})
-    checked = harm_check(review, [UNITS[0], body], top_lists(PLACE_TERMS, CONCEPTS, {"topic": TOPICS}))
+    checked = harm_check(review, [UNITS[0], body], top_lists(TABLES, 15))
     assert checked["top_terms"].tolist() == ["老街; 首页"]
     assert checked["only_from_line"].tolist() == ["首页"]
 
 
 def test_another_places_list_does_not_count():
     review = pd.DataFrame({"doc_id": ["hefei"], "line": ["老街改造议事会召开。"], "reason": ["tail"]})
-    checked = harm_check(review, UNITS, top_lists(PLACE_TERMS.iloc[:2], CONCEPTS.iloc[:0], {}))
+    checked = harm_check(review, UNITS, top_lists({"place_terms": PLACE_TERMS.iloc[:2]}, 15))
     # 老街 and 议事会 lead 漯河市's lists, not 合肥市's
     assert checked["top_terms"].tolist() == [""]
 
 
 def test_an_empty_review_stays_empty_with_the_harm_columns():
     review = pd.DataFrame(columns=REVIEW_COLUMNS)
-    checked = harm_check(review, UNITS, top_lists(PLACE_TERMS, CONCEPTS, {}))
+    checked = harm_check(review, UNITS, top_lists({"place_terms": PLACE_TERMS, "place_concepts": CONCEPTS}, 15))
     assert checked.empty and list(checked.columns) == REVIEW_COLUMNS + HARM_COLUMNS
 
