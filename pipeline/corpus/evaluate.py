@@ -51,7 +51,7 @@ from pipeline.corpus import clean
 from pipeline.corpus.edits import apply_edits
 from pipeline.corpus.extractors import EXTRACTORS
 from pipeline.corpus.pageeval import evaluate_pages, print_report
-from pipeline.corpus.stage import article_rules, build_cleaner
+from pipeline.corpus.stage import Cleaner, article_rules, build_cleaner
 
 __all__ = ["Line", "align", "combine", "evaluate", "heldout_folders", "is_lost", "line_outcomes", "main", "names_cut",
            "normal", "read_labels", "study_cleaner", "summarise"]
@@ -263,7 +263,11 @@ def study_cleaner(root: Path | None = None) -> Callable[[str], str]:
         Raw text -> cleaned text.
     """
     paths = Paths.at(root or PROJECT_ROOT)
-    cleaner = build_cleaner(paths, load_params(paths.params).clean)
+    return _cleaning(build_cleaner(paths, load_params(paths.params).clean))
+
+
+def _cleaning(cleaner: Cleaner) -> Callable[[str], str]:
+    """Raw text -> cleaned text with an already built cleaner."""
 
     def clean_one(text: str) -> str:
         return clean.clean_text(text, article_rules(cleaner))[0]
@@ -308,8 +312,8 @@ def _main_pages(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"extractor": args.extractor})
     if args.headline:
         settings = settings.model_copy(update={"headline": args.headline == "yes"})
-    cleaner = build_cleaner(paths, params.clean)
-    rows = evaluate_pages(args.pages, settings, params.ingest.codecs, cleaner.model.mean_logp, study_cleaner(),
+    cleaner = build_cleaner(paths, params.clean)  # one cleaner: its character model also weighs decodings
+    rows = evaluate_pages(args.pages, settings, params.ingest.codecs, cleaner.model.mean_logp, _cleaning(cleaner),
                           normal, args.half)
     print(f"== pages: {', '.join(str(p) for p in args.pages)}; half: {args.half or 'all'}; "
           f"extractor: {settings.extractor}; headline: {settings.headline}")
